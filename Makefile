@@ -1,0 +1,55 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Top-level entry points.  ./configure sets up build/; when it has not been
+# run, the first make runs it with the defaults, so that on a fresh machine
+# `make check` and `make demo` need nothing before them.
+
+BUILD_DIR ?= build
+-include $(BUILD_DIR)/config.mak
+
+.PHONY: all module check check-unit check-vm bench demo install clean distclean
+
+all: $(BUILD_DIR)/config.mak
+	ninja -C $(BUILD_DIR)
+	@$(MAKE) --no-print-directory module
+
+$(BUILD_DIR)/config.mak:
+	./configure --builddir=$(BUILD_DIR)
+
+# The module for the kernel named by configure --kernel-dir.  The VM tests
+# build their own copies for the kernels they boot (tests/vm).
+module: $(BUILD_DIR)/config.mak
+	@if [ -n "$(KERNEL_DIR)" ]; then \
+		$(MAKE) -C guest-driver KDIR=$(KERNEL_DIR); \
+	else \
+		echo "shmcam.ko skipped: configure found no kernel headers"; \
+	fi
+
+# Fast tests first; the VM tests only run when those pass.
+check: all
+	@$(MAKE) --no-print-directory check-unit
+	@$(MAKE) --no-print-directory check-vm
+
+check-unit: all
+	meson test -C $(BUILD_DIR) --suite unit --print-errorlogs
+
+check-vm: all
+	meson test -C $(BUILD_DIR) --suite vm --print-errorlogs --num-processes 1
+
+bench: all
+	meson test -C $(BUILD_DIR) --benchmark --verbose
+
+# CAMERA=/dev/videoN shows a real camera instead of the test pattern.
+demo: all
+	tests/vm/demo.sh $(BUILD_DIR) $(CAMERA)
+
+install: all
+	meson install -C $(BUILD_DIR)
+
+clean:
+	-ninja -C $(BUILD_DIR) clean
+	-$(MAKE) -C guest-driver clean
+
+distclean:
+	-$(MAKE) -C guest-driver clean
+	rm -rf $(BUILD_DIR) out

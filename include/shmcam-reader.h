@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR MIT) */
+/*
+ * shmcam reader protocol: validation of a region and the seqlock read of
+ * one frame.  The guest kernel module and shmcam-dump both use exactly this
+ * code, and tests/fuzz feeds it arbitrary regions, so it compiles in the
+ * kernel and in C11 userspace alike.
+ *
+ * Nothing read from the region is trusted: every offset and length is
+ * checked against the size of the mapping the caller really has before it
+ * is used, and values that steer a copy are read once into local variables
+ * so that a producer (or a hostile guest) changing them mid-check cannot
+ * move the copy out of bounds.
+ */
+#ifndef SHMCAM_READER_H
+#define SHMCAM_READER_H
+
+#include "shmcam.h"
+
+#ifdef __KERNEL__
+#include <linux/errno.h>
+#include <linux/compiler.h>
+#include <linux/math64.h>
+#include <linux/string.h>
+#include <asm/barrier.h>
+#define shmcam_load16(p)        READ_ONCE(*(p))
+#define shmcam_load32(p)        READ_ONCE(*(p))
+#define shmcam_load64(p)        READ_ONCE(*(p))
+#define shmcam_rmb()            smp_rmb()
+static inline shmcam_u32 shmcam_mod64(shmcam_u64 a, shmcam_u32 b)
+{
+	shmcam_u32 rem;
+
+	div_u64_rem(a, b, &rem);
+	return rem;
+}
+#else
+#include <errno.h>
+#include <string.h>
+#define shmcam_load16(p)        __atomic_load_n((p), __ATOMIC_RELAXED)
+#define shmcam_load32(p)        __atomic_load_n((p), __ATOMIC_RELAXED)
+#define shmcam_load64(p)        __atomic_load_n((p), __ATOMIC_RELAXED)
+#define shmcam_rmb()            __atomic_thread_fence(__ATOMIC_ACQUIRE)
+static inline shmcam_u32 shmcam_mod64(shmcam_u64 a, shmcam_u32 b)
+{
+	return (shmcam_u32)(a % b);
+}
+#endif
+
+#define SHMCAM_NO_FRAME         (~(shmcam_u64)0)
+
+/* What a reader learned about the region, validated once. */
+struct shmcam_layout {
+	shmcam_u64 mapped_size;	/* what the reader has mapped: trusted */
+	shmcam_u64 session_id;
+	shmcam_u64 data_offset;
+	shmcam_u32 slot_count;
+	shmcam_u32 slot_size;
+	shmcam_u16 abi_minor;
+};
+
+/* A frame read from a slot: the copy of its descriptor the reader checked. */
+struct shmcam_frame_info {
+	shmcam_u64 frame;
+	shmcam_u64 timestamp_ns;
+	shmcam_u32 bytesused;
+	shmcam_u32 format_gen;
+	shmcam_u32 flags;
+	shmcam_u32 slot;
+	struct shmcam_format format;
+};
+
+static inline int shmcam_is_pow2(shmcam_u64 v)
+{
+	return v && !(v & (v - 1));
+}
+
+/*
+ * shmcam_check_identity - is this a shmcam region a reader of this ABI can use?
+ *
+ * Returns 0, -ENODEV when the magic is not ours (another ivshmem user's
+ * region, or an empty one), or -EPROTONOSUPPORT for an ABI major version
+ * this reader does not know.
+ */
+static inline int shmcam_check_identity(const struct shmcam_header *h,
+					shmcam_u64 mapped_size)
+{
+	if (mapped_size < SHMCAM_DATA_OFFSET)
+		return -ENODEV;
+	if (shmcam_load64(&h->magic) != SHMCAM_MAGIC)
+		return -ENODEV;
+	if (shmcam_load16(&h->abi_major) != SHMCAM_ABI_MAJOR)
+		return -EPROTONOSUPPORT;
+	return 0;
+}
+
+/* The largest frame of a given format, or 0 for an invalid format. */
+static inline shmcam_u64 shmcam_frame_bound(const struct shmcam_format *f)
+{
+	shmcam_u64 pixels = (shmcam_u64)f->width * f->height;
+
+	if (f->width < SHMCAM_MIN_WIDTH || f->width > SHMCAM_MAX_WIDTH ||
+	    f->height < SHMCAM_MIN_HEIGHT || f->height > SHMCAM_MAX_HEIGHT)
+		return 0;
+	switch (f->pixelformat) {
+	case SHMCAM_FMT_YUYV:
+		if (f->bytesperline < f->width * 2u ||
+		    f->bytesperline > SHMCAM_MAX_WIDTH * 4u)
+			return 0;
+		return (shmcam_u64)f->bytesperline * f->height;
+	case SHMCAM_FMT_NV12:
+	case SHMCAM_FMT_YUV420:
+		if ((f->width | f->height) & 1)
+			return 0;
+		if (f->bytesperline < f->width ||
+		    f->bytesperline > SHMCAM_MAX_WIDTH * 2u)
+			return 0;
+		return (shmcam_u64)f->bytesperline * f->height * 3 / 2;
+	case SHMCAM_FMT_MJPEG:
+		/* Compressed: bounded by the producer's sizeimage. */
+		return pixels * 4;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * shmcam_format_check - is a format (from the header or a slot) usable?
+ *
+ * Returns 0, or -EINVAL when the format is unknown, the size is out of
+ * range, or its frames could not fit in one slot.
+ */
+static inline int shmcam_format_check(const struct shmcam_format *f,
+				      const struct shmcam_layout *l)
+{
+	shmcam_u64 bound = shmcam_frame_bound(f);
+
+	if (!bound)
+		return -EINVAL;
+	if (!f->sizeimage || f->sizeimage > l->slot_size)
+		return -EINVAL;
+	if (f->pixelformat != SHMCAM_FMT_MJPEG && f->sizeimage < bound)
+		return -EINVAL;
+	if (!f->interval.numerator || !f->interval.denominator)
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * shmcam_cap_check - is a capability table entry usable?
+ *
+ * Returns 0 or -EINVAL.  Intervals past num_intervals are not looked at.
+ */
+static inline int shmcam_cap_check(const struct shmcam_cap *c)
+{
+	shmcam_u32 i;
+	struct shmcam_format f = {
+		.pixelformat = c->pixelformat,
+		.width = c->width,
+		.height = c->height,
+		.bytesperline = c->pixelformat == SHMCAM_FMT_YUYV ?
+				c->width * 2 : c->width,
+	};
+
+	if (!shmcam_frame_bound(&f))
+		return -EINVAL;
+	if (!c->num_intervals || c->num_intervals > SHMCAM_MAX_INTERVALS)
+		return -EINVAL;
+	for (i = 0; i < c->num_intervals; i++)
+		if (!c->intervals[i].numerator || !c->intervals[i].denominator)
+			return -EINVAL;
+	return 0;
+}
+
+/*
+ * shmcam_layout_read - validate the slot layout and remember it
+ *
+ * Call after shmcam_check_identity().  Returns 0, -EAGAIN when the
+ * producer has not laid out the slots yet, or -EINVAL when the header is
+ * inconsistent or describes slots beyond mapped_size.
+ */
+static inline int shmcam_layout_read(const struct shmcam_header *h,
+				     shmcam_u64 mapped_size,
+				     struct shmcam_layout *l)
+{
+	shmcam_u32 count = shmcam_load32(&h->slot_count);
+	shmcam_u32 size = shmcam_load32(&h->slot_size);
+	shmcam_u64 offset = shmcam_load64(&h->data_offset);
+	shmcam_u64 region = shmcam_load64(&h->region_size);
+
+	if (!count && !size)
+		return -EAGAIN;
+	if (count < SHMCAM_MIN_SLOTS || count > SHMCAM_MAX_SLOTS)
+		return -EINVAL;
+	if (!size || size % SHMCAM_PAGE_SIZE)
+		return -EINVAL;
+	if (offset != SHMCAM_DATA_OFFSET)
+		return -EINVAL;
+	if (!shmcam_is_pow2(region) || region > mapped_size)
+		return -EINVAL;
+	/* count <= 16 and size < 2^32: no overflow in 64 bits. */
+	if (offset + (shmcam_u64)count * size > region)
+		return -EINVAL;
+
+	l->mapped_size = mapped_size;
+	l->session_id = shmcam_load64(&h->session_id);
+	l->data_offset = offset;
+	l->slot_count = count;
+	l->slot_size = size;
+	l->abi_minor = shmcam_load16(&h->abi_minor);
+	return 0;
+}
+
+/*
+ * shmcam_read_frame - copy the newest complete frame out of the region
+ * @base: start of the mapped region
+ * @l: layout from shmcam_layout_read() for this mapping
+ * @after: the last frame counter this reader took, or SHMCAM_NO_FRAME
+ * @dst: where the frame goes
+ * @dst_size: bytes available at @dst
+ * @info: filled with the frame's descriptor on success
+ *
+ * The copy is accepted only if the slot's sequence counter was even and
+ * unchanged across it: a frame the producer overwrote meanwhile is never
+ * returned.
+ *
+ * Returns 0, -EAGAIN when no frame newer than @after is complete,
+ * -ESTALE when the slot changed during the copy (a torn frame; try again),
+ * -ENOSPC when the frame is larger than @dst_size, or -EINVAL when the
+ * slot's descriptor is inconsistent (nothing is copied then).
+ */
+static inline int shmcam_read_frame(const void *base,
+				    const struct shmcam_layout *l,
+				    shmcam_u64 after, void *dst,
+				    shmcam_u32 dst_size,
+				    struct shmcam_frame_info *info)
+{
+	const struct shmcam_header *h = (const struct shmcam_header *)base;
+	const struct shmcam_slot *s;
+	const unsigned char *src;
+	shmcam_u64 latest, frame;
+	shmcam_u32 idx, seq, bytesused;
+
+	latest = shmcam_load64(&h->latest_frame);
+	if (latest == SHMCAM_NO_FRAME || latest == after)
+		return -EAGAIN;
+	idx = shmcam_mod64(latest, l->slot_count);
+	s = &h->slots[idx];
+
+	seq = shmcam_load32(&s->seq);
+	if (seq & 1)
+		return -ESTALE;
+	shmcam_rmb();
+
+	frame = shmcam_load64(&s->frame);
+	bytesused = shmcam_load32(&s->bytesused);
+	if (after != SHMCAM_NO_FRAME && frame <= after)
+		return -EAGAIN;
+	if (!bytesused || bytesused > l->slot_size)
+		return -EINVAL;
+	if (bytesused > dst_size)
+		return -ENOSPC;
+
+	info->frame = frame;
+	info->bytesused = bytesused;
+	info->timestamp_ns = shmcam_load64(&s->timestamp_ns);
+	info->format_gen = shmcam_load32(&s->format_gen);
+	info->flags = shmcam_load32(&s->flags);
+	info->slot = idx;
+	memcpy(&info->format, (const void *)&s->format, sizeof(info->format));
+
+	src = (const unsigned char *)base + l->data_offset +
+	      (shmcam_u64)idx * l->slot_size;
+	memcpy(dst, src, bytesused);
+
+	shmcam_rmb();
+	if (shmcam_load32(&s->seq) != seq)
+		return -ESTALE;
+	if (shmcam_format_check(&info->format, l))
+		return -EINVAL;
+	return 0;
+}
+
+#endif /* SHMCAM_READER_H */

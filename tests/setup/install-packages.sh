@@ -1,0 +1,97 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Install the Debian 12 packages shmcam needs to build, test and demo.
+# Called by ./configure (and so by `make`, `make check` and `make demo` on a
+# fresh machine); safe to run again: only missing packages are installed.
+#
+#   meson ninja-build pkg-config libglib2.0-dev  host programs (glib)
+#   clang libclang-rt-14-dev                      libFuzzer for tests/fuzz
+#   qemu-system-x86 (bookworm-backports, 10.0)    the VM tests and the demo
+#   busybox-static cpio xz-utils zstd kmod        the guests' initramfs
+#   linux-headers-* for 6.12 and 6.1              building shmcam.ko for the
+#                                                 kernels the guests boot
+#   ffmpeg                                        demo snapshots (PNG, GIF)
+#
+# Usage: install-packages.sh [--print]   (--print: list what is missing)
+set -e
+
+build_pkgs="gcc make libc6-dev meson ninja-build pkg-config libglib2.0-dev"
+test_pkgs="clang libclang-rt-14-dev busybox-static cpio xz-utils zstd kmod ffmpeg"
+backports_pkgs="qemu-system-x86"
+
+have_backports() {
+    grep -rqs '^[^#]*bookworm-backports' /etc/apt/sources.list \
+        /etc/apt/sources.list.d/ 2>/dev/null
+}
+
+missing() {
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null |
+            grep -q 'install ok installed' || echo "$p"
+    done
+}
+
+# The kernels the VM tests boot: bookworm-backports' 6.12 and bookworm's 6.1.
+# Echo "PKGVERSION ABI" of the linux-image metapackage's dependency.
+kernel_abi() {
+    apt-cache depends ${1:+-t "$1"} linux-image-amd64 2>/dev/null |
+        sed -n 's/.*Depends: linux-image-\(.*-amd64\)$/\1/p' | head -n 1
+}
+
+if [ "$(id -u)" != 0 ] && [ "$1" != --print ]; then
+    echo "install-packages: run as root to install packages" >&2
+    exit 1
+fi
+
+updated=
+if ! have_backports; then
+    if [ "$1" = --print ]; then
+        echo "bookworm-backports apt source"
+        exit 0
+    fi
+    echo "install-packages: adding bookworm-backports to the apt sources"
+    cat > /etc/apt/sources.list.d/bookworm-backports.sources <<'SRC'
+Types: deb deb-src
+URIs: http://deb.debian.org/debian
+Suites: bookworm-backports
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+    apt-get update -q
+    updated=1
+fi
+
+if [ -z "$(kernel_abi bookworm-backports)" ] && [ -z "$updated" ]; then
+    apt-get update -q
+    updated=1
+fi
+
+k612=$(kernel_abi bookworm-backports)
+k61=$(apt-cache depends linux-image-amd64 2>/dev/null |
+      sed -n 's/.*Depends: linux-image-\(6\.1\..*-amd64\)$/\1/p' | head -n 1)
+headers=
+[ -n "$k612" ] && headers="$headers linux-headers-$k612"
+[ -n "$k61" ] && headers="$headers linux-headers-$k61"
+
+need=$(missing $build_pkgs $test_pkgs $headers)
+need_bp=$(missing $backports_pkgs)
+# Debian 12's own qemu is 7.2; the tests need 10.0 from backports.
+if [ -z "$need_bp" ] && ! qemu-system-x86_64 --version 2>/dev/null |
+        grep -q 'version \(9\|[1-9][0-9]\)\.'; then
+    need_bp=$backports_pkgs
+fi
+
+if [ "$1" = --print ]; then
+    echo $need $need_bp
+    exit 0
+fi
+if [ -z "$need" ] && [ -z "$need_bp" ]; then
+    exit 0
+fi
+[ -n "$updated" ] || apt-get update -q
+echo "install-packages: installing $need $need_bp"
+export DEBIAN_FRONTEND=noninteractive
+[ -z "$need" ] || apt-get install -y -q --no-install-recommends $need
+[ -z "$need_bp" ] || apt-get install -y -q --no-install-recommends \
+    -t bookworm-backports $need_bp
