@@ -172,6 +172,85 @@ static inline int shmcam_cap_check(const struct shmcam_cap *c)
 }
 
 /*
+ * shmcam_cap_read - copy capability table entry @i and check the copy
+ *
+ * The entry is copied first and the copy checked, so a producer rewriting
+ * the table meanwhile cannot invalidate what was checked.  Returns 0, or
+ * -EINVAL when @i is past the table or the entry is unusable.
+ */
+static inline int shmcam_cap_read(const struct shmcam_header *h,
+				  shmcam_u32 i, struct shmcam_cap *c)
+{
+	shmcam_u32 k;
+
+	if (i >= SHMCAM_MAX_CAPS || i >= shmcam_load32(&h->num_caps))
+		return -EINVAL;
+	c->pixelformat = shmcam_load32(&h->caps[i].pixelformat);
+	c->width = shmcam_load32(&h->caps[i].width);
+	c->height = shmcam_load32(&h->caps[i].height);
+	c->num_intervals = shmcam_load32(&h->caps[i].num_intervals);
+	for (k = 0; k < SHMCAM_MAX_INTERVALS; k++) {
+		c->intervals[k].numerator =
+			shmcam_load32(&h->caps[i].intervals[k].numerator);
+		c->intervals[k].denominator =
+			shmcam_load32(&h->caps[i].intervals[k].denominator);
+	}
+	return shmcam_cap_check(c);
+}
+
+/*
+ * shmcam_format_read - copy the header's current format
+ *
+ * Returns 0, or -EINVAL when the copy is not a usable format (see
+ * shmcam_format_check(); without a layout only the size is checked).
+ */
+static inline int shmcam_format_read(const struct shmcam_header *h,
+				     const struct shmcam_layout *l,
+				     struct shmcam_format *f)
+{
+	f->pixelformat = shmcam_load32(&h->format.pixelformat);
+	f->width = shmcam_load32(&h->format.width);
+	f->height = shmcam_load32(&h->format.height);
+	f->bytesperline = shmcam_load32(&h->format.bytesperline);
+	f->sizeimage = shmcam_load32(&h->format.sizeimage);
+	f->colorspace = shmcam_load32(&h->format.colorspace);
+	f->interval.numerator = shmcam_load32(&h->format.interval.numerator);
+	f->interval.denominator =
+		shmcam_load32(&h->format.interval.denominator);
+	if (l)
+		return shmcam_format_check(f, l);
+	if (!shmcam_frame_bound(f) || !f->interval.numerator ||
+	    !f->interval.denominator)
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * shmcam_card_read - copy the producer's source name as a C string
+ *
+ * @buf always ends up NUL-terminated; bytes outside printable ASCII
+ * become '?'.  Returns the string's length (0 when the producer named
+ * nothing).
+ */
+static inline shmcam_u32 shmcam_card_read(const struct shmcam_header *h,
+					  char *buf, shmcam_u32 len)
+{
+	shmcam_u32 i;
+
+	if (!len)
+		return 0;
+	for (i = 0; i < len - 1 && i < SHMCAM_CARD_LEN; i++) {
+		char ch = ((const volatile char *)h->card)[i];
+
+		if (!ch)
+			break;
+		buf[i] = (ch >= 0x20 && ch < 0x7f) ? ch : '?';
+	}
+	buf[i] = '\0';
+	return i;
+}
+
+/*
  * shmcam_layout_read - validate the slot layout and remember it
  *
  * Call after shmcam_check_identity().  Returns 0, -EAGAIN when the

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * shmcam: a V4L2 capture device fed by a shared-memory region
+ *
+ * The PCI glue (shmcam-pci.c) maps the region and finds the interrupt;
+ * shmcam-region.c follows the producer and copies frames; shmcam-v4l2.c is
+ * the video device.  A second bus (the QEMU-native device) only needs its
+ * own probe filling the fields marked "bus".
+ */
+#ifndef SHMCAM_DRV_H
+#define SHMCAM_DRV_H
+
+#include <linux/hrtimer.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/workqueue.h>
+#include <media/v4l2-ctrls.h>
+#include <media/v4l2-device.h>
+#include <media/videobuf2-v4l2.h>
+
+#include "shmcam-reader.h"
+
+extern unsigned int shmcam_poll_divisor;
+extern unsigned int shmcam_producer_timeout_ms;
+
+struct shmcam_buffer {
+	struct vb2_v4l2_buffer vb;	/* first: vb2 allocates this struct */
+	struct list_head list;
+};
+
+struct shmcam {
+	struct v4l2_device v4l2_dev;
+	struct video_device vdev;
+	struct vb2_queue queue;
+	struct v4l2_ctrl_handler ctrl_handler;
+
+	/*
+	 * vdev->lock and the vb2 queue lock: serialises every ioctl and
+	 * file operation.  Protects fmt, interval, caps[] and num_caps;
+	 * remove() sets gone under it, so no ioctl reads the region later.
+	 */
+	struct mutex lock;
+	struct v4l2_pix_format fmt;
+	struct v4l2_fract interval;
+	struct shmcam_cap caps[SHMCAM_MAX_CAPS];
+	unsigned int num_caps;
+
+	/* Protects buf_list only: buf_queue appends, the worker removes. */
+	spinlock_t buf_lock;
+	struct list_head buf_list;
+
+	/* bus: the mapped region (cached), its size and the bus device */
+	void *base;
+	u64 size;
+	char bus_info[32];
+	bool doorbell;			/* frames announced by interrupt */
+
+	/*
+	 * The consumer area this device claimed (NULL while none is) and
+	 * the values the guest writes there.  cons_lock protects all of
+	 * them, as ioctls (requests) and the worker (heartbeat) write it.
+	 */
+	spinlock_t cons_lock;
+	struct shmcam_consumer *cons;
+	u64 cons_token;
+	int cons_index;			/* fixed index, or -1 to claim one */
+	u32 cons_flags;
+	u32 req_gen;
+	struct shmcam_format fmt_req;	/* pixelformat, size, interval */
+
+	/*
+	 * Frame worker.  poll_lock is held for a whole poll and by
+	 * start/stop_streaming; it protects the fields below it.  Taken
+	 * inside s->lock, never the other way round.
+	 */
+	struct workqueue_struct *wq;
+	struct work_struct poll_work;
+	struct hrtimer timer;
+	u64 poll_ns;			/* timer period, READ_ONCE in the timer */
+	struct mutex poll_lock;
+	struct shmcam_layout layout;
+	bool layout_ok;
+	bool alive;			/* producer streaming, heartbeat fresh */
+	bool streaming;
+	bool gone;			/* remove() ran: never touch base again */
+	bool seq_started;
+	u64 session;
+	u64 last_heartbeat;
+	unsigned long heartbeat_jiffies;
+	struct shmcam_format src_fmt;	/* producer's format last seen */
+	u64 last_frame;			/* frame counter last taken */
+	u64 seq_first;			/* frame counter of sequence seq_base */
+	u32 seq_base;
+	u32 last_seq;
+	/* Statistics for the consumer area; read racily by publishers. */
+	u64 frames;
+	u64 dropped;
+	u64 stat_last_frame;
+	u64 stat_last_timestamp;
+};
+
+static inline struct shmcam_header *shmcam_hdr(struct shmcam *s)
+{
+	return s->base;
+}
+
+/* shmcam-region.c */
+int shmcam_region_init(struct shmcam *s);
+void shmcam_region_start(struct shmcam *s);
+void shmcam_region_stop(struct shmcam *s);
+void shmcam_region_kick(struct shmcam *s);
+void shmcam_region_stream(struct shmcam *s, bool on);
+void shmcam_region_request(struct shmcam *s);
+
+/* shmcam-v4l2.c */
+int shmcam_v4l2_register(struct shmcam *s, struct device *parent);
+void shmcam_v4l2_unregister(struct shmcam *s);
+void shmcam_v4l2_put(struct shmcam *s);
+void shmcam_return_all_buffers(struct shmcam *s, enum vb2_buffer_state state);
+void shmcam_source_changed(struct shmcam *s);
+
+#endif /* SHMCAM_DRV_H */

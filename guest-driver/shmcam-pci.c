@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * shmcam: ivshmem (PCI 1af4:1110) glue
+ *
+ * BAR2 of ivshmem-plain and ivshmem-doorbell is the shared region.  Other
+ * drivers use the same device for other protocols, so probe binds only to
+ * a region that carries the shmcam magic and an ABI major this driver
+ * speaks, and returns -ENODEV otherwise.  The producer must have laid out
+ * the region before the module probes: a region still all zero is not
+ * recognised (unbind and bind the device, or reload, once it runs).
+ *
+ * The region is mapped cached: frames are copied out of it, and uncached
+ * or write-combined reads would be several times slower.
+ */
+
+#include <linux/interrupt.h>
+#include <linux/io.h>
+#include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/slab.h>
+
+#include "shmcam-drv.h"
+
+#define SHMCAM_IVSHMEM_DEVICE_ID	0x1110
+#define SHMCAM_IVSHMEM_REGS_BAR		0
+#define SHMCAM_IVSHMEM_SHM_BAR		2
+#define SHMCAM_IVSHMEM_IVPOSITION	0x08
+
+unsigned int shmcam_poll_divisor = 4;
+module_param_named(poll_divisor, shmcam_poll_divisor, uint, 0644);
+MODULE_PARM_DESC(poll_divisor,
+		 "Without a doorbell, poll the region this many times per frame interval (default 4)");
+
+unsigned int shmcam_producer_timeout_ms = 2000;
+module_param_named(producer_timeout_ms, shmcam_producer_timeout_ms, uint,
+		   0644);
+MODULE_PARM_DESC(producer_timeout_ms,
+		 "Treat the producer as gone when its heartbeat stalls this long (default 2000)");
+
+static int consumer = -1;
+module_param(consumer, int, 0444);
+MODULE_PARM_DESC(consumer,
+		 "Consumer area index 0-31 for ivshmem-plain (default -1: claim a free one; ivshmem-doorbell uses its IVPosition)");
+
+static irqreturn_t shmcam_irq(int irq, void *data)
+{
+	struct shmcam *s = data;
+
+	shmcam_region_kick(s);
+	return IRQ_HANDLED;
+}
+
+/*
+ * With MSI-X (ivshmem-doorbell) the producer rings vector 0 for each
+ * frame, and IVPosition names this guest's consumer area.  Returns the
+ * Linux irq number, 0 without MSI-X, or a negative errno.
+ */
+static int shmcam_pci_setup_doorbell(struct pci_dev *pdev, struct shmcam *s)
+{
+	void __iomem *regs;
+	u32 pos;
+	int ret;
+
+	if (pci_msix_vec_count(pdev) <= 0)
+		return 0;
+
+	regs = pcim_iomap(pdev, SHMCAM_IVSHMEM_REGS_BAR, 0);
+	if (!regs)
+		return dev_err_probe(&pdev->dev, -ENOMEM,
+				     "cannot map the register BAR\n");
+	pos = readl(regs + SHMCAM_IVSHMEM_IVPOSITION);
+	if (pos < SHMCAM_MAX_CONSUMERS)
+		s->cons_index = pos;
+
+	ret = pci_alloc_irq_vectors(pdev, 1, 1, PCI_IRQ_MSIX);
+	if (ret < 0)
+		return dev_err_probe(&pdev->dev, ret,
+				     "cannot allocate an MSI-X vector\n");
+	pci_set_master(pdev);
+	s->doorbell = true;
+	return pci_irq_vector(pdev, 0);
+}
+
+static int shmcam_pci_probe(struct pci_dev *pdev,
+			    const struct pci_device_id *id)
+{
+	struct device *dev = &pdev->dev;
+	resource_size_t start, len;
+	struct shmcam *s;
+	void *base;
+	int irq, ret;
+
+	ret = pcim_enable_device(pdev);
+	if (ret)
+		return dev_err_probe(dev, ret, "cannot enable the device\n");
+
+	start = pci_resource_start(pdev, SHMCAM_IVSHMEM_SHM_BAR);
+	len = pci_resource_len(pdev, SHMCAM_IVSHMEM_SHM_BAR);
+	if (!len) {
+		dev_dbg(dev, "no shared memory BAR\n");
+		return -ENODEV;
+	}
+	if (!devm_request_mem_region(dev, start, len, KBUILD_MODNAME))
+		return dev_err_probe(dev, -EBUSY, "BAR2 is in use\n");
+	base = devm_memremap(dev, start, len, MEMREMAP_WB);
+	if (IS_ERR(base))
+		return dev_err_probe(dev, PTR_ERR(base), "cannot map BAR2\n");
+
+	ret = shmcam_check_identity(base, len);
+	if (ret == -EPROTONOSUPPORT) {
+		dev_info(dev, "shmcam region of ABI %u, this driver speaks %u: not binding\n",
+			 READ_ONCE(((struct shmcam_header *)base)->abi_major),
+			 SHMCAM_ABI_MAJOR);
+		return -ENODEV;
+	}
+	if (ret) {
+		dev_dbg(dev, "BAR2 holds no shmcam region: not binding\n");
+		return -ENODEV;
+	}
+
+	/* Freed by the V4L2 release callback once the last file is closed. */
+	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return -ENOMEM;
+	s->base = base;
+	s->size = len;
+	s->cons_index = consumer < SHMCAM_MAX_CONSUMERS ? consumer : -1;
+	snprintf(s->bus_info, sizeof(s->bus_info), "PCI:%s", pci_name(pdev));
+
+	irq = shmcam_pci_setup_doorbell(pdev, s);
+	if (irq < 0) {
+		ret = irq;
+		goto free_state;
+	}
+
+	ret = shmcam_region_init(s);
+	if (ret)
+		goto free_state;
+
+	if (irq) {
+		ret = devm_request_irq(dev, irq, shmcam_irq, 0, KBUILD_MODNAME,
+				       s);
+		if (ret) {
+			dev_err_probe(dev, ret, "cannot request irq %d\n", irq);
+			goto stop_region;
+		}
+	}
+
+	ret = shmcam_v4l2_register(s, dev);
+	if (ret) {
+		dev_err_probe(dev, ret, "cannot register the video device\n");
+		goto free_irq;
+	}
+	pci_set_drvdata(pdev, s);
+	shmcam_region_start(s);
+	return 0;
+
+free_irq:
+	if (irq)
+		devm_free_irq(dev, irq, s);
+stop_region:
+	shmcam_region_stop(s);
+free_state:
+	kfree(s);
+	return ret;
+}
+
+static void shmcam_pci_remove(struct pci_dev *pdev)
+{
+	struct shmcam *s = pci_get_drvdata(pdev);
+
+	/* Streaming stops here, and no new ioctl reaches the driver. */
+	shmcam_v4l2_unregister(s);
+	if (s->doorbell)
+		devm_free_irq(&pdev->dev, pci_irq_vector(pdev, 0), s);
+	/* Wait for a running ioctl; nothing reads BAR2 after this. */
+	mutex_lock(&s->lock);
+	shmcam_region_stop(s);
+	mutex_unlock(&s->lock);
+	shmcam_v4l2_put(s);
+}
+
+static const struct pci_device_id shmcam_pci_ids[] = {
+	{ PCI_DEVICE(PCI_VENDOR_ID_REDHAT_QUMRANET, SHMCAM_IVSHMEM_DEVICE_ID) },
+	{ }
+};
+MODULE_DEVICE_TABLE(pci, shmcam_pci_ids);
+
+static struct pci_driver shmcam_pci_driver = {
+	.name = KBUILD_MODNAME,
+	.id_table = shmcam_pci_ids,
+	.probe = shmcam_pci_probe,
+	.remove = shmcam_pci_remove,
+};
+module_pci_driver(shmcam_pci_driver);
+
+MODULE_DESCRIPTION("V4L2 capture device for a shmcam region shared over ivshmem");
+MODULE_AUTHOR("The shmcam authors");
+MODULE_LICENSE("GPL");

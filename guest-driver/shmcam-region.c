@@ -1,0 +1,429 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * shmcam: following the producer through the shared region
+ *
+ * One work item does everything that reads the region after probe: it
+ * watches the producer's heartbeat, session and format, keeps this guest's
+ * consumer area alive, and copies the newest complete frame into the next
+ * queued buffer.  An hrtimer queues it (at a fraction of the frame
+ * interval while streaming without a doorbell, every 100 ms otherwise);
+ * with ivshmem-doorbell the producer's interrupt queues it for each frame.
+ * Copies of several megabytes thus never run in hard interrupt context.
+ */
+
+#include <linux/atomic.h>
+#include <linux/device.h>
+#include <linux/jiffies.h>
+#include <linux/ktime.h>
+#include <linux/math64.h>
+#include <linux/minmax.h>
+#include <linux/random.h>
+#include <linux/time64.h>
+
+#include "shmcam-drv.h"
+#include "shmcam-compat.h"
+
+#define SHMCAM_IDLE_POLL_NS	(100 * NSEC_PER_MSEC)
+#define SHMCAM_MIN_POLL_NS	(1 * NSEC_PER_MSEC)
+#define SHMCAM_DEFAULT_FRAME_NS	(33 * NSEC_PER_MSEC)
+/* A torn copy is retried at once, a few times, before waiting. */
+#define SHMCAM_READ_TRIES	3
+
+static u64 shmcam_poll_period(struct shmcam *s)
+{
+	const struct shmcam_fract *iv = &s->src_fmt.interval;
+	u64 ns = SHMCAM_DEFAULT_FRAME_NS;
+
+	if (!s->streaming || s->doorbell)
+		return SHMCAM_IDLE_POLL_NS;
+	if (iv->numerator && iv->denominator)
+		ns = div_u64((u64)iv->numerator * NSEC_PER_SEC,
+			     iv->denominator);
+	ns = div_u64(ns, max(shmcam_poll_divisor, 1u));
+	return clamp_t(u64, ns, SHMCAM_MIN_POLL_NS, SHMCAM_IDLE_POLL_NS);
+}
+
+/* Copy the shadow into the consumer area.  Called with cons_lock held. */
+static void shmcam_consumer_publish(struct shmcam *s)
+{
+	struct shmcam_consumer *c = s->cons;
+
+	if (!c)
+		return;
+	WRITE_ONCE(c->req_pixelformat, s->fmt_req.pixelformat);
+	WRITE_ONCE(c->req_width, s->fmt_req.width);
+	WRITE_ONCE(c->req_height, s->fmt_req.height);
+	WRITE_ONCE(c->req_interval.numerator, s->fmt_req.interval.numerator);
+	WRITE_ONCE(c->req_interval.denominator,
+		   s->fmt_req.interval.denominator);
+	WRITE_ONCE(c->last_frame, s->stat_last_frame);
+	WRITE_ONCE(c->last_timestamp_ns, s->stat_last_timestamp);
+	WRITE_ONCE(c->frames, s->frames);
+	WRITE_ONCE(c->dropped, s->dropped);
+	/* The producer reads flags and request_gen after the fields. */
+	smp_wmb();
+	WRITE_ONCE(c->flags, s->cons_flags);
+	WRITE_ONCE(c->request_gen, s->req_gen);
+}
+
+/*
+ * Claim a consumer area: the fixed index when there is one (the doorbell
+ * device's IVPosition or the consumer= parameter), else the first area
+ * whose owner is 0.  Called with cons_lock held.
+ */
+static void shmcam_consumer_claim(struct shmcam *s)
+{
+	struct shmcam_consumer *areas = s->base + SHMCAM_CONSUMER_OFFSET;
+	u32 n = READ_ONCE(shmcam_hdr(s)->consumer_count);
+	u32 i;
+
+	if (!n || n > SHMCAM_MAX_CONSUMERS)
+		n = SHMCAM_MAX_CONSUMERS;
+	if (!s->cons_token)
+		s->cons_token = get_random_u64() | 1;
+
+	if (s->cons_index >= 0) {
+		if (s->cons_index >= n)
+			return;
+		s->cons = &areas[s->cons_index];
+		WRITE_ONCE(s->cons->owner, s->cons_token);
+	} else {
+		for (i = 0; i < n; i++) {
+			if (cmpxchg64(&areas[i].owner, 0, s->cons_token) == 0) {
+				s->cons = &areas[i];
+				break;
+			}
+		}
+		if (!s->cons)
+			return;
+	}
+	dev_dbg(s->v4l2_dev.dev, "consumer area %td claimed\n",
+		s->cons - areas);
+	shmcam_consumer_publish(s);
+}
+
+/* Keep the consumer area: heartbeat, statistics, reclaim when lost. */
+static void shmcam_consumer_beat(struct shmcam *s)
+{
+	struct shmcam_consumer *c;
+
+	spin_lock(&s->cons_lock);
+	c = s->cons;
+	if (c && READ_ONCE(c->owner) != s->cons_token) {
+		/* The producer reset the page, or the area timed out. */
+		s->cons = NULL;
+		c = NULL;
+	}
+	if (!c) {
+		shmcam_consumer_claim(s);
+	} else {
+		WRITE_ONCE(c->heartbeat, READ_ONCE(c->heartbeat) + 1);
+		WRITE_ONCE(c->last_frame, s->stat_last_frame);
+		WRITE_ONCE(c->last_timestamp_ns, s->stat_last_timestamp);
+		WRITE_ONCE(c->frames, s->frames);
+		WRITE_ONCE(c->dropped, s->dropped);
+	}
+	spin_unlock(&s->cons_lock);
+}
+
+static bool shmcam_same_format(const struct shmcam_format *a,
+			       const struct shmcam_format *b)
+{
+	return a->pixelformat == b->pixelformat && a->width == b->width &&
+	       a->height == b->height;
+}
+
+/* Heartbeat, state, session and format of the producer. */
+static void shmcam_track_producer(struct shmcam *s)
+{
+	struct shmcam_header *h = shmcam_hdr(s);
+	struct shmcam_format f;
+	unsigned long timeout;
+	u64 session, hb;
+	bool alive;
+
+	if (shmcam_check_identity(h, s->size)) {
+		/* Wiped or foreign: wait for a producer to lay it out again. */
+		s->layout_ok = false;
+		alive = false;
+		goto out;
+	}
+
+	session = READ_ONCE(h->session_id);
+	hb = READ_ONCE(h->heartbeat);
+	if (hb != s->last_heartbeat || session != s->session) {
+		s->last_heartbeat = hb;
+		s->heartbeat_jiffies = jiffies;
+	}
+	if (session != s->session) {
+		dev_info(s->v4l2_dev.dev, "producer session %016llx\n",
+			 session);
+		s->session = session;
+		s->layout_ok = false;
+		s->last_frame = SHMCAM_NO_FRAME;
+		/* Sequence numbers go on growing across producer restarts. */
+		if (s->seq_started)
+			s->seq_base = s->last_seq + 1;
+		s->seq_first = SHMCAM_NO_FRAME;
+	}
+	if (!s->layout_ok) {
+		int ret = shmcam_layout_read(h, s->size, &s->layout);
+
+		s->layout_ok = !ret;
+		if (ret && ret != -EAGAIN)
+			dev_warn_ratelimited(s->v4l2_dev.dev,
+					     "producer's slot layout is invalid (%d)\n",
+					     ret);
+	}
+
+	if (!shmcam_format_read(h, s->layout_ok ? &s->layout : NULL, &f)) {
+		if (s->src_fmt.pixelformat && !shmcam_same_format(&f, &s->src_fmt))
+			shmcam_source_changed(s);
+		s->src_fmt = f;
+	}
+
+	timeout = msecs_to_jiffies(shmcam_producer_timeout_ms);
+	alive = READ_ONCE(h->state) == SHMCAM_STATE_STREAMING &&
+		time_before(jiffies, s->heartbeat_jiffies + timeout);
+out:
+	if (alive != s->alive)
+		dev_info(s->v4l2_dev.dev, "producer %s\n",
+			 alive ? "streaming" : "stopped or silent");
+	s->alive = alive;
+	WRITE_ONCE(s->poll_ns, shmcam_poll_period(s));
+}
+
+/*
+ * A frame is handed to userspace only in exactly the negotiated format:
+ * after a producer format change the frames are skipped (and counted as
+ * dropped) until userspace renegotiates or the producer switches back.
+ */
+static bool shmcam_frame_matches(struct shmcam *s,
+				 const struct shmcam_frame_info *fi)
+{
+	const struct v4l2_pix_format *pix = &s->fmt;
+
+	if (fi->format.pixelformat != pix->pixelformat ||
+	    fi->format.width != pix->width || fi->format.height != pix->height)
+		return false;
+	if (fi->flags & SHMCAM_SLOT_ERROR)
+		return false;
+	if (pix->pixelformat == V4L2_PIX_FMT_MJPEG)
+		return fi->bytesused <= pix->sizeimage;
+	return fi->format.bytesperline == pix->bytesperline &&
+	       fi->bytesused == pix->sizeimage;
+}
+
+static void shmcam_deliver(struct shmcam *s)
+{
+	struct shmcam_frame_info info;
+	struct shmcam_buffer *buf;
+	struct vb2_buffer *vb;
+	unsigned long flags;
+	int tries, ret;
+
+	spin_lock_irqsave(&s->buf_lock, flags);
+	buf = list_first_entry_or_null(&s->buf_list, struct shmcam_buffer,
+				       list);
+	spin_unlock_irqrestore(&s->buf_lock, flags);
+	/* No buffer: the frame is missed; the sequence number shows it. */
+	if (!buf)
+		return;
+
+	/*
+	 * buf stays first in the list while it is filled: buf_queue only
+	 * appends and stop_streaming waits for poll_lock before it takes
+	 * the buffers back.
+	 */
+	vb = &buf->vb.vb2_buf;
+	for (tries = 0; tries < SHMCAM_READ_TRIES; tries++) {
+		ret = shmcam_read_frame(s->base, &s->layout, s->last_frame,
+					vb2_plane_vaddr(vb, 0),
+					vb2_plane_size(vb, 0), &info);
+		if (ret != -ESTALE)
+			break;
+		s->dropped++;
+	}
+	if (ret == -ENOSPC || ret == -EINVAL)
+		dev_dbg_ratelimited(s->v4l2_dev.dev, "frame skipped (%d)\n",
+				    ret);
+	if (ret)
+		return;
+
+	if (s->last_frame != SHMCAM_NO_FRAME && info.frame > s->last_frame + 1)
+		s->dropped += info.frame - s->last_frame - 1;
+	s->last_frame = info.frame;
+	if (!shmcam_frame_matches(s, &info)) {
+		s->dropped++;
+		return;
+	}
+
+	if (s->seq_first == SHMCAM_NO_FRAME)
+		s->seq_first = info.frame;
+	s->last_seq = s->seq_base + (u32)(info.frame - s->seq_first);
+	s->seq_started = true;
+
+	spin_lock_irqsave(&s->buf_lock, flags);
+	list_del(&buf->list);
+	spin_unlock_irqrestore(&s->buf_lock, flags);
+
+	buf->vb.sequence = s->last_seq;
+	buf->vb.field = V4L2_FIELD_NONE;
+	vb->timestamp = ktime_get_ns();
+	vb2_set_plane_payload(vb, 0, info.bytesused);
+	vb2_buffer_done(vb, VB2_BUF_STATE_DONE);
+
+	s->frames++;
+	s->stat_last_frame = info.frame;
+	s->stat_last_timestamp = info.timestamp_ns;
+}
+
+static void shmcam_poll_work(struct work_struct *work)
+{
+	struct shmcam *s = container_of(work, struct shmcam, poll_work);
+
+	mutex_lock(&s->poll_lock);
+	if (!s->gone) {
+		shmcam_track_producer(s);
+		if (s->streaming && s->alive && s->layout_ok)
+			shmcam_deliver(s);
+		shmcam_consumer_beat(s);
+	}
+	mutex_unlock(&s->poll_lock);
+}
+
+static enum hrtimer_restart shmcam_timer_fn(struct hrtimer *timer)
+{
+	struct shmcam *s = container_of(timer, struct shmcam, timer);
+
+	queue_work(s->wq, &s->poll_work);
+	hrtimer_forward_now(timer, ns_to_ktime(READ_ONCE(s->poll_ns)));
+	return HRTIMER_RESTART;
+}
+
+/**
+ * shmcam_region_init - prepare polling of a mapped, identified region
+ * @s: device with base, size, doorbell and cons_index set
+ *
+ * Returns 0 or -ENOMEM.  Nothing runs until shmcam_region_start().
+ */
+int shmcam_region_init(struct shmcam *s)
+{
+	struct shmcam_header *h = shmcam_hdr(s);
+
+	mutex_init(&s->poll_lock);
+	spin_lock_init(&s->cons_lock);
+	INIT_WORK(&s->poll_work, shmcam_poll_work);
+	shmcam_hrtimer_setup(&s->timer, shmcam_timer_fn);
+	s->poll_ns = SHMCAM_IDLE_POLL_NS;
+
+	s->wq = alloc_ordered_workqueue("shmcam/%s", WQ_HIGHPRI | WQ_MEM_RECLAIM,
+					s->bus_info);
+	if (!s->wq)
+		return -ENOMEM;
+
+	s->session = READ_ONCE(h->session_id);
+	s->last_heartbeat = READ_ONCE(h->heartbeat);
+	s->heartbeat_jiffies = jiffies;
+	s->last_frame = SHMCAM_NO_FRAME;
+	s->seq_first = SHMCAM_NO_FRAME;
+	s->stat_last_frame = SHMCAM_NO_FRAME;
+	s->layout_ok = !shmcam_layout_read(h, s->size, &s->layout);
+	if (shmcam_format_read(h, s->layout_ok ? &s->layout : NULL,
+			       &s->src_fmt))
+		memset(&s->src_fmt, 0, sizeof(s->src_fmt));
+	return 0;
+}
+
+/* Start the timer; the first poll claims the consumer area. */
+void shmcam_region_start(struct shmcam *s)
+{
+	hrtimer_start(&s->timer, 0, HRTIMER_MODE_REL);
+}
+
+/**
+ * shmcam_region_stop - stop reading and writing the region for good
+ * @s: the device, with its interrupt already freed
+ *
+ * Releases the consumer area.  Afterwards nothing touches the region, so
+ * the bus may unmap it.  Called with s->lock held, so that no ioctl is
+ * reading the capability table meanwhile.
+ */
+void shmcam_region_stop(struct shmcam *s)
+{
+	mutex_lock(&s->poll_lock);
+	s->gone = true;
+	mutex_unlock(&s->poll_lock);
+	hrtimer_cancel(&s->timer);
+	cancel_work_sync(&s->poll_work);
+
+	spin_lock(&s->cons_lock);
+	if (s->cons) {
+		WRITE_ONCE(s->cons->flags, 0);
+		cmpxchg64(&s->cons->owner, s->cons_token, 0);
+		s->cons = NULL;
+	}
+	spin_unlock(&s->cons_lock);
+	destroy_workqueue(s->wq);
+}
+
+/* Poll now: the producer announced a frame. */
+void shmcam_region_kick(struct shmcam *s)
+{
+	queue_work(s->wq, &s->poll_work);
+}
+
+/**
+ * shmcam_region_stream - start or stop frame delivery
+ * @s: the device; s->lock is held and the format is fixed while streaming
+ * @on: true from start_streaming, false from stop_streaming
+ *
+ * When this returns false, the worker no longer touches any buffer.
+ */
+void shmcam_region_stream(struct shmcam *s, bool on)
+{
+	mutex_lock(&s->poll_lock);
+	s->streaming = on;
+	if (on) {
+		s->last_frame = SHMCAM_NO_FRAME;
+		s->seq_first = SHMCAM_NO_FRAME;
+		s->seq_base = 0;
+		s->last_seq = 0;
+		s->seq_started = false;
+	}
+	spin_lock(&s->cons_lock);
+	if (on)
+		s->cons_flags |= SHMCAM_CONSUMER_STREAMING;
+	else
+		s->cons_flags &= ~SHMCAM_CONSUMER_STREAMING;
+	if (!s->gone)
+		shmcam_consumer_publish(s);
+	spin_unlock(&s->cons_lock);
+	WRITE_ONCE(s->poll_ns, shmcam_poll_period(s));
+	if (on && !s->gone)
+		hrtimer_start(&s->timer, 0, HRTIMER_MODE_REL);
+	mutex_unlock(&s->poll_lock);
+}
+
+/**
+ * shmcam_region_request - ask the producer for the negotiated format
+ * @s: the device, with s->lock held
+ *
+ * Writes fmt and interval to the consumer area with a new request_gen.
+ * The producer may honour it or not; frames in another format are not
+ * delivered (see shmcam_frame_matches()).
+ */
+void shmcam_region_request(struct shmcam *s)
+{
+	spin_lock(&s->cons_lock);
+	s->fmt_req.pixelformat = s->fmt.pixelformat;
+	s->fmt_req.width = s->fmt.width;
+	s->fmt_req.height = s->fmt.height;
+	s->fmt_req.interval.numerator = s->interval.numerator;
+	s->fmt_req.interval.denominator = s->interval.denominator;
+	s->cons_flags |= SHMCAM_CONSUMER_REQUEST;
+	s->req_gen++;
+	if (!s->gone)
+		shmcam_consumer_publish(s);
+	spin_unlock(&s->cons_lock);
+}
