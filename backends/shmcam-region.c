@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * shmcam region backends: create or attach the shared region.
+ *
+ * Every function returns 0 or a negative errno and leaves the region
+ * closed (fd -1, nothing mapped) on failure, so callers only need
+ * shmcam_region_close() on the success path.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib.h>
+
+#include "shmcam.h"
+#include "shmcam-region.h"
+
+uint64_t shmcam_region_round_size(uint64_t needed)
+{
+    uint64_t size = SHMCAM_MIN_REGION_SIZE;
+
+    while (size < needed && size < SHMCAM_MAX_REGION_SIZE) {
+        size <<= 1;
+    }
+    return size;
+}
+
+void shmcam_region_size_str(uint64_t size, char *buf, size_t len)
+{
+    if (size && size % (1024 * 1024) == 0) {
+        snprintf(buf, len, "%llu MiB", (unsigned long long)(size >> 20));
+    } else if (size && size % 1024 == 0) {
+        snprintf(buf, len, "%llu KiB", (unsigned long long)(size >> 10));
+    } else {
+        snprintf(buf, len, "%llu bytes", (unsigned long long)size);
+    }
+}
+
+/* "cam0" and "/cam0" both name the shm object "/cam0". */
+static char *shmcam_region_shm_name(const char *name)
+{
+    return g_strdup_printf("%s%s", name[0] == '/' ? "" : "/", name);
+}
+
+static int shmcam_region_map(struct shmcam_region *r, uint64_t size)
+{
+    int prot = PROT_READ | (r->writable ? PROT_WRITE : 0);
+    void *base;
+
+    if (size == 0 || size > SIZE_MAX) {
+        return -EINVAL;
+    }
+    base = mmap(NULL, size, prot, MAP_SHARED, r->fd, 0);
+    if (base == MAP_FAILED) {
+        return -errno;
+    }
+    r->base = base;
+    r->size = size;
+    return 0;
+}
+
+/* The mapping size of an fd: st_size, which for a BAR resource file is the BAR size. */
+static int shmcam_region_fd_size(int fd, uint64_t *size)
+{
+    struct stat st;
+
+    if (fstat(fd, &st) < 0) {
+        return -errno;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        return -EISDIR;
+    }
+    *size = st.st_size;
+    return 0;
+}
+
+static int shmcam_region_fail(struct shmcam_region *r, int ret)
+{
+    shmcam_region_close(r);
+    return ret;
+}
+
+/*
+ * shmcam_region_create_shm - create a new named shm object of @size bytes
+ *
+ * Returns 0, -EEXIST when the name exists already (attach to it with
+ * shmcam_region_open_shm instead), or another negative errno.
+ */
+int shmcam_region_create_shm(struct shmcam_region *r, const char *name,
+                             uint64_t size, mode_t mode)
+{
+    char *shm_name = shmcam_region_shm_name(name);
+    int ret;
+
+    r->fd = shm_open(shm_name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    if (r->fd < 0) {
+        ret = -errno;
+        g_free(shm_name);
+        return ret;
+    }
+    r->shm_name = shm_name;
+    r->created = true;
+    r->writable = true;
+    r->path = g_strdup_printf("/dev/shm%s", shm_name);
+    /* umask must not narrow what the user asked for */
+    if (fchmod(r->fd, mode) < 0 || ftruncate(r->fd, size) < 0) {
+        return shmcam_region_fail(r, -errno);
+    }
+    ret = shmcam_region_map(r, size);
+    return ret ? shmcam_region_fail(r, ret) : 0;
+}
+
+static int shmcam_region_attach_fd(struct shmcam_region *r)
+{
+    uint64_t size = 0;
+    int ret = shmcam_region_fd_size(r->fd, &size);
+
+    if (!ret && size == 0) {
+        ret = -ENODATA;
+    }
+    if (!ret) {
+        ret = shmcam_region_map(r, size);
+    }
+    return ret ? shmcam_region_fail(r, ret) : 0;
+}
+
+/*
+ * shmcam_region_open_shm - attach to an existing named shm object
+ *
+ * Returns 0, -ENOENT when there is none, -ENODATA when it is empty, or
+ * another negative errno.
+ */
+int shmcam_region_open_shm(struct shmcam_region *r, const char *name,
+                           bool writable)
+{
+    char *shm_name = shmcam_region_shm_name(name);
+
+    r->path = g_strdup_printf("/dev/shm%s", shm_name);
+    r->writable = writable;
+    r->fd = shm_open(shm_name, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC, 0);
+    g_free(shm_name);
+    if (r->fd < 0) {
+        return shmcam_region_fail(r, -errno);
+    }
+    return shmcam_region_attach_fd(r);
+}
+
+/*
+ * shmcam_region_open_path - map an existing file: a regular file, a file
+ * in /dev/shm or a PCI BAR resource file.
+ *
+ * Returns 0, -ENOENT, -EISDIR, -ENODATA when it is empty, or another
+ * negative errno (-ENODEV when the file cannot be mapped).
+ */
+int shmcam_region_open_path(struct shmcam_region *r, const char *path,
+                            bool writable)
+{
+    r->path = g_strdup(path);
+    r->writable = writable;
+    r->fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+    if (r->fd < 0) {
+        return shmcam_region_fail(r, -errno);
+    }
+    return shmcam_region_attach_fd(r);
+}
+
+/*
+ * shmcam_region_create_memfd - an anonymous region, for passing its fd to
+ * QEMU or a peer.  Returns 0 or a negative errno.
+ */
+int shmcam_region_create_memfd(struct shmcam_region *r, const char *name,
+                               uint64_t size)
+{
+    int ret;
+
+    r->path = g_strdup_printf("memfd:%s", name);
+    r->writable = true;
+    r->created = true;
+    r->fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (r->fd < 0) {
+        return shmcam_region_fail(r, -errno);
+    }
+    if (ftruncate(r->fd, size) < 0) {
+        return shmcam_region_fail(r, -errno);
+    }
+    /* Peers may map it but never resize it under us. */
+    fcntl(r->fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW);
+    ret = shmcam_region_map(r, size);
+    return ret ? shmcam_region_fail(r, ret) : 0;
+}
+
+void shmcam_region_close(struct shmcam_region *r)
+{
+    if (r->base) {
+        munmap(r->base, r->size);
+        r->base = NULL;
+    }
+    if (r->fd >= 0) {
+        close(r->fd);
+        r->fd = -1;
+    }
+    if (r->created && r->shm_name) {
+        shm_unlink(r->shm_name);
+    }
+    g_free(r->shm_name);
+    g_free(r->path);
+    r->shm_name = NULL;
+    r->path = NULL;
+    r->created = false;
+    r->size = 0;
+}

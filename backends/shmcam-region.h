@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * shmcam region backends: the shared memory a producer writes and every
+ * reader maps.  Three kinds: a named POSIX shm object (/dev/shm/NAME, also
+ * what QEMU's memory-backend-file maps), any mmap-able file (a regular file,
+ * or a PCI BAR resource file such as /sys/bus/pci/devices/.../resource2
+ * inside a guest) and an anonymous memfd that can be passed over a socket.
+ */
+#ifndef SHMCAM_REGION_H
+#define SHMCAM_REGION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct shmcam_region {
+    char *path;         /* what messages show: /dev/shm/NAME, a path, memfd:NAME */
+    char *shm_name;     /* "/NAME" of a shm object we created, else NULL */
+    int fd;
+    void *base;
+    uint64_t size;      /* bytes mapped */
+    bool created;       /* we made it: it is removed on close */
+    bool writable;
+};
+
+#define SHMCAM_REGION_INIT { .fd = -1 }
+
+/* The smallest power of two >= needed (and >= SHMCAM_MIN_REGION_SIZE). */
+uint64_t shmcam_region_round_size(uint64_t needed);
+
+/* "16 MiB", "64 KiB" or "5000 bytes": sizes as messages print them. */
+void shmcam_region_size_str(uint64_t size, char *buf, size_t len);
+
+int shmcam_region_create_shm(struct shmcam_region *r, const char *name,
+                             uint64_t size, mode_t mode);
+int shmcam_region_open_shm(struct shmcam_region *r, const char *name,
+                           bool writable);
+int shmcam_region_open_path(struct shmcam_region *r, const char *path,
+                            bool writable);
+int shmcam_region_create_memfd(struct shmcam_region *r, const char *name,
+                               uint64_t size);
+void shmcam_region_close(struct shmcam_region *r);
+
+#endif /* SHMCAM_REGION_H */

@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * shmcam-host: create or attach the region, refuse one that is not ours
+ * or too small, and lay it out.  Nothing is written to a region before
+ * every check has passed.
+ */
+#include <errno.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "shmcam-reader.h"
+#include "shmcam-format.h"
+#include "shmcam-host.h"
+
+static uint64_t shmcam_host_session_id(void)
+{
+    uint64_t id = 0;
+
+    if (getrandom(&id, sizeof(id), 0) != sizeof(id) || !id) {
+        id = ((uint64_t)time(NULL) << 32) ^ getpid() ^ (uintptr_t)&id;
+    }
+    return id;
+}
+
+static int shmcam_host_region_open(struct shmcam_host *h, uint64_t size,
+                                   GError **errp)
+{
+    char want[32];
+    int ret;
+
+    shmcam_region_size_str(size, want, sizeof(want));
+    if (h->o.region) {
+        ret = shmcam_region_open_path(&h->region, h->o.region, true);
+        if (ret == -ENOENT) {
+            g_set_error(errp, G_FILE_ERROR, 0, "region %s does not exist "
+                        "(create it, e.g. truncate -s %s %s, or use --shm NAME)",
+                        h->o.region, want, h->o.region);
+        } else if (ret == -ENODATA) {
+            g_set_error(errp, G_FILE_ERROR, 0, "region %s is empty (give it "
+                        "a size, e.g. truncate -s %s %s)", h->o.region, want,
+                        h->o.region);
+        } else if (ret) {
+            g_set_error(errp, G_FILE_ERROR, 0, "cannot map region %s: %s "
+                        "(give a file you may read and write)", h->o.region,
+                        g_strerror(-ret));
+        }
+        return ret;
+    }
+    ret = shmcam_region_create_shm(&h->region, h->o.shm, size, h->shm_mode);
+    if (ret == -EEXIST) {
+        ret = shmcam_region_open_shm(&h->region, h->o.shm, true);
+    }
+    if (ret) {
+        g_set_error(errp, G_FILE_ERROR, 0, "cannot create or open shm region "
+                    "/dev/shm/%s: %s (choose another --shm name, or check "
+                    "its owner and mode)", h->o.shm[0] == '/' ? h->o.shm + 1 :
+                    h->o.shm, g_strerror(-ret));
+    }
+    return ret;
+}
+
+/* Is the region's content ours to overwrite?  Refuses unless --force. */
+static int shmcam_host_region_content(struct shmcam_host *h, GError **errp)
+{
+    struct shmcam_region *r = &h->region;
+    uint16_t major;
+
+    switch (shmcam_producer_probe(r->base, r->size, &major)) {
+    case SHMCAM_CONTENT_FOREIGN:
+        if (h->o.force) {
+            return 0;
+        }
+        g_set_error(errp, G_FILE_ERROR, 0, "region %s holds data that is not "
+                    "a shmcam region (use another region, or --force to "
+                    "overwrite it)", r->path);
+        return -EEXIST;
+    case SHMCAM_CONTENT_NEWER:
+        if (h->o.force) {
+            return 0;
+        }
+        g_set_error(errp, G_FILE_ERROR, 0, "region %s has shmcam ABI %u, newer "
+                    "than this shmcam-host's %u (update shmcam-host, or --force "
+                    "to overwrite it)", r->path, major, SHMCAM_ABI_MAJOR);
+        return -EPROTONOSUPPORT;
+    default:
+        return 0;
+    }
+}
+
+/* Another shmcam-host still beating in this region?  Watch it briefly. */
+static int shmcam_host_region_busy(struct shmcam_host *h, GError **errp)
+{
+    const struct shmcam_header *hdr = h->region.base;
+    uint64_t beat;
+    uint32_t ms;
+
+    if (h->o.force || hdr->magic != SHMCAM_MAGIC ||
+        __atomic_load_n(&hdr->state, __ATOMIC_RELAXED) == SHMCAM_STATE_STOPPED) {
+        return 0;
+    }
+    ms = hdr->heartbeat_ms;
+    ms = ms < 10 ? 10 : ms > 1000 ? 1000 : ms;
+    beat = __atomic_load_n(&hdr->heartbeat, __ATOMIC_RELAXED);
+    g_usleep(3000ull * ms);
+    if (__atomic_load_n(&hdr->heartbeat, __ATOMIC_RELAXED) == beat) {
+        return 0;
+    }
+    g_set_error(errp, G_FILE_ERROR, 0, "region %s is in use by a running "
+                "shmcam-host (stop it first, or --force to take the region "
+                "over)", h->region.path);
+    return -EBUSY;
+}
+
+static int shmcam_host_region_size(struct shmcam_host *h, uint32_t slot_size,
+                                   GError **errp)
+{
+    struct shmcam_region *r = &h->region;
+    uint64_t needed = shmcam_producer_needed(h->o.slots, slot_size);
+    uint64_t want = shmcam_region_round_size(needed), fit;
+    char have_s[32], want_s[32], desc[64], hint[64];
+
+    shmcam_region_size_str(r->size, have_s, sizeof(have_s));
+    shmcam_region_size_str(want, want_s, sizeof(want_s));
+    if (!shmcam_is_pow2(r->size) || r->size < SHMCAM_MIN_REGION_SIZE ||
+        r->size > SHMCAM_MAX_REGION_SIZE) {
+        g_set_error(errp, G_FILE_ERROR, 0, "region %s is %s, not a power of "
+                    "two between 64 KiB and 64 GiB (make it %s)", r->path,
+                    have_s, want_s);
+        return -EINVAL;
+    }
+    if (needed <= r->size) {
+        return 0;
+    }
+    fit = r->size > SHMCAM_DATA_OFFSET ?
+          (r->size - SHMCAM_DATA_OFFSET) / slot_size : 0;
+    if (fit >= SHMCAM_MIN_SLOTS) {
+        g_snprintf(hint, sizeof(hint), "--slots %u or a bigger region",
+                   (unsigned)fit);
+    } else {
+        g_snprintf(hint, sizeof(hint), "a smaller --size or a bigger region");
+    }
+    shmcam_format_str(&h->fmt, desc, sizeof(desc));
+    g_set_error(errp, G_FILE_ERROR, 0, "region %s is %s; %s with %d slots "
+                "needs %s (%s)", r->path, have_s, desc, h->o.slots, want_s,
+                hint);
+    return -ENOSPC;
+}
+
+/*
+ * shmcam_host_region_setup - open the region, check it, lay it out
+ *
+ * Returns 0, or a negative errno with @errp set; on failure the region is
+ * closed, removed if we created it, and left untouched otherwise.
+ */
+int shmcam_host_region_setup(struct shmcam_host *h, GError **errp)
+{
+    uint32_t slot_size = shmcam_format_slot_size(&h->fmt);
+    uint64_t needed = shmcam_producer_needed(h->o.slots, slot_size);
+    int ret;
+
+    ret = shmcam_host_region_open(h, shmcam_region_round_size(needed), errp);
+    if (ret) {
+        return ret;
+    }
+    ret = shmcam_host_region_content(h, errp) ?:
+          shmcam_host_region_size(h, slot_size, errp) ?:
+          shmcam_host_region_busy(h, errp);
+    if (!ret) {
+        ret = shmcam_producer_init(&h->prod, h->region.base, h->region.size,
+                                   h->o.slots, slot_size,
+                                   shmcam_host_session_id());
+        if (ret) {
+            g_set_error(errp, G_FILE_ERROR, 0, "cannot lay out region %s: %s",
+                        h->region.path, g_strerror(-ret));
+        }
+    }
+    if (ret) {
+        shmcam_region_close(&h->region);
+        return ret;
+    }
+    h->initialised = true;
+    return 0;
+}
+
+/* Created regions go away; attached ones stay, marked stopped. */
+void shmcam_host_region_release(struct shmcam_host *h)
+{
+    if (h->initialised) {
+        shmcam_producer_set_state(&h->prod, SHMCAM_STATE_STOPPED);
+        h->initialised = false;
+    }
+    shmcam_region_close(&h->region);
+}

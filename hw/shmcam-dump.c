@@ -1,0 +1,338 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * shmcam-dump: the reference reader.  It reads a region exactly as the
+ * guest driver does, through shmcam-reader.h, and with --verify checks
+ * that every frame it accepted is the pattern frame it claims to be.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "shmcam-reader.h"
+#include "shmcam-dump.h"
+#include "shmcam-format.h"
+#include "shmcam-region.h"
+
+#define NSEC_PER_SEC 1000000000ull
+
+enum {
+    SHMCAM_EXIT_OK = 0,
+    SHMCAM_EXIT_FAIL = 1,       /* bad frames, timeout, region errors */
+    SHMCAM_EXIT_USAGE = 2,
+};
+
+static uint64_t shmcam_dump_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
+}
+
+struct shmcam_dump_live {
+    struct shmcam_region region;
+    struct shmcam_layout layout;
+    uint8_t *buf;
+    uint64_t deadline;          /* give up when no frame came by then */
+    uint64_t last;              /* frame counter last read */
+};
+
+static bool shmcam_dump_expired(const struct shmcam_dump_live *l)
+{
+    return shmcam_dump_now() > l->deadline;
+}
+
+static void shmcam_dump_touch(struct shmcam_dump *d, struct shmcam_dump_live *l)
+{
+    l->deadline = shmcam_dump_now() + (uint64_t)d->o.timeout * NSEC_PER_SEC;
+}
+
+/*
+ * Wait for the region to exist, carry our magic, and be laid out.
+ * Returns 0, -ETIMEDOUT, or -EPROTONOSUPPORT / -EINVAL for a region we
+ * cannot read.
+ */
+static int shmcam_dump_attach(struct shmcam_dump *d, struct shmcam_dump_live *l)
+{
+    int ret;
+
+    for (;;) {
+        if (!l->region.base) {
+            ret = d->o.region ?
+                  shmcam_region_open_path(&l->region, d->o.region, false) :
+                  shmcam_region_open_shm(&l->region, d->o.shm, false);
+        } else {
+            ret = shmcam_check_identity(l->region.base, l->region.size) ?:
+                  shmcam_layout_read(l->region.base, l->region.size, &l->layout);
+            if (!ret || ret == -EPROTONOSUPPORT || ret == -EINVAL) {
+                return ret;
+            }
+        }
+        if (shmcam_dump_expired(l)) {
+            return -ETIMEDOUT;
+        }
+        g_usleep(ret && !l->region.base ? 50000 : 10000);
+    }
+}
+
+static int shmcam_dump_layout(struct shmcam_dump *d, struct shmcam_dump_live *l)
+{
+    int ret = shmcam_dump_attach(d, l);
+    const char *path = l->region.path ? l->region.path :
+                       d->o.region ? d->o.region : d->o.shm;
+
+    if (ret == -ETIMEDOUT) {
+        fprintf(stderr, "shmcam-dump: timeout: no shmcam producer in %s after "
+                "%d s (is shmcam-host running?)\n", path, d->o.timeout);
+    } else if (ret == -EPROTONOSUPPORT) {
+        fprintf(stderr, "shmcam-dump: region %s has a shmcam ABI this reader "
+                "does not know (update shmcam-dump)\n", path);
+    } else if (ret) {
+        fprintf(stderr, "shmcam-dump: region %s has an inconsistent slot "
+                "layout\n", path);
+    }
+    if (!ret) {
+        g_free(l->buf);
+        l->buf = g_malloc(l->layout.slot_size);
+        l->last = SHMCAM_NO_FRAME;
+    }
+    return ret;
+}
+
+static void shmcam_dump_print(struct shmcam_dump *d)
+{
+    const struct shmcam_dump_counts *c = &d->c;
+
+    if (d->o.verify) {
+        printf("verified %llu frames, %llu bad, %llu out of order\n",
+               (unsigned long long)c->frames, (unsigned long long)c->bad,
+               (unsigned long long)c->out_of_order);
+    } else {
+        printf("read %llu frames\n", (unsigned long long)c->frames);
+    }
+}
+
+/* One accepted frame: count drops, verify, save. */
+static int shmcam_dump_frame(struct shmcam_dump *d, struct shmcam_dump_live *l,
+                             const struct shmcam_frame_info *fi)
+{
+    if (l->last != SHMCAM_NO_FRAME && fi->frame > l->last + 1) {
+        d->c.dropped += fi->frame - l->last - 1;
+    }
+    l->last = fi->frame;
+    if (d->o.verify) {
+        shmcam_dump_check(d, &fi->format, l->buf, fi->bytesused);
+    } else {
+        d->c.frames++;
+    }
+    if (d->o.out) {
+        return shmcam_dump_save(d, &fi->format, fi->frame, l->buf,
+                                fi->bytesused);
+    }
+    return 0;
+}
+
+static int shmcam_dump_live(struct shmcam_dump *d)
+{
+    struct shmcam_dump_live l = { .region = SHMCAM_REGION_INIT };
+    const struct shmcam_header *h;
+    int ret;
+
+    shmcam_dump_touch(d, &l);
+    ret = shmcam_dump_layout(d, &l);
+    h = l.region.base;
+    while (!ret && (d->o.frames <= 0 || d->c.frames < (uint64_t)d->o.frames)) {
+        struct shmcam_frame_info fi;
+
+        if (shmcam_load64(&h->session_id) != l.layout.session_id) {
+            fprintf(stderr, "shmcam-dump: producer restarted\n");
+            ret = shmcam_dump_layout(d, &l);
+            continue;
+        }
+        ret = shmcam_read_frame(h, &l.layout, l.last, l.buf,
+                                l.layout.slot_size, &fi);
+        if (!ret) {
+            shmcam_dump_touch(d, &l);
+            ret = shmcam_dump_frame(d, &l, &fi);
+        } else if (ret == -ESTALE) {
+            d->c.torn++;
+            ret = 0;
+        } else if (ret == -EAGAIN && !shmcam_dump_expired(&l)) {
+            g_usleep(1000);
+            ret = 0;
+        } else if (ret == -EAGAIN) {
+            fprintf(stderr, "shmcam-dump: timeout: no new frame in %s for %d s "
+                    "(is shmcam-host running?)\n", l.region.path, d->o.timeout);
+            ret = -ETIMEDOUT;
+        } else {
+            fprintf(stderr, "shmcam-dump: slot %u of %s has an inconsistent "
+                    "descriptor\n", (unsigned)(shmcam_load64(&h->latest_frame) %
+                    l.layout.slot_count), l.region.path);
+            d->c.bad++;
+            ret = 0;
+            g_usleep(1000);
+            if (shmcam_dump_expired(&l)) {
+                ret = -ETIMEDOUT;
+            }
+        }
+    }
+    shmcam_dump_print(d);
+    printf("dropped %llu frames, %llu torn reads detected and retried\n",
+           (unsigned long long)d->c.dropped, (unsigned long long)d->c.torn);
+    g_free(l.buf);
+    shmcam_region_close(&l.region);
+    return ret;
+}
+
+static int shmcam_dump_parse(struct shmcam_dump *d, int *argc, char ***argv,
+                             GError **errp)
+{
+    struct shmcam_dump_opts *o = &d->o;
+    GOptionEntry entries[] = {
+        { "shm", 0, 0, G_OPTION_ARG_STRING, &o->shm,
+          "Read the POSIX shm region /dev/shm/NAME (default shmcam0)", "NAME" },
+        { "region", 0, 0, G_OPTION_ARG_FILENAME, &o->region,
+          "Read a region file (e.g. a PCI BAR resource2)", "PATH" },
+        { "frames", 0, 0, G_OPTION_ARG_INT64, &o->frames,
+          "Stop after N frames (default: until interrupted)", "N" },
+        { "verify", 0, 0, G_OPTION_ARG_NONE, &o->verify,
+          "Check test pattern frames byte for byte, in order", NULL },
+        { "out", 0, 0, G_OPTION_ARG_FILENAME, &o->out,
+          "Write each frame to DIR/frame-NNNNNN.EXT", "DIR" },
+        { "timeout", 0, 0, G_OPTION_ARG_INT, &o->timeout,
+          "Fail when no frame comes for SEC seconds (default 5)", "SEC" },
+        { "input", 0, 0, G_OPTION_ARG_FILENAME, &o->input,
+          "Read frames from a file instead (needs --format and --size)", "FILE" },
+        { "generate", 0, 0, G_OPTION_ARG_FILENAME, &o->generate,
+          "Write --frames pattern frames to FILE (for shmcam-host --file)",
+          "FILE" },
+        { "format", 0, 0, G_OPTION_ARG_STRING, &o->format,
+          "Format of --input/--generate frames: YUYV, NV12, YU12, MJPG", "FMT" },
+        { "size", 0, 0, G_OPTION_ARG_STRING, &o->size,
+          "Size of --input/--generate frames", "WxH" },
+        { "version", 0, 0, G_OPTION_ARG_NONE, &o->version,
+          "Print the version and exit", NULL },
+        { NULL },
+    };
+    GOptionContext *ctx = g_option_context_new("- read frames from a shmcam region");
+    gboolean ok;
+
+    o->timeout = 5;
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    g_option_context_set_description(ctx,
+        "With --verify the last line is: verified N frames, B bad, O out of order\n"
+        "Exit status: 0 when all frames are good (and as many as --frames), 1 on\n"
+        "a bad frame, a timeout or an unreadable region, 2 on a bad command line.\n");
+    ok = g_option_context_parse(ctx, argc, argv, errp);
+    g_option_context_free(ctx);
+    if (ok && *argc > 1) {
+        g_set_error(errp, G_OPTION_ERROR, 0, "unexpected argument '%s'",
+                    (*argv)[1]);
+        ok = FALSE;
+    }
+    return ok ? 0 : -EINVAL;
+}
+
+static int shmcam_dump_check_opts(struct shmcam_dump *d, GError **errp)
+{
+    struct shmcam_dump_opts *o = &d->o;
+    struct shmcam_fract iv = { 1, 30 };
+    uint32_t fourcc, w, h;
+
+    if (o->timeout <= 0 || o->frames < 0) {
+        g_set_error(errp, G_OPTION_ERROR, 0, "--timeout and --frames must be "
+                    "positive");
+        return -EINVAL;
+    }
+    if (o->shm && o->region) {
+        g_set_error(errp, G_OPTION_ERROR, 0, "choose one region: --shm NAME or "
+                    "--region PATH");
+        return -EINVAL;
+    }
+    if (!o->input && !o->generate) {
+        if (!o->shm && !o->region) {
+            o->shm = g_strdup("shmcam0");
+        }
+        return 0;
+    }
+    if (!o->format || !o->size) {
+        g_set_error(errp, G_OPTION_ERROR, 0, "--input and --generate need "
+                    "--format and --size (e.g. --format YUYV --size 640x480)");
+        return -EINVAL;
+    }
+    fourcc = shmcam_format_from_name(o->format);
+    if (!fourcc) {
+        g_set_error(errp, G_OPTION_ERROR, 0, "unknown format '%s' (use one of "
+                    "%s)", o->format, shmcam_format_names());
+        return -EINVAL;
+    }
+    if (shmcam_parse_size(o->size, &w, &h) ||
+        shmcam_format_init(&d->fmt, fourcc, w, h, iv)) {
+        g_set_error(errp, G_OPTION_ERROR, 0, "invalid size '%s' (use an even "
+                    "WIDTHxHEIGHT from 16x16 to %ux%u)", o->size,
+                    SHMCAM_MAX_WIDTH, SHMCAM_MAX_HEIGHT);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static int shmcam_dump_run(struct shmcam_dump *d)
+{
+    int ret;
+
+    if (d->o.generate) {
+        return shmcam_dump_generate(d);
+    }
+    if (d->o.input) {
+        ret = shmcam_dump_input(d);
+        shmcam_dump_print(d);
+    } else {
+        ret = shmcam_dump_live(d);
+    }
+    if (!ret && (d->c.bad || d->c.out_of_order)) {
+        ret = -EBADMSG;
+    }
+    if (!ret && d->o.frames > 0 && d->c.frames != (uint64_t)d->o.frames) {
+        fprintf(stderr, "shmcam-dump: %llu frames, expected %lld\n",
+                (unsigned long long)d->c.frames, (long long)d->o.frames);
+        ret = -EBADMSG;
+    }
+    return ret;
+}
+
+int main(int argc, char **argv)
+{
+    struct shmcam_dump d = { .c.last_stamp = SHMCAM_PATTERN_NONE };
+    GError *err = NULL;
+    int ret;
+
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    ret = shmcam_dump_parse(&d, &argc, &argv, &err) ?:
+          shmcam_dump_check_opts(&d, &err);
+    if (ret) {
+        fprintf(stderr, "shmcam-dump: %s%s\n", err->message,
+                strchr(err->message, '(') ? "" : " (see shmcam-dump --help)");
+        g_error_free(err);
+        return SHMCAM_EXIT_USAGE;
+    }
+    if (d.o.version) {
+        printf("shmcam-dump %s (shmcam ABI %u.%u)\n", SHMCAM_VERSION,
+               SHMCAM_ABI_MAJOR, SHMCAM_ABI_MINOR);
+        return SHMCAM_EXIT_OK;
+    }
+    ret = shmcam_dump_run(&d);
+    if (d.pat_ready) {
+        shmcam_pattern_fini(&d.pat);
+    }
+    g_free(d.o.shm);
+    g_free(d.o.region);
+    g_free(d.o.out);
+    g_free(d.o.input);
+    g_free(d.o.generate);
+    g_free(d.o.format);
+    g_free(d.o.size);
+    return ret ? SHMCAM_EXIT_FAIL : SHMCAM_EXIT_OK;
+}

@@ -1,0 +1,514 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * shmcam-host: publish frames of a test pattern, a V4L2 camera or a file
+ * into a shmcam region (docs/specs/shmcam.rst).
+ *
+ * One thread, one loop: ppoll() on a signalfd and the source's fd, with a
+ * timeout to the next frame or heartbeat.  The producer never waits for a
+ * consumer and reads their areas only as untrusted requests.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "shmcam-format.h"
+#include "shmcam-host.h"
+
+#define NSEC_PER_SEC        1000000000ull
+#define NSEC_PER_MSEC       1000000ull
+#define SHMCAM_RETRY_NS     NSEC_PER_SEC
+
+enum {
+    SHMCAM_EXIT_OK = 0,
+    SHMCAM_EXIT_ERROR = 1,      /* region, source or I/O failure */
+    SHMCAM_EXIT_USAGE = 2,      /* bad command line */
+};
+
+static const char *shmcam_state_name[] = {
+    [SHMCAM_STATE_STOPPED] = "stopped",
+    [SHMCAM_STATE_STREAMING] = "streaming",
+    [SHMCAM_STATE_NO_SIGNAL] = "no signal",
+};
+
+static uint64_t shmcam_now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
+}
+
+static uint64_t shmcam_interval_ns(const struct shmcam_fract *iv)
+{
+    return NSEC_PER_SEC * iv->numerator / iv->denominator;
+}
+
+static int shmcam_host_parse(struct shmcam_host *h, int *argc, char ***argv,
+                             GError **errp)
+{
+    struct shmcam_host_opts *o = &h->o;
+    GOptionEntry entries[] = {
+        { "pattern", 0, 0, G_OPTION_ARG_NONE, &o->pattern,
+          "Publish the moving test pattern (the default source)", NULL },
+        { "camera", 0, 0, G_OPTION_ARG_FILENAME, &o->camera,
+          "Capture from a V4L2 camera", "/dev/videoN" },
+        { "file", 0, 0, G_OPTION_ARG_FILENAME, &o->file,
+          "Publish raw frames of --format from a file, or - for stdin", "PATH" },
+        { "loop", 0, 0, G_OPTION_ARG_NONE, &o->loop,
+          "Start a --file again at its end instead of stopping", NULL },
+        { "format", 0, 0, G_OPTION_ARG_STRING, &o->format,
+          "Pixel format: YUYV, NV12, YU12 or MJPG (default YUYV)", "FMT" },
+        { "size", 0, 0, G_OPTION_ARG_STRING, &o->size,
+          "Frame size (default 1280x720)", "WxH" },
+        { "fps", 0, 0, G_OPTION_ARG_STRING, &o->fps,
+          "Frames per second, e.g. 30 or 30000/1001 (default 30)", "RATE" },
+        { "slots", 0, 0, G_OPTION_ARG_INT, &o->slots,
+          "Frame slots in the region, 3..16 (default 3)", "N" },
+        { "shm", 0, 0, G_OPTION_ARG_STRING, &o->shm,
+          "POSIX shm region /dev/shm/NAME: created, or attached if it exists "
+          "(default shmcam0)", "NAME" },
+        { "region", 0, 0, G_OPTION_ARG_FILENAME, &o->region,
+          "Attach to an existing mmap-able file (e.g. a PCI BAR resource2)",
+          "PATH" },
+        { "mode", 0, 0, G_OPTION_ARG_STRING, &o->mode,
+          "File mode of a created shm region (default 0600)", "OCTAL" },
+        { "force", 0, 0, G_OPTION_ARG_NONE, &o->force,
+          "Overwrite a region that holds foreign data, a newer ABI, or a "
+          "running producer", NULL },
+        { "stats", 0, 0, G_OPTION_ARG_NONE, &o->stats,
+          "Print frame rate and counts to stderr every second", NULL },
+        { "card", 0, 0, G_OPTION_ARG_STRING, &o->card,
+          "Name shown to guests as the card (default: the source's)", "NAME" },
+        { "version", 0, 0, G_OPTION_ARG_NONE, &o->version,
+          "Print the version and exit", NULL },
+        { NULL },
+    };
+    GOptionContext *ctx = g_option_context_new("- publish frames into a shmcam region");
+    gboolean ok;
+
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    g_option_context_set_description(ctx,
+        "Exit status: 0 after SIGINT/SIGTERM or the end of a --file, 1 on a "
+        "region,\nsource or I/O error, 2 on a bad command line.\n");
+    ok = g_option_context_parse(ctx, argc, argv, errp);
+    g_option_context_free(ctx);
+    if (ok && *argc > 1) {
+        g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                    "unexpected argument '%s'", (*argv)[1]);
+        ok = FALSE;
+    }
+    return ok ? 0 : -EINVAL;
+}
+
+/* Check the options and turn them into a format; -EINVAL with a message. */
+static int shmcam_host_check(struct shmcam_host *h, GError **errp)
+{
+    struct shmcam_host_opts *o = &h->o;
+    struct shmcam_fract iv = { 1, 30 };
+    uint32_t fourcc = SHMCAM_FMT_YUYV, w = 1280, hgt = 720;
+    char *end;
+    const char *why = NULL;
+
+    if (!!o->pattern + !!o->camera + !!o->file > 1) {
+        why = "choose one source: --pattern, --camera or --file";
+    } else if (o->shm && o->region) {
+        why = "choose one region: --shm NAME or --region PATH";
+    } else if (o->slots < (int)SHMCAM_MIN_SLOTS || o->slots > (int)SHMCAM_MAX_SLOTS) {
+        g_set_error(errp, G_OPTION_ERROR, 0, "--slots %d is out of range "
+                    "(use %u..%u)", o->slots, SHMCAM_MIN_SLOTS, SHMCAM_MAX_SLOTS);
+        return -EINVAL;
+    } else if (o->shm && (!o->shm[0] || strchr(o->shm + 1, '/'))) {
+        why = "--shm NAME must be a name without '/' (e.g. --shm cam0)";
+    }
+    if (why) {
+        g_set_error(errp, G_OPTION_ERROR, 0, "%s", why);
+        return -EINVAL;
+    }
+    if (o->format && !(fourcc = shmcam_format_from_name(o->format))) {
+        g_set_error(errp, G_OPTION_ERROR, 0, "unknown format '%s' (use one of "
+                    "%s)", o->format, shmcam_format_names());
+        return -EINVAL;
+    }
+    if (o->size && shmcam_parse_size(o->size, &w, &hgt)) {
+        g_set_error(errp, G_OPTION_ERROR, 0, "invalid size '%s' (use WIDTHxHEIGHT, "
+                    "e.g. 1280x720)", o->size);
+        return -EINVAL;
+    }
+    if (o->fps && shmcam_parse_fps(o->fps, &iv)) {
+        g_set_error(errp, G_OPTION_ERROR, 0, "invalid frame rate '%s' (use frames "
+                    "per second, 1..1000, e.g. 30 or 30000/1001)", o->fps);
+        return -EINVAL;
+    }
+    if (w < SHMCAM_MIN_WIDTH || w > SHMCAM_MAX_WIDTH ||
+        hgt < SHMCAM_MIN_HEIGHT || hgt > SHMCAM_MAX_HEIGHT) {
+        g_set_error(errp, G_OPTION_ERROR, 0, "size %ux%u is out of range (width "
+                    "%u..%u, height %u..%u)", w, hgt, SHMCAM_MIN_WIDTH,
+                    SHMCAM_MAX_WIDTH, SHMCAM_MIN_HEIGHT, SHMCAM_MAX_HEIGHT);
+        return -EINVAL;
+    }
+    if ((w | hgt) & 1) {
+        g_set_error(errp, G_OPTION_ERROR, 0, "size %ux%u is odd (use an even "
+                    "width and height, e.g. %ux%u)", w, hgt, w & ~1u, hgt & ~1u);
+        return -EINVAL;
+    }
+    h->shm_mode = 0600;
+    if (o->mode) {
+        unsigned long m = strtoul(o->mode, &end, 8);
+
+        if (!o->mode[0] || *end || m > 0777) {
+            g_set_error(errp, G_OPTION_ERROR, 0, "--mode %s is not a file mode "
+                        "(use octal, e.g. 0600)", o->mode);
+            return -EINVAL;
+        }
+        h->shm_mode = m;
+    }
+    if (!o->shm && !o->region) {
+        o->shm = g_strdup("shmcam0");
+    }
+    return shmcam_format_init(&h->fmt, fourcc, w, hgt, iv);
+}
+
+static int shmcam_host_source(struct shmcam_host *h, GError **errp)
+{
+    int ret;
+
+    if (h->o.camera) {
+        h->src = shmcam_v4l2_source_new(h->o.camera);
+        h->src_name = g_strdup_printf("camera %s", h->o.camera);
+    } else if (h->o.file) {
+        h->src = shmcam_file_source_new(h->o.file, h->o.loop);
+        h->src_name = g_strdup_printf("file %s", h->o.file);
+    } else {
+        h->src = shmcam_pattern_source_new();
+        h->src_name = g_strdup("test pattern");
+    }
+    ret = h->src->ops->start(h->src, &h->fmt, errp);
+    if (!ret && !shmcam_format_slot_size(&h->fmt)) {
+        g_set_error(errp, G_FILE_ERROR, 0, "%s delivers frames of %u bytes, "
+                    "too large for a region", h->src_name, h->fmt.sizeimage);
+        ret = -EFBIG;
+    }
+    return ret;
+}
+
+static void shmcam_host_set_state(struct shmcam_host *h, enum shmcam_state s)
+{
+    if (h->state != s) {
+        fprintf(stderr, "shmcam-host: %s: %s\n", h->src_name,
+                shmcam_state_name[s]);
+    }
+    h->state = s;
+    shmcam_producer_set_state(&h->prod, s);
+}
+
+/* Tell consumers what we deliver now, and what else we could. */
+static void shmcam_host_publish_format(struct shmcam_host *h)
+{
+    struct shmcam_cap caps[SHMCAM_MAX_CAPS];
+    uint32_t n = h->src->ops->caps(h->src, h->prod.slot_size, caps);
+
+    shmcam_producer_set_format(&h->prod, &h->fmt);
+    shmcam_producer_set_caps(&h->prod, caps, n);
+    shmcam_producer_set_card(&h->prod, h->o.card ? h->o.card : h->src->card);
+}
+
+static void shmcam_host_lost(struct shmcam_host *h, uint64_t now)
+{
+    h->src->ops->stop(h->src);
+    h->want_fd = false;
+    h->next_retry_ns = now + SHMCAM_RETRY_NS;
+    shmcam_host_set_state(h, SHMCAM_STATE_NO_SIGNAL);
+}
+
+/* Restart the source at @fmt: 0, or a negative errno with the old format
+ * restored if possible (no signal otherwise). */
+static int shmcam_host_restart(struct shmcam_host *h, struct shmcam_format *fmt,
+                               uint64_t now)
+{
+    struct shmcam_format old = h->fmt;
+    GError *err = NULL;
+    int ret = h->src->ops->start(h->src, fmt, &err);
+
+    if (!ret && shmcam_format_slot_size(fmt) > h->prod.slot_size) {
+        ret = -ENOSPC;
+    }
+    if (ret) {
+        fprintf(stderr, "shmcam-host: %s\n", err ? err->message :
+                "the new format does not fit a slot");
+        g_clear_error(&err);
+        if (h->src->ops->start(h->src, &old, NULL) ||
+            shmcam_format_slot_size(&old) > h->prod.slot_size) {
+            shmcam_host_lost(h, now);
+        }
+        return ret;
+    }
+    h->fmt = *fmt;
+    shmcam_host_publish_format(h);
+    h->next_frame_ns = now;
+    return 0;
+}
+
+static void shmcam_host_request(struct shmcam_host *h, uint64_t now)
+{
+    struct shmcam_request req;
+    struct shmcam_format fmt;
+    char desc[64];
+
+    if (!shmcam_producer_poll_requests(&h->prod, &req) ||
+        h->state != SHMCAM_STATE_STREAMING) {
+        return;
+    }
+    if (req.pixelformat == h->fmt.pixelformat && req.width == h->fmt.width &&
+        req.height == h->fmt.height &&
+        req.interval.numerator == h->fmt.interval.numerator &&
+        req.interval.denominator == h->fmt.interval.denominator) {
+        return;
+    }
+    if (shmcam_format_init(&fmt, req.pixelformat, req.width, req.height,
+                           req.interval)) {
+        return;
+    }
+    shmcam_format_str(&fmt, desc, sizeof(desc));
+    fprintf(stderr, "shmcam-host: consumer %u requests %s at %u/%u s per "
+            "frame: switching\n", req.consumer, desc, req.interval.numerator,
+            req.interval.denominator);
+    shmcam_host_restart(h, &fmt, now);
+}
+
+static void shmcam_host_tick(struct shmcam_host *h, uint64_t now)
+{
+    shmcam_producer_heartbeat(&h->prod);
+    shmcam_host_request(h, now);
+    h->next_beat_ns += h->prod.hdr->heartbeat_ms * NSEC_PER_MSEC;
+    if (h->next_beat_ns < now) {
+        h->next_beat_ns = now + h->prod.hdr->heartbeat_ms * NSEC_PER_MSEC;
+    }
+    if (h->o.stats && now >= h->next_stats_ns) {
+        char desc[64];
+
+        shmcam_format_str(&h->fmt, desc, sizeof(desc));
+        fprintf(stderr, "shmcam-host: %llu fps, %llu frames, %s, %s\n",
+                (unsigned long long)h->stats_frames,
+                (unsigned long long)h->prod.frame, desc,
+                shmcam_state_name[h->state]);
+        h->stats_frames = 0;
+        h->next_stats_ns = now + NSEC_PER_SEC;
+    }
+}
+
+static void shmcam_host_retry(struct shmcam_host *h, uint64_t now)
+{
+    struct shmcam_format fmt = h->fmt;
+
+    h->next_retry_ns = now + SHMCAM_RETRY_NS;
+    if (h->src->ops->start(h->src, &fmt, NULL)) {
+        return;
+    }
+    if (shmcam_format_slot_size(&fmt) > h->prod.slot_size) {
+        h->src->ops->stop(h->src);
+        return;
+    }
+    h->fmt = fmt;
+    shmcam_host_publish_format(h);
+    h->next_frame_ns = now;
+    shmcam_host_set_state(h, SHMCAM_STATE_STREAMING);
+}
+
+/* Take one frame from the source and publish it. */
+static int shmcam_host_frame(struct shmcam_host *h, uint64_t now)
+{
+    struct shmcam_source_frame f;
+    uint64_t iv = shmcam_interval_ns(&h->fmt.interval);
+    int ret = h->src->ops->next(h->src, &f);
+
+    if (ret == -EAGAIN) {
+        h->want_fd = true;
+        return 0;
+    }
+    h->want_fd = false;
+    if (ret == -ENODEV) {
+        shmcam_host_lost(h, now);
+        return 0;
+    }
+    if (ret == -EPIPE) {
+        fprintf(stderr, "shmcam-host: end of %s after %llu frames\n",
+                h->src_name, (unsigned long long)h->prod.frame);
+        return ret;
+    }
+    if (!ret) {
+        ret = shmcam_producer_publish(&h->prod, f.data, f.len, now, f.flags);
+        h->src->ops->release(h->src);
+    }
+    if (ret) {
+        fprintf(stderr, "shmcam-host: %s: %s%s\n", h->src_name,
+                ret == -EMSGSIZE ? "a frame larger than a slot" :
+                ret == -EBADMSG ? "not a JPEG stream" : g_strerror(-ret),
+                ret == -EMSGSIZE ? " (check --format and --size)" : "");
+        return ret;
+    }
+    h->stats_frames++;
+    h->next_frame_ns += iv;
+    if (h->next_frame_ns + iv < now) {
+        h->next_frame_ns = now;     /* fell behind: do not burst */
+    }
+    return 0;
+}
+
+static int shmcam_host_wait(struct shmcam_host *h, struct pollfd pfd[2])
+{
+    uint64_t now = shmcam_now_ns(), deadline = h->next_beat_ns, wait;
+    bool paced = h->src->paced;
+    struct timespec ts;
+
+    pfd[0] = (struct pollfd) { .fd = h->sigfd, .events = POLLIN };
+    pfd[1] = (struct pollfd) { .fd = -1, .events = POLLIN };
+    if (h->state == SHMCAM_STATE_STREAMING && (paced || h->want_fd)) {
+        pfd[1].fd = h->src->fd;
+    }
+    if (h->state == SHMCAM_STATE_STREAMING && !paced && !h->want_fd &&
+        h->next_frame_ns < deadline) {
+        deadline = h->next_frame_ns;
+    }
+    if (h->state == SHMCAM_STATE_NO_SIGNAL && h->next_retry_ns < deadline) {
+        deadline = h->next_retry_ns;
+    }
+    wait = deadline > now ? deadline - now : 0;
+    ts.tv_sec = wait / NSEC_PER_SEC;
+    ts.tv_nsec = wait % NSEC_PER_SEC;
+    if (ppoll(pfd, 2, &ts, NULL) < 0 && errno != EINTR) {
+        return -errno;
+    }
+    return 0;
+}
+
+static int shmcam_host_run(struct shmcam_host *h)
+{
+    struct pollfd pfd[2];
+    uint64_t now = shmcam_now_ns();
+    int ret = 0;
+
+    h->next_beat_ns = h->next_frame_ns = now;
+    shmcam_host_publish_format(h);
+    shmcam_host_set_state(h, SHMCAM_STATE_STREAMING);
+    while (!ret) {
+        ret = shmcam_host_wait(h, pfd);
+        if (ret || pfd[0].revents) {
+            break;
+        }
+        now = shmcam_now_ns();
+        if (now >= h->next_beat_ns) {
+            shmcam_host_tick(h, now);
+        }
+        if (h->state == SHMCAM_STATE_NO_SIGNAL && now >= h->next_retry_ns) {
+            shmcam_host_retry(h, now);
+        }
+        if (h->state != SHMCAM_STATE_STREAMING) {
+            continue;
+        }
+        if (h->src->paced && pfd[1].revents & (POLLERR | POLLHUP | POLLNVAL)) {
+            shmcam_host_lost(h, now);
+        } else if (h->src->paced ? pfd[1].revents & POLLIN :
+                   h->want_fd ? pfd[1].revents != 0 : now >= h->next_frame_ns) {
+            ret = shmcam_host_frame(h, now);
+        }
+    }
+    return ret == -EPIPE ? 0 : ret;
+}
+
+/* SIGINT and SIGTERM arrive on a signalfd, so the loop sees them in poll. */
+static int shmcam_host_signals(struct shmcam_host *h)
+{
+    sigset_t set;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    signal(SIGPIPE, SIG_IGN);
+    if (sigprocmask(SIG_BLOCK, &set, NULL) < 0) {
+        return -errno;
+    }
+    h->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+    return h->sigfd < 0 ? -errno : 0;
+}
+
+static void shmcam_host_free(struct shmcam_host *h)
+{
+    shmcam_host_region_release(h);
+    if (h->src) {
+        h->src->ops->free(h->src);
+    }
+    if (h->sigfd >= 0) {
+        close(h->sigfd);
+    }
+    g_free(h->src_name);
+    g_free(h->o.camera);
+    g_free(h->o.file);
+    g_free(h->o.format);
+    g_free(h->o.size);
+    g_free(h->o.fps);
+    g_free(h->o.shm);
+    g_free(h->o.region);
+    g_free(h->o.mode);
+    g_free(h->o.card);
+}
+
+int main(int argc, char **argv)
+{
+    struct shmcam_host h = {
+        .o.slots = SHMCAM_MIN_SLOTS,
+        .region = SHMCAM_REGION_INIT,
+        .sigfd = -1,
+    };
+    GError *err = NULL;
+    int ret, status = SHMCAM_EXIT_USAGE;
+
+    ret = shmcam_host_parse(&h, &argc, &argv, &err);
+    if (!ret && h.o.version) {
+        printf("shmcam-host %s (shmcam ABI %u.%u)\n", SHMCAM_VERSION,
+               SHMCAM_ABI_MAJOR, SHMCAM_ABI_MINOR);
+        shmcam_host_free(&h);
+        return SHMCAM_EXIT_OK;
+    }
+    if (!ret) {
+        ret = shmcam_host_check(&h, &err);
+    }
+    if (!ret) {
+        status = SHMCAM_EXIT_ERROR;
+        ret = shmcam_host_signals(&h);
+        if (ret) {
+            g_set_error(&err, G_FILE_ERROR, 0, "cannot set up signals: %s",
+                        g_strerror(-ret));
+        }
+    }
+    if (!ret) {
+        ret = shmcam_host_source(&h, &err) ?:
+              shmcam_host_region_setup(&h, &err);
+    }
+    if (!ret) {
+        char desc[64];
+
+        shmcam_format_str(&h.fmt, desc, sizeof(desc));
+        fprintf(stderr, "shmcam-host: %s, %s at %u/%u s per frame into %s "
+                "(%u slots of %u bytes)\n", h.src_name, desc,
+                h.fmt.interval.numerator, h.fmt.interval.denominator,
+                h.region.path, h.prod.slot_count, h.prod.slot_size);
+        ret = shmcam_host_run(&h);
+        if (ret && !err) {
+            status = SHMCAM_EXIT_ERROR;
+        }
+    }
+    if (err) {
+        fprintf(stderr, "shmcam-host: %s%s\n", err->message,
+                status == SHMCAM_EXIT_USAGE && err->domain == G_OPTION_ERROR &&
+                !strstr(err->message, "(") ? " (see shmcam-host --help)" : "");
+        g_error_free(err);
+    }
+    shmcam_host_free(&h);
+    return ret ? status : SHMCAM_EXIT_OK;
+}

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The test pattern: a moving image whose every frame is a function of its
+ * frame number alone, stamped with that number and a checksum.  The same
+ * module generates frames (shmcam-host) and verifies them (shmcam-dump),
+ * byte for byte.  docs/specs/shmcam.rst describes the stamp.
+ */
+#ifndef SHMCAM_PATTERN_H
+#define SHMCAM_PATTERN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "shmcam.h"
+
+#define SHMCAM_PATTERN_MAGIC        0x54504353u /* "SCPT" */
+#define SHMCAM_PATTERN_STAMP_SIZE   32u
+#define SHMCAM_PATTERN_JPEG_CYCLE   8u
+#define SHMCAM_PATTERN_JPEG_QUALITY 75
+/* Offset of the stamp in an MJPEG frame: in a COM segment right after SOI. */
+#define SHMCAM_PATTERN_JPEG_STAMP   6u
+
+/* The stamp, little-endian, at the start of a raw frame. */
+struct shmcam_pattern_stamp {
+    uint32_t magic;
+    uint32_t pixelformat;
+    uint64_t frame;
+    uint16_t width;
+    uint16_t height;
+    uint32_t checksum;      /* of the bytes after the stamp (see the spec) */
+    uint32_t jpeg_len;      /* MJPEG: the frame's length; raw: 0 */
+    uint16_t jpeg_index;    /* MJPEG: frame % cycle; raw: 0 */
+    uint16_t jpeg_cycle;    /* MJPEG: SHMCAM_PATTERN_JPEG_CYCLE; raw: 0 */
+};
+_Static_assert(sizeof(struct shmcam_pattern_stamp) == SHMCAM_PATTERN_STAMP_SIZE,
+               "stamp size");
+
+struct shmcam_pattern_plane {
+    uint8_t *wide;          /* each row twice, so a shifted row is one copy */
+    uint32_t row_bytes;
+    uint32_t rows;
+    uint32_t shift_num;     /* bytes per shifted pixel, over shift_den */
+    uint32_t shift_den;
+    uint32_t row_step;      /* rows scrolled per frame */
+};
+
+struct shmcam_pattern {
+    struct shmcam_format fmt;
+    uint32_t nplanes;
+    struct shmcam_pattern_plane plane[3];
+    uint8_t *frame;                     /* the frame being built */
+    uint32_t frame_size;
+    uint8_t *jpeg[SHMCAM_PATTERN_JPEG_CYCLE];
+    uint32_t jpeg_len[SHMCAM_PATTERN_JPEG_CYCLE];
+};
+
+/*
+ * shmcam_pattern_init - prepare frames of @fmt (YUYV, NV12, YU12, MJPG)
+ *
+ * Returns 0, -EINVAL for a format the pattern does not have, -ENOMEM, or
+ * -ENOSPC when an MJPEG frame would exceed fmt->sizeimage.
+ */
+int shmcam_pattern_init(struct shmcam_pattern *pat,
+                        const struct shmcam_format *fmt);
+void shmcam_pattern_fini(struct shmcam_pattern *pat);
+
+/*
+ * shmcam_pattern_render - frame @n, in a buffer owned by @pat that stays
+ * valid until the next call.  Returns its length.
+ */
+uint32_t shmcam_pattern_render(struct shmcam_pattern *pat, uint64_t n,
+                               const uint8_t **data);
+
+/*
+ * shmcam_pattern_verify - is @buf exactly the pattern frame it claims to be?
+ *
+ * Returns 0 with *@frame set from the stamp, or -EBADMSG with a reason in
+ * @why (a frame with no valid stamp sets *@frame to SHMCAM_PATTERN_NONE).
+ */
+#define SHMCAM_PATTERN_NONE (~(uint64_t)0)
+int shmcam_pattern_verify(struct shmcam_pattern *pat, const uint8_t *buf,
+                          uint32_t len, uint64_t *frame, char *why,
+                          size_t why_len);
+
+uint32_t shmcam_pattern_checksum(const uint8_t *buf, size_t len);
+
+#endif /* SHMCAM_PATTERN_H */

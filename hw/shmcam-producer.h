@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The producer's view of a shmcam region: lay it out, publish frames,
+ * keep it alive (heartbeat, state) and read consumer requests.
+ */
+#ifndef SHMCAM_PRODUCER_H
+#define SHMCAM_PRODUCER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "shmcam.h"
+
+/* What a region holds before a producer writes anything to it. */
+enum shmcam_region_content {
+    SHMCAM_CONTENT_EMPTY,       /* all zero: fresh */
+    SHMCAM_CONTENT_OURS,        /* a shmcam region of our ABI major (or older) */
+    SHMCAM_CONTENT_NEWER,       /* a shmcam region of a newer ABI major */
+    SHMCAM_CONTENT_FOREIGN,     /* non-zero bytes that are not ours */
+};
+
+struct shmcam_producer {
+    struct shmcam_header *hdr;
+    const struct shmcam_consumer *consumers;
+    uint8_t *data;
+    uint64_t region_size;
+    uint32_t slot_count;
+    uint32_t slot_size;
+    uint64_t frame;             /* counter of the next frame to publish */
+    uint32_t req_gen[SHMCAM_MAX_CONSUMERS]; /* last request_gen acted on */
+};
+
+/* A consumer's request that matched the capability table. */
+struct shmcam_request {
+    uint32_t consumer;
+    uint32_t pixelformat;
+    uint32_t width;
+    uint32_t height;
+    struct shmcam_fract interval;
+};
+
+enum shmcam_region_content shmcam_producer_probe(const void *base,
+                                                 uint64_t size,
+                                                 uint16_t *abi_major);
+
+/* Bytes a region needs for @slots slots of @slot_size bytes. */
+uint64_t shmcam_producer_needed(uint32_t slots, uint32_t slot_size);
+
+int shmcam_producer_init(struct shmcam_producer *p, void *base,
+                         uint64_t region_size, uint32_t slots,
+                         uint32_t min_slot_size, uint64_t session_id);
+void shmcam_producer_set_format(struct shmcam_producer *p,
+                                const struct shmcam_format *f);
+void shmcam_producer_set_caps(struct shmcam_producer *p,
+                              const struct shmcam_cap *caps, uint32_t n);
+void shmcam_producer_set_card(struct shmcam_producer *p, const char *card);
+void shmcam_producer_set_state(struct shmcam_producer *p,
+                               enum shmcam_state state);
+void shmcam_producer_heartbeat(struct shmcam_producer *p);
+int shmcam_producer_publish(struct shmcam_producer *p, const void *data,
+                            uint32_t len, uint64_t timestamp_ns,
+                            uint32_t flags);
+int shmcam_producer_poll_requests(struct shmcam_producer *p,
+                                  struct shmcam_request *req);
+
+#endif /* SHMCAM_PRODUCER_H */

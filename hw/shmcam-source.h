@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Frame sources of shmcam-host: the test pattern, a V4L2 camera, a file or
+ * pipe of raw frames.  Each fills in the ops below; shmcam-host.c drives
+ * them and publishes what they return.
+ */
+#ifndef SHMCAM_SOURCE_H
+#define SHMCAM_SOURCE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <glib.h>
+
+#include "shmcam.h"
+
+struct shmcam_source;
+
+struct shmcam_source_frame {
+    const void *data;
+    uint32_t len;
+    uint32_t flags;             /* SHMCAM_SLOT_* */
+};
+
+struct shmcam_source_ops {
+    /*
+     * Start producing @fmt.  A camera may adjust it: @fmt is updated to
+     * what the device delivers.  Returns 0 or a negative errno with @errp
+     * set to a message naming the thing and the fix.
+     */
+    int (*start)(struct shmcam_source *s, struct shmcam_format *fmt,
+                 GError **errp);
+    /* The capability table for slots of @slot_size bytes; returns the
+     * number of entries written to @caps (at most SHMCAM_MAX_CAPS). */
+    uint32_t (*caps)(struct shmcam_source *s, uint32_t slot_size,
+                     struct shmcam_cap *caps);
+    /*
+     * The next frame, valid until release.  Returns 0, -EAGAIN when none
+     * is ready (poll the source's fd), -ENODEV when the source went away,
+     * -EPIPE at the end of the input, or another negative errno.
+     */
+    int (*next)(struct shmcam_source *s, struct shmcam_source_frame *f);
+    void (*release)(struct shmcam_source *s);
+    void (*stop)(struct shmcam_source *s);
+    void (*free)(struct shmcam_source *s);
+};
+
+struct shmcam_source {
+    const struct shmcam_source_ops *ops;
+    const char *card;           /* name for the header's card field */
+    int fd;                     /* to poll while next() says -EAGAIN, or -1 */
+    bool paced;                 /* true: the source has its own clock */
+};
+
+struct shmcam_source *shmcam_pattern_source_new(void);
+struct shmcam_source *shmcam_file_source_new(const char *path, bool loop);
+struct shmcam_source *shmcam_v4l2_source_new(const char *device);
+
+/* Shared by the pattern and file sources: caps of the sizes and formats
+ * shmcam-host itself can produce, the configured one first. */
+uint32_t shmcam_source_common_caps(const struct shmcam_format *cur,
+                                   const uint32_t *fourccs, uint32_t nfourcc,
+                                   bool other_sizes, uint32_t slot_size,
+                                   struct shmcam_cap *caps);
+
+#endif /* SHMCAM_SOURCE_H */

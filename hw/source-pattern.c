@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The test pattern source (--pattern): frames of shmcam-pattern.c, paced
+ * by shmcam-host at the configured rate.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "shmcam-format.h"
+#include "shmcam-pattern.h"
+#include "shmcam-source.h"
+
+struct shmcam_pattern_source {
+    struct shmcam_source base;
+    struct shmcam_pattern pat;
+    struct shmcam_format fmt;
+    uint64_t n;
+};
+
+static const uint32_t shmcam_pattern_fourccs[] = {
+    SHMCAM_FMT_YUYV, SHMCAM_FMT_NV12, SHMCAM_FMT_YUV420, SHMCAM_FMT_MJPEG,
+};
+
+static bool shmcam_fract_eq(struct shmcam_fract a, struct shmcam_fract b)
+{
+    return (uint64_t)a.numerator * b.denominator ==
+           (uint64_t)b.numerator * a.denominator;
+}
+
+static void shmcam_cap_add_interval(struct shmcam_cap *c, struct shmcam_fract iv)
+{
+    uint32_t i;
+
+    for (i = 0; i < c->num_intervals; i++) {
+        if (shmcam_fract_eq(c->intervals[i], iv)) {
+            return;
+        }
+    }
+    if (c->num_intervals < SHMCAM_MAX_INTERVALS) {
+        c->intervals[c->num_intervals++] = iv;
+    }
+}
+
+uint32_t shmcam_source_common_caps(const struct shmcam_format *cur,
+                                   const uint32_t *fourccs, uint32_t nfourcc,
+                                   bool other_sizes, uint32_t slot_size,
+                                   struct shmcam_cap *caps)
+{
+    static const uint32_t sizes[][2] = { { 640, 480 }, { 1280, 720 },
+                                         { 1920, 1080 } };
+    static const struct shmcam_fract rates[] = { { 1, 60 }, { 1, 30 },
+                                                 { 1, 15 } };
+    uint32_t n = 0, f, z, r, i;
+
+    for (z = 0; z <= (other_sizes ? 3u : 0u); z++) {
+        uint32_t w = z ? sizes[z - 1][0] : cur->width;
+        uint32_t h = z ? sizes[z - 1][1] : cur->height;
+
+        if (z && w == cur->width && h == cur->height) {
+            continue;
+        }
+        for (f = 0; f <= nfourcc && n < SHMCAM_MAX_CAPS; f++) {
+            uint32_t fourcc = f ? fourccs[f - 1] : cur->pixelformat;
+            struct shmcam_format fmt;
+            struct shmcam_cap *c = &caps[n];
+            bool dup = false;
+
+            for (i = 0; i < n; i++) {
+                dup |= caps[i].pixelformat == fourcc && caps[i].width == w &&
+                       caps[i].height == h;
+            }
+            if (dup || shmcam_format_init(&fmt, fourcc, w, h, cur->interval) ||
+                shmcam_format_slot_size(&fmt) > slot_size) {
+                continue;
+            }
+            memset(c, 0, sizeof(*c));
+            c->pixelformat = fourcc;
+            c->width = w;
+            c->height = h;
+            shmcam_cap_add_interval(c, cur->interval);
+            for (r = 0; r < 3 && other_sizes; r++) {
+                shmcam_cap_add_interval(c, rates[r]);
+            }
+            n++;
+        }
+    }
+    return n;
+}
+
+static int shmcam_pattern_source_start(struct shmcam_source *s,
+                                       struct shmcam_format *fmt,
+                                       GError **errp)
+{
+    struct shmcam_pattern_source *ps = (struct shmcam_pattern_source *)s;
+    int ret;
+
+    shmcam_pattern_fini(&ps->pat);
+    ret = shmcam_pattern_init(&ps->pat, fmt);
+    if (ret) {
+        char desc[64];
+
+        shmcam_format_str(fmt, desc, sizeof(desc));
+        g_set_error(errp, G_FILE_ERROR, 0, "cannot make a %s test pattern: %s",
+                    desc, g_strerror(-ret));
+        return ret;
+    }
+    ps->fmt = *fmt;
+    return 0;
+}
+
+static uint32_t shmcam_pattern_source_caps(struct shmcam_source *s,
+                                           uint32_t slot_size,
+                                           struct shmcam_cap *caps)
+{
+    struct shmcam_pattern_source *ps = (struct shmcam_pattern_source *)s;
+
+    return shmcam_source_common_caps(&ps->fmt, shmcam_pattern_fourccs,
+                                     G_N_ELEMENTS(shmcam_pattern_fourccs),
+                                     true, slot_size, caps);
+}
+
+static int shmcam_pattern_source_next(struct shmcam_source *s,
+                                      struct shmcam_source_frame *f)
+{
+    struct shmcam_pattern_source *ps = (struct shmcam_pattern_source *)s;
+    const uint8_t *data;
+
+    f->len = shmcam_pattern_render(&ps->pat, ps->n, &data);
+    f->data = data;
+    f->flags = SHMCAM_SLOT_KEYFRAME;
+    return 0;
+}
+
+/*
+ * The pattern's frame number must be the frame counter the producer
+ * publishes it under, so that readers can match the two: shmcam-host keeps
+ * them in step through this hook.
+ */
+static void shmcam_pattern_source_release(struct shmcam_source *s)
+{
+    ((struct shmcam_pattern_source *)s)->n++;
+}
+
+static void shmcam_pattern_source_stop(struct shmcam_source *s)
+{
+    shmcam_pattern_fini(&((struct shmcam_pattern_source *)s)->pat);
+}
+
+static void shmcam_pattern_source_free(struct shmcam_source *s)
+{
+    shmcam_pattern_source_stop(s);
+    g_free(s);
+}
+
+static const struct shmcam_source_ops shmcam_pattern_source_ops = {
+    .start = shmcam_pattern_source_start,
+    .caps = shmcam_pattern_source_caps,
+    .next = shmcam_pattern_source_next,
+    .release = shmcam_pattern_source_release,
+    .stop = shmcam_pattern_source_stop,
+    .free = shmcam_pattern_source_free,
+};
+
+struct shmcam_source *shmcam_pattern_source_new(void)
+{
+    struct shmcam_pattern_source *ps = g_new0(struct shmcam_pattern_source, 1);
+
+    ps->base.ops = &shmcam_pattern_source_ops;
+    ps->base.card = "shmcam test pattern";
+    ps->base.fd = -1;
+    return &ps->base;
+}
