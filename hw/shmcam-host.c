@@ -281,6 +281,25 @@ static void shmcam_host_request(struct shmcam_host *h, uint64_t now)
     shmcam_host_restart(h, &fmt, now);
 }
 
+/* One line a second on stderr: the rate over the last period and totals. */
+static void shmcam_host_stats(struct shmcam_host *h, uint64_t now)
+{
+    uint64_t span = now - h->stats_start_ns;
+    char desc[64];
+
+    shmcam_format_str(&h->fmt, desc, sizeof(desc));
+    fprintf(stderr, "shmcam-host: %.1f fps, %llu frames, %s, %s\n",
+            span ? h->stats_frames * 1e9 / span : 0.0,
+            (unsigned long long)h->prod.frame, desc,
+            shmcam_state_name[h->state]);
+    h->stats_frames = 0;
+    h->stats_start_ns = now;
+    h->next_stats_ns += NSEC_PER_SEC;
+    if (h->next_stats_ns < now) {
+        h->next_stats_ns = now + NSEC_PER_SEC;
+    }
+}
+
 static void shmcam_host_tick(struct shmcam_host *h, uint64_t now)
 {
     shmcam_producer_heartbeat(&h->prod);
@@ -290,15 +309,7 @@ static void shmcam_host_tick(struct shmcam_host *h, uint64_t now)
         h->next_beat_ns = now + h->prod.hdr->heartbeat_ms * NSEC_PER_MSEC;
     }
     if (h->o.stats && now >= h->next_stats_ns) {
-        char desc[64];
-
-        shmcam_format_str(&h->fmt, desc, sizeof(desc));
-        fprintf(stderr, "shmcam-host: %llu fps, %llu frames, %s, %s\n",
-                (unsigned long long)h->stats_frames,
-                (unsigned long long)h->prod.frame, desc,
-                shmcam_state_name[h->state]);
-        h->stats_frames = 0;
-        h->next_stats_ns = now + NSEC_PER_SEC;
+        shmcam_host_stats(h, now);
     }
 }
 
@@ -393,7 +404,8 @@ static int shmcam_host_run(struct shmcam_host *h)
     uint64_t now = shmcam_now_ns();
     int ret = 0;
 
-    h->next_beat_ns = h->next_frame_ns = now;
+    h->next_beat_ns = h->next_frame_ns = h->stats_start_ns = now;
+    h->next_stats_ns = now + NSEC_PER_SEC;
     shmcam_host_publish_format(h);
     shmcam_host_set_state(h, SHMCAM_STATE_STREAMING);
     while (!ret) {

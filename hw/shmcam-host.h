@@ -51,6 +51,7 @@ struct shmcam_host {
     uint64_t next_retry_ns;
     uint64_t next_stats_ns;
     uint64_t stats_frames;
+    uint64_t stats_start_ns;
 };
 
 int shmcam_host_region_setup(struct shmcam_host *h, GError **errp);
