@@ -1,0 +1,114 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Helpers for the guest tests (busybox sh).  A test is a list of checks:
+#   check NAME COMMAND...   runs COMMAND, prints SHMCAM-CHECK: PASS|FAIL NAME
+#   finish                  checks dmesg, prints the test's verdict
+# Output goes to the console, which the host keeps as the test log.
+
+FAILED=
+NCHECKS=0
+
+# check NAME COMMAND...: a failed check does not stop the test, so that
+# one boot reports every check of its group.
+check() {
+    _name=$1
+    shift
+    echo "--- $_name: $*"
+    NCHECKS=$((NCHECKS + 1))
+    if "$@"; then
+        echo "SHMCAM-CHECK: PASS $_name"
+    else
+        echo "SHMCAM-CHECK: FAIL $_name"
+        FAILED="$FAILED $_name"
+    fi
+}
+
+# The kernel log must stay free of warnings, oopses and call traces.
+dmesg_clean() {
+    if dmesg | grep -E 'WARNING:|BUG:|Oops|Call Trace|UBSAN|KASAN|general protection|list_(add|del) corruption|refcount_t:' >/tmp/dmesg.bad; then
+        echo "kernel log has errors:"
+        cat /tmp/dmesg.bad
+        dmesg | tail -n 60
+        return 1
+    fi
+    return 0
+}
+
+finish() {
+    check dmesg-clean dmesg_clean
+    : > /tmp/.verdict
+    if [ -n "$FAILED" ]; then
+        echo "SHMCAM-TEST: FAIL $TEST:$FAILED"
+    elif [ "$NCHECKS" -lt 2 ]; then
+        echo "SHMCAM-TEST: FAIL $TEST ran no checks"
+    else
+        echo "SHMCAM-TEST: PASS $TEST ($NCHECKS checks)"
+    fi
+}
+
+# modload NAME [PARAM=VALUE...]: load NAME and its dependencies, in the
+# order mkinitramfs.sh recorded in /modules/NAME.deps.
+modload() {
+    _mod=$1
+    shift
+    [ -r "/modules/$_mod.deps" ] || { echo "no module $_mod"; return 1; }
+    for _dep in $(cat "/modules/$_mod.deps"); do
+        [ -d "/sys/module/$(echo "$_dep" | tr - _)" ] && continue
+        if [ "$_dep" = "$_mod" ]; then
+            insmod "/modules/$_dep.ko" "$@" || return 1
+        else
+            insmod "/modules/$_dep.ko" || return 1
+        fi
+    done
+}
+
+# The PCI address of the first ivshmem device (1af4:1110).
+ivshmem_bdf() {
+    for _d in /sys/bus/pci/devices/*; do
+        if [ "$(cat "$_d/vendor")" = 0x1af4 ] &&
+           [ "$(cat "$_d/device")" = 0x1110 ]; then
+            basename "$_d"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# video_node DRIVER: /dev/videoN of the first capture node DRIVER made.
+video_node() {
+    for _v in /sys/class/video4linux/video*; do
+        [ -e "$_v/device/driver" ] || continue
+        [ "$(basename "$(readlink "$_v/device/driver")")" = "$1" ] || continue
+        _dev=/dev/$(basename "$_v")
+        if v4l2-ctl -d "$_dev" --info 2>/dev/null |
+                grep -q 'Device Caps.*' &&
+           v4l2-ctl -d "$_dev" --info 2>/dev/null |
+                sed -n '/Device Caps/,$p' | grep -q 'Video Capture$'; then
+            echo "$_dev"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# host_cmd CMD [ARGS...]: ask the host side of the test to act (restart the
+# producer, ...) and wait for its answer on the second serial port.
+# Returns 0 when the host answered "ok".
+host_cmd() {
+    stty -F /dev/ttyS1 raw -echo 2>/dev/null
+    echo "SHMCAM-HOST: $*"
+    read -r _answer < /dev/ttyS1
+    _answer=$(echo "$_answer" | tr -d '\r')
+    [ "$_answer" = ok ] || { echo "host answered '$_answer' to '$*'"; return 1; }
+}
+
+# compliance DEV: v4l2-compliance with streaming of every format; passes
+# when its summary has no failure and no warning.
+compliance() {
+    v4l2-compliance -d "$1" -s -f > /tmp/compliance.out 2>&1
+    _rc=$?
+    cat /tmp/compliance.out
+    _sum=$(grep '^Total for ' /tmp/compliance.out | tail -n 1)
+    echo "summary: $_sum (exit $_rc)"
+    echo "$_sum" | grep -q 'Failed: 0, Warnings: 0$'
+}

@@ -1,0 +1,186 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# run-vm.sh [options]: boot one test guest and report its verdict.
+#
+#   --kernel ABI        kernel to boot (6.12, 6.1 or a full ABI) [6.12]
+#   --test NAME         guest test tests/vm/guest/NAME.sh [smoke]
+#   --shm NAME          attach an ivshmem-plain device backed by
+#                       /dev/shm/NAME (32 MiB, created zeroed)
+#   --producer 'ARGS'   run build/hw/shmcam-host ARGS while the guest runs
+#                       (started before the guest, stopped after it)
+#   --disk FILE         a raw virtio disk (/dev/vda in the guest)
+#   --env VAR=VALUE     set VAR in the guest test's environment (repeatable)
+#   --timeout SECONDS   hang guard for the whole boot [500]
+#   --dir DIR           run directory: console.log, producer.log, ...
+#                       [build/vm/runs/NAME-ABI]
+#
+# The guest prints "SHMCAM-HOST: CMD ARGS" to ask this script to act and
+# reads the answer ("ok" or an error) from its second serial port:
+#   producer-stop | producer-start [ARGS] | producer-restart [ARGS]
+# Commands it does not know are left for another script to answer by
+# writing a line into DIR/ctl.in.
+#
+# Exit status 0 when the console shows "SHMCAM-TEST: PASS", else 1, and
+# then the console log is printed.
+set -e
+. "$(dirname -- "$0")/lib.sh"
+
+kernel=6.12
+test=smoke
+shm=
+producer=
+disk=
+timeout=500
+dir=
+envs=
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --kernel) kernel=$2; shift ;;
+    --test) test=$2; shift ;;
+    --shm) shm=$2; shift ;;
+    --producer) producer=$2; shift ;;
+    --disk) disk=$2; shift ;;
+    --env) envs="$envs$2
+"; shift ;;
+    --timeout) timeout=$2; shift ;;
+    --dir) dir=$2; shift ;;
+    *) die "run-vm.sh: unknown option '$1'" ;;
+    esac
+    shift
+done
+
+abi=$(kabi_of "$kernel")
+kern=$VM_DIR/kernels/$abi
+initrd=$VM_DIR/$abi/initramfs.cpio.zst
+[ -f "$initrd" ] || die "no initramfs for $abi (tests/vm/prepare.sh $kernel)"
+[ -r "$VM_SRC/guest/$test.sh" ] || die "no guest test $VM_SRC/guest/$test.sh"
+dir=${dir:-$VM_DIR/runs/$test-$abi}
+rm -rf "$dir"
+mkdir -p "$dir/extra/test"
+log=$dir/console.log
+: > "$log"
+
+{
+    echo "TEST=$test"
+    printf '%s' "$envs" | sed "s/^\([A-Za-z_][A-Za-z0-9_]*\)=\(.*\)$/\1='\2'/"
+} > "$dir/extra/test/env"
+make_initrd "$abi" "$dir"
+
+# KVM only where a probe boot showed that Debian's kernel boots with it.
+accel="-accel tcg"
+if [ "$test" != probe ] && [ "$("$VM_SRC/kvm-probe.sh")" = kvm ]; then
+    accel="-enable-kvm -cpu host"
+fi
+
+producer_pid=
+producer_start() {
+    [ -x "$BUILD_DIR/hw/shmcam-host" ] ||
+        { echo "no $BUILD_DIR/hw/shmcam-host (run make)"; return 1; }
+    # shellcheck disable=SC2086 # ARGS are words
+    "$BUILD_DIR/hw/shmcam-host" $1 >> "$dir/producer.log" 2>&1 &
+    producer_pid=$!
+    # Ready when the region carries the magic and the process still runs.
+    _i=0
+    while [ $_i -lt 100 ]; do
+        kill -0 "$producer_pid" 2>/dev/null || break
+        if [ -n "$shm" ] && [ "$(head -c 6 "/dev/shm/$shm" 2>/dev/null)" = SHMCAM ]; then
+            return 0
+        fi
+        [ -z "$shm" ] && return 0
+        sleep 0.1
+        _i=$((_i + 1))
+    done
+    echo "shmcam-host $1 did not start:"
+    cat "$dir/producer.log"
+    return 1
+}
+producer_stop() {
+    [ -n "$producer_pid" ] || return 0
+    kill "$producer_pid" 2>/dev/null || true
+    wait "$producer_pid" 2>/dev/null || true
+    producer_pid=
+}
+
+qemu_pid=
+cleanup() {
+    [ -n "$qemu_pid" ] && kill "$qemu_pid" 2>/dev/null
+    producer_stop
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+set -- -nographic -nodefaults -no-reboot $accel -m 768 -smp 1 \
+    -kernel "$kern/vmlinuz" -initrd "$dir/initrd" \
+    -append "console=ttyS0 panic=-1 loglevel=6 rdinit=/init" \
+    -chardev "file,id=con,path=$log" -serial chardev:con \
+    -chardev "pipe,id=ctl,path=$dir/ctl" -serial chardev:ctl
+mkfifo "$dir/ctl.in" "$dir/ctl.out"
+if [ -n "$shm" ]; then
+    rm -f "/dev/shm/$shm"
+    truncate -s 32M "/dev/shm/$shm"
+    set -- "$@" -object "memory-backend-file,id=cam,mem-path=/dev/shm/$shm,size=32M,share=on" \
+        -device ivshmem-plain,memdev=cam
+fi
+[ -n "$disk" ] && set -- "$@" -drive "file=$disk,format=raw,if=virtio"
+
+if [ -n "$producer" ]; then
+    producer_start "$producer" >&2 || exit 1
+fi
+
+step "booting $abi: test $test (${accel#-})"
+qemu-system-x86_64 "$@" > "$dir/qemu.log" 2>&1 &
+qemu_pid=$!
+
+# Serve the guest's requests until it powers off; the hang guard kills it.
+start=$(date +%s)
+served=0
+while kill -0 "$qemu_pid" 2>/dev/null; do
+    if [ $(($(date +%s) - start)) -ge "$timeout" ]; then
+        echo "SHMCAM-TEST: FAIL $test hang guard: no power off after ${timeout}s" >> "$log"
+        kill "$qemu_pid" 2>/dev/null
+        break
+    fi
+    reqs=$(grep -a '^SHMCAM-HOST: ' "$log" | tr -d '\r' | sed -n "$((served + 1)),\$p")
+    if [ -n "$reqs" ]; then
+        # A here-document, not a pipe: the loop must run in this shell to
+        # keep producer_pid.
+        while read -r _tag cmd args; do
+            case "$cmd" in
+            producer-stop) producer_stop; answer=ok ;;
+            producer-start|producer-restart)
+                producer_stop
+                if producer_start "${args:-$producer}" >> "$dir/host.log" 2>&1; then
+                    answer=ok
+                else
+                    answer="producer failed to start"
+                fi ;;
+            *) answer= ;;
+            esac
+            [ -n "$answer" ] && echo "$answer" > "$dir/ctl.in"
+            echo "$(date +%T) $cmd $args -> ${answer:-left to others}" >> "$dir/host.log"
+        done <<REQS
+$reqs
+REQS
+        served=$((served + $(echo "$reqs" | wc -l)))
+    fi
+    sleep 0.2
+done
+wait "$qemu_pid" 2>/dev/null || true
+qemu_pid=
+producer_stop
+step "$test on $abi finished in $(($(date +%s) - start))s"
+
+verdict=$(grep -a '^SHMCAM-TEST: ' "$log" | tr -d '\r' | tail -n 1)
+case "$verdict" in
+"SHMCAM-TEST: PASS "*)
+    echo "$verdict"
+    exit 0 ;;
+esac
+echo "---- console log ($log) ----"
+cat "$log"
+echo "---- qemu ----"
+cat "$dir/qemu.log"
+[ -s "$dir/producer.log" ] && { echo "---- producer ----"; cat "$dir/producer.log"; }
+echo "${verdict:-SHMCAM-TEST: FAIL $test: no verdict on the console}"
+exit 1
