@@ -331,8 +331,10 @@ static int shmcam_s_parm(struct file *file, void *priv,
 	shmcam_caps_refresh(s);
 	c = shmcam_cap_of(s, s->fmt.pixelformat, s->fmt.width, s->fmt.height);
 	if (c) {
-		s->interval = shmcam_nearest_interval(c,
-				&parm->parm.capture.timeperframe);
+		const struct v4l2_fract *want =
+			&parm->parm.capture.timeperframe;
+
+		s->interval = shmcam_nearest_interval(c, want);
 		shmcam_region_request(s);
 	}
 	return shmcam_g_parm(file, priv, parm);

@@ -22,9 +22,11 @@
 #include <linux/math64.h>
 #include <linux/string.h>
 #include <asm/barrier.h>
+#define shmcam_load8(p)         READ_ONCE(*(p))
 #define shmcam_load16(p)        READ_ONCE(*(p))
 #define shmcam_load32(p)        READ_ONCE(*(p))
 #define shmcam_load64(p)        READ_ONCE(*(p))
+/* Orders the slot's seq reads against the frame copy (seqlock). */
 #define shmcam_rmb()            smp_rmb()
 static inline shmcam_u32 shmcam_mod64(shmcam_u64 a, shmcam_u32 b)
 {
@@ -36,6 +38,7 @@ static inline shmcam_u32 shmcam_mod64(shmcam_u64 a, shmcam_u32 b)
 #else
 #include <errno.h>
 #include <string.h>
+#define shmcam_load8(p)         __atomic_load_n((p), __ATOMIC_RELAXED)
 #define shmcam_load16(p)        __atomic_load_n((p), __ATOMIC_RELAXED)
 #define shmcam_load32(p)        __atomic_load_n((p), __ATOMIC_RELAXED)
 #define shmcam_load64(p)        __atomic_load_n((p), __ATOMIC_RELAXED)
@@ -240,7 +243,7 @@ static inline shmcam_u32 shmcam_card_read(const struct shmcam_header *h,
 	if (!len)
 		return 0;
 	for (i = 0; i < len - 1 && i < SHMCAM_CARD_LEN; i++) {
-		char ch = ((const volatile char *)h->card)[i];
+		char ch = shmcam_load8(&h->card[i]);
 
 		if (!ch)
 			break;
