@@ -6,7 +6,8 @@
 #   --kernel ABI        kernel to boot (6.12, 6.1 or a full ABI) [6.12]
 #   --test NAME         guest test tests/vm/guest/NAME.sh [smoke]
 #   --shm NAME          attach an ivshmem-plain device backed by
-#                       /dev/shm/NAME (32 MiB, created zeroed)
+#                       /dev/shm/NAME (32 MiB, created zeroed, removed after)
+#   --shm-shared NAME   the same, sharing a file another guest created
 #   --producer 'ARGS'   run build/hw/shmcam-host ARGS while the guest runs
 #                       (started before the guest, stopped after it)
 #   --disk FILE         a raw virtio disk (/dev/vda in the guest)
@@ -18,6 +19,7 @@
 # The guest prints "SHMCAM-HOST: CMD ARGS" to ask this script to act and
 # reads the answer ("ok" or an error) from its second serial port:
 #   producer-stop | producer-start [ARGS] | producer-restart [ARGS]
+# (ARGS are appended to those of --producer: later options win.)
 # Commands it does not know are left for another script to answer by
 # writing a line into DIR/ctl.in.
 #
@@ -29,6 +31,7 @@ set -e
 kernel=6.12
 test=smoke
 shm=
+shm_owner=
 producer=
 disk=
 timeout=500
@@ -38,7 +41,8 @@ while [ $# -gt 0 ]; do
     case "$1" in
     --kernel) kernel=$2; shift ;;
     --test) test=$2; shift ;;
-    --shm) shm=$2; shift ;;
+    --shm) shm=$2; shm_owner=1; shift ;;
+    --shm-shared) shm=$2; shift ;;
     --producer) producer=$2; shift ;;
     --disk) disk=$2; shift ;;
     --env) envs="$envs$2
@@ -106,6 +110,7 @@ qemu_pid=
 cleanup() {
     [ -n "$qemu_pid" ] && kill "$qemu_pid" 2>/dev/null
     producer_stop
+    if [ -n "$shm_owner" ]; then rm -f "/dev/shm/$shm"; fi
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
@@ -116,9 +121,11 @@ set -- -nographic -nodefaults -no-reboot $accel -m 768 -smp 1 \
     -chardev "file,id=con,path=$log" -serial chardev:con \
     -chardev "pipe,id=ctl,path=$dir/ctl" -serial chardev:ctl
 mkfifo "$dir/ctl.in" "$dir/ctl.out"
-if [ -n "$shm" ]; then
+if [ -n "$shm_owner" ]; then
     rm -f "/dev/shm/$shm"
     truncate -s 32M "/dev/shm/$shm"
+fi
+if [ -n "$shm" ]; then
     set -- "$@" -object "memory-backend-file,id=cam,mem-path=/dev/shm/$shm,size=32M,share=on" \
         -device ivshmem-plain,memdev=cam
 fi
@@ -141,7 +148,7 @@ while kill -0 "$qemu_pid" 2>/dev/null; do
         kill "$qemu_pid" 2>/dev/null
         break
     fi
-    reqs=$(grep -a '^SHMCAM-HOST: ' "$log" | tr -d '\r' | sed -n "$((served + 1)),\$p")
+    reqs=$(grep -ao 'SHMCAM-HOST: .*' "$log" | tr -d '\r' | sed -n "$((served + 1)),\$p")
     if [ -n "$reqs" ]; then
         # A here-document, not a pipe: the loop must run in this shell to
         # keep producer_pid.
@@ -150,7 +157,7 @@ while kill -0 "$qemu_pid" 2>/dev/null; do
             producer-stop) producer_stop; answer=ok ;;
             producer-start|producer-restart)
                 producer_stop
-                if producer_start "${args:-$producer}" >> "$dir/host.log" 2>&1; then
+                if producer_start "$producer $args" >> "$dir/host.log" 2>&1; then
                     answer=ok
                 else
                     answer="producer failed to start"

@@ -37,6 +37,7 @@ dmesg_clean() {
 finish() {
     check dmesg-clean dmesg_clean
     : > /tmp/.verdict
+    echo
     if [ -n "$FAILED" ]; then
         echo "SHMCAM-TEST: FAIL $TEST:$FAILED"
     elif [ "$NCHECKS" -lt 2 ]; then
@@ -96,8 +97,11 @@ video_node() {
 # Returns 0 when the host answered "ok".
 host_cmd() {
     stty -F /dev/ttyS1 raw -echo 2>/dev/null
-    echo "SHMCAM-HOST: $*"
-    read -r _answer < /dev/ttyS1
+    # On a line of its own: a streaming v4l2-ctl may have printed "<<<".
+    printf '\nSHMCAM-HOST: %s\n' "$*"
+    # A hang guard only: the host answers within seconds.
+    _answer=
+    read -r -t 120 _answer < /dev/ttyS1
     _answer=$(echo "$_answer" | tr -d '\r')
     [ "$_answer" = ok ] || { echo "host answered '$_answer' to '$*'"; return 1; }
 }
@@ -111,4 +115,57 @@ compliance() {
     _sum=$(grep '^Total for ' /tmp/compliance.out | tail -n 1)
     echo "summary: $_sum (exit $_rc)"
     echo "$_sum" | grep -q 'Failed: 0, Warnings: 0$'
+}
+
+# shmcam_up: load shmcam.ko and wait for its capture node, kept in $DEV.
+shmcam_up() {
+    modload shmcam || return 1
+    _i=0
+    while [ $_i -lt 50 ]; do
+        DEV=$(video_node shmcam) && return 0
+        sleep 0.2
+        _i=$((_i + 1))
+    done
+    echo "no shmcam capture node after loading shmcam.ko"
+    ls -l /sys/class/video4linux/ 2>&1
+    return 1
+}
+
+# capture_verify FMT WxH N [FILE]: capture N frames of FMT at WxH with
+# v4l2-ctl and check them byte for byte against the test pattern.
+capture_verify() {
+    _file=${4:-/tmp/cap.raw}
+    rm -f "$_file"
+    v4l2-ctl -d "$DEV" \
+        --set-fmt-video="width=${2%x*},height=${2#*x},pixelformat=$1" \
+        --stream-mmap --stream-count="$3" --stream-to="$_file" || return 1
+    verify_file "$1" "$2" "$3" "$_file"
+}
+
+# verify_file FMT WxH N FILE: shmcam-dump must find exactly N good frames,
+# in order.
+verify_file() {
+    shmcam-dump --input "$4" --format "$1" --size "$2" --verify \
+        --frames "$3" > /tmp/verify.out 2>&1
+    _rc=$?
+    cat /tmp/verify.out
+    [ "$_rc" = 0 ] &&
+        [ "$(tail -n 1 /tmp/verify.out)" = "verified $3 frames, 0 bad, 0 out of order" ]
+}
+
+# frames_in FILE BYTES: whole frames of BYTES each in FILE so far.  (stat,
+# not wc -c: busybox wc reads the whole file, seconds for a big one here.)
+frames_in() {
+    echo $(( $(stat -c %s "$1" 2>/dev/null || echo 0) / $2 ))
+}
+
+# wait_frames FILE BYTES N: wait until FILE holds N frames (a hang guard
+# of about a minute, not a performance limit).
+wait_frames() {
+    _i=0
+    while [ "$(frames_in "$1" "$2")" -lt "$3" ]; do
+        [ $_i -ge 600 ] && { echo "$1: fewer than $3 frames after 60s"; return 1; }
+        sleep 0.1
+        _i=$((_i + 1))
+    done
 }

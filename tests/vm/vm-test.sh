@@ -1,0 +1,37 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# vm-test.sh GROUP KERNEL: one VM test as meson runs it: prepare the guest
+# for KERNEL (6.12 or 6.1), start the producer, boot one guest that runs
+# the group's checks (tests/vm/guest/GROUP.sh), and pass when it does.
+#
+#   smoke       the harness alone: vivid, v4l2-compliance and v4l2-ctl run
+#   compliance  v4l2-compliance -s -f on shmcam: YUYV, NV12, MJPEG producer
+#   capture     captures verified byte for byte, format changes, two
+#               openers, corrupted captures rejected
+#   lifecycle   producer restart, unbind and rmmod while streaming
+#   camera      shmcam-host --camera on vivid in one guest, captured
+#               through shmcam.ko in a second guest (camera.sh)
+set -e
+. "$(dirname -- "$0")/lib.sh"
+
+group=${1:?usage: vm-test.sh GROUP KERNEL}
+kernel=${2:-6.12}
+abi=$(kabi_of "$kernel")
+
+"$VM_SRC/prepare.sh" "$kernel" ||
+    echo "shmcam.ko did not build for $abi: its checks will fail" >&2
+
+shm=shmcam-vm-$group
+pattern="--pattern --shm $shm --size 640x480 --format YUYV"
+case "$group" in
+smoke)
+    exec "$VM_SRC/run-vm.sh" --kernel "$kernel" --test smoke ;;
+compliance|capture|lifecycle)
+    exec "$VM_SRC/run-vm.sh" --kernel "$kernel" --test "$group" \
+        --shm "$shm" --producer "$pattern" ;;
+camera)
+    exec "$VM_SRC/camera.sh" "$kernel" ;;
+*)
+    die "unknown VM test group '$group'" ;;
+esac
