@@ -101,7 +101,7 @@ host_cmd() {
     printf '\nSHMCAM-HOST: %s\n' "$*"
     # A hang guard only: the host answers within seconds.
     _answer=
-    read -r -t 120 _answer < /dev/ttyS1
+    read -r -t "${HOST_WAIT:-120}" _answer < /dev/ttyS1
     _answer=$(echo "$_answer" | tr -d '\r')
     [ "$_answer" = ok ] || { echo "host answered '$_answer' to '$*'"; return 1; }
 }
