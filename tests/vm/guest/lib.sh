@@ -169,3 +169,17 @@ wait_frames() {
         _i=$((_i + 1))
     done
 }
+
+# disk_up: the scratch disk /dev/vda (virtio_pci is a module on 6.1).
+disk_up() {
+    if [ -r /modules/virtio_pci.deps ]; then
+        modload virtio_pci || return 1
+    fi
+    modload virtio_blk || return 1
+    _i=0
+    while [ ! -b /dev/vda ] && [ $_i -lt 50 ]; do
+        sleep 0.1
+        _i=$((_i + 1))
+    done
+    [ -b /dev/vda ] || { echo "no /dev/vda"; return 1; }
+}
