@@ -12,12 +12,15 @@
 #   linux-headers-* for 6.12 and 6.1              building shmcam.ko for the
 #                                                 kernels the guests boot
 #   ffmpeg                                        demo snapshots (PNG, GIF)
+#   debian-archive-keyring                        trixie's key, for the VM
+#                                                 tests' v4l-utils download
 #
 # Usage: install-packages.sh [--print]   (--print: list what is missing)
 set -e
 
 build_pkgs="gcc make libc6-dev meson ninja-build pkg-config libglib2.0-dev"
 test_pkgs="clang libclang-rt-14-dev busybox-static cpio xz-utils zstd kmod ffmpeg"
+test_pkgs="$test_pkgs debian-archive-keyring"
 backports_pkgs="qemu-system-x86"
 
 have_backports() {

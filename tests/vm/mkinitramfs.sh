@@ -27,7 +27,7 @@ mkdir -p "$root"/bin "$root"/sbin "$root"/usr/bin "$root"/usr/sbin \
     "$root"/modules "$root"/opt "$root"/test "$root"/guest "$root"/etc
 
 busybox=$(command -v busybox)
-file -L "$busybox" 2>/dev/null | grep -q 'statically linked' ||
+! ldd "$busybox" >/dev/null 2>&1 ||
     die "$busybox is not static (Debian: busybox-static)"
 cp "$busybox" "$root/bin/busybox"
 for app in $("$busybox" --list-full); do
