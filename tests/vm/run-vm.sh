@@ -19,7 +19,7 @@
 # The guest prints "SHMCAM-HOST: CMD ARGS" to ask this script to act and
 # reads the answer ("ok" or an error) from its second serial port:
 #   producer-stop | producer-start [ARGS] | producer-restart [ARGS]
-# (ARGS are appended to those of --producer: later options win.)
+# (without ARGS, those of --producer; with ARGS, ARGS --shm NAME.)
 # Commands it does not know are left for another script to answer by
 # writing a line into DIR/ctl.in.
 #
@@ -81,17 +81,18 @@ producer_pid=
 producer_start() {
     [ -x "$BUILD_DIR/hw/shmcam-host" ] ||
         { echo "no $BUILD_DIR/hw/shmcam-host (run make)"; return 1; }
+    _started=$(grep -c ': streaming$' "$dir/producer.log" 2>/dev/null || true)
+    _started=${_started:-0}
     # shellcheck disable=SC2086 # ARGS are words
     "$BUILD_DIR/hw/shmcam-host" $1 >> "$dir/producer.log" 2>&1 &
     producer_pid=$!
-    # Ready when the region carries the magic and the process still runs.
+    # Ready when it reports streaming (one more such line in its log).
     _i=0
     while [ $_i -lt 100 ]; do
         kill -0 "$producer_pid" 2>/dev/null || break
-        if [ -n "$shm" ] && [ "$(head -c 6 "/dev/shm/$shm" 2>/dev/null)" = SHMCAM ]; then
+        if [ "$(grep -c ': streaming$' "$dir/producer.log")" -gt "$_started" ]; then
             return 0
         fi
-        [ -z "$shm" ] && return 0
         sleep 0.1
         _i=$((_i + 1))
     done
@@ -157,7 +158,9 @@ while kill -0 "$qemu_pid" 2>/dev/null; do
             producer-stop) producer_stop; answer=ok ;;
             producer-start|producer-restart)
                 producer_stop
-                if producer_start "$producer $args" >> "$dir/host.log" 2>&1; then
+                pargs=$producer
+                [ -n "$args" ] && pargs="$args --shm $shm"
+                if producer_start "$pargs" >> "$dir/host.log" 2>&1; then
                     answer=ok
                 else
                     answer="producer failed to start"

@@ -27,7 +27,18 @@ pattern="--pattern --shm $shm --size 640x480 --format YUYV"
 case "$group" in
 smoke)
     exec "$VM_SRC/run-vm.sh" --kernel "$kernel" --test smoke ;;
-compliance|capture|lifecycle)
+compliance)
+    # One mode per file, for the runs with the producer in YUYV, NV12
+    # and MJPEG.
+    files=$VM_DIR/runs/compliance-files
+    mkdir -p "$files"
+    for fmt in YUYV NV12 MJPG; do
+        "$BUILD_DIR/hw/shmcam-dump" --generate "$files/$fmt.raw" \
+            --format $fmt --size 640x480 --frames 16 > /dev/null
+    done
+    exec "$VM_SRC/run-vm.sh" --kernel "$kernel" --test "$group" \
+        --shm "$shm" --producer "$pattern" --env CFILES="$files" ;;
+capture|lifecycle)
     exec "$VM_SRC/run-vm.sh" --kernel "$kernel" --test "$group" \
         --shm "$shm" --producer "$pattern" ;;
 camera)
