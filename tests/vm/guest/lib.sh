@@ -9,29 +9,40 @@ FAILED=
 NCHECKS=0
 
 # check NAME COMMAND...: a failed check does not stop the test, so that
-# one boot reports every check of its group.
+# one boot reports every check of its group.  A check also fails when
+# the kernel logged a warning, oops or call trace while it ran.
 check() {
     _name=$1
     shift
     echo "--- $_name: $*"
     NCHECKS=$((NCHECKS + 1))
+    _from=$(dmesg | wc -l)
     if "$@"; then
-        echo "SHMCAM-CHECK: PASS $_name"
+        _st=PASS
     else
-        echo "SHMCAM-CHECK: FAIL $_name"
-        FAILED="$FAILED $_name"
+        _st=FAIL
     fi
+    if ! dmesg | sed -n "$((_from + 1)),\$p" | log_clean; then
+        echo "kernel log during $_name:"
+        dmesg | sed -n "$((_from + 1)),\$p" | tail -n 60
+        _st=FAIL
+    fi
+    echo "SHMCAM-CHECK: $_st $_name"
+    [ $_st = PASS ] || FAILED="$FAILED $_name"
 }
 
-# The kernel log must stay free of warnings, oopses and call traces.
+# log_clean: are the kernel log lines on stdin free of warnings and oopses?
+# (The offending lines are printed.)
+log_clean() {
+    ! grep -E 'WARNING:|BUG:|Oops|Call Trace|UBSAN|KASAN|general protection|list_(add|del) corruption|refcount_t:'
+}
+
+# The whole kernel log must stay free of warnings, oopses and call traces.
 dmesg_clean() {
-    if dmesg | grep -E 'WARNING:|BUG:|Oops|Call Trace|UBSAN|KASAN|general protection|list_(add|del) corruption|refcount_t:' >/tmp/dmesg.bad; then
-        echo "kernel log has errors:"
-        cat /tmp/dmesg.bad
+    if ! dmesg | log_clean; then
         dmesg | tail -n 60
         return 1
     fi
-    return 0
 }
 
 finish() {
