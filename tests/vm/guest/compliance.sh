@@ -4,14 +4,35 @@
 # failure and no warning: first with the test pattern offering all its
 # formats, sizes and rates, then with the producer publishing a file of
 # exactly one mode (640x480, 30 fps) in YUYV, then NV12, then MJPEG.
-# The host restarts the producer between the runs; $CFILES is the host
-# directory holding the files (vm-test.sh writes them).
+# The host restarts the producer between the runs ($CFILES is the host
+# directory holding the files, written by vm-test.sh) and the module is
+# reloaded, so that each run starts from a fresh driver.  The last check
+# is that the driver follows a restart without a reload.
+
+reload() {
+    rmmod shmcam && shmcam_up
+}
+
+# After the producer comes back with another format, the format the
+# driver reports must be one that it enumerates.
+format_follows() {
+    v4l2-ctl -d "$DEV" --get-fmt-video > /tmp/gfmt.out 2>&1
+    v4l2-ctl -d "$DEV" --list-formats > /tmp/enum.out 2>&1
+    cat /tmp/gfmt.out /tmp/enum.out
+    _cur=$(sed -n "s/.*Pixel Format *: '\(....\)'.*/\1/p" /tmp/gfmt.out)
+    echo "G_FMT: $_cur"
+    [ -n "$_cur" ] && grep -q "\\]: '$_cur'" /tmp/enum.out
+}
 
 check shmcam-loads shmcam_up
 check compliance-pattern-all-modes compliance "$DEV"
 for fmt in YUYV NV12 MJPG; do
     check producer-file-$fmt host_cmd producer-restart --file \
         "$CFILES/$fmt.raw" --loop --format $fmt --size 640x480 --fps 30
+    check reload-$fmt reload
     check compliance-file-$fmt compliance "$DEV"
 done
+check producer-back-to-YUYV host_cmd producer-restart --file \
+    "$CFILES/YUYV.raw" --loop --format YUYV --size 640x480 --fps 30
+check format-follows-producer-restart format_follows
 finish
