@@ -33,7 +33,7 @@ step "preparing the 6.12 guest (kernel, v4l-utils, shmcam.ko, initramfs)"
 mkdir -p "$run"
 rm -f "$run/disk.img"
 truncate -s 512M "$run/disk.img"
-step "starting shmcam-host $producer; booting the guest (about a minute)"
+step "starting shmcam-host $producer; booting the 6.12 guest"
 if ! "$VM_SRC/run-vm.sh" --kernel 6.12 --test demo --shm "$shm" \
         --producer "$producer" --disk "$run/disk.img" --dir "$run/guest" \
         --env FRAMES="$frames" --env SOURCE="$source" > "$run/run.log" 2>&1; then
@@ -41,7 +41,7 @@ if ! "$VM_SRC/run-vm.sh" --kernel 6.12 --test demo --shm "$shm" \
     die "the demo guest failed"
 fi
 log=$run/guest/console.log
-grep -a '^SHMCAM-DEMO: \|^verified ' "$log" | tr -d '\r' | sed 's/^SHMCAM-DEMO: /guest received: /'
+grep -a '^SHMCAM-DEMO: \|^verified ' "$log" | tr -d '\r' | sed "s/^SHMCAM-DEMO: frames \([0-9]*\) drops \([0-9]*\) fps \(.*\)/guest received \1 frames, \2 dropped, \3 fps/"
 set -- $(grep -a '^SHMCAM-OUT: ' "$log" | tr -d '\r')
 fmt=$3 size=$5 n=$7 bytes=$9
 [ -n "$bytes" ] || die "the guest reported no capture"
