@@ -15,10 +15,13 @@ kdir=/usr/src/linux-headers-$abi
 
 out=$VM_DIR/$abi
 src=$out/src
+# A fresh copy of the sources only: objects that `make module` left in
+# guest-driver/ were built for another kernel.
+rm -rf "$src"
 mkdir -p "$src/guest-driver" "$src/include"
-# cp -p keeps the sources' times, so that make rebuilds only what changed.
-cp -p "$SRC_ROOT"/guest-driver/* "$src/guest-driver/"
-cp -p "$SRC_ROOT"/include/* "$src/include/"
+find "$SRC_ROOT/guest-driver" -maxdepth 1 -type f \( -name '*.[ch]' \
+    -o -name Kbuild -o -name Makefile \) -exec cp {} "$src/guest-driver/" \;
+cp "$SRC_ROOT"/include/*.h "$src/include/"
 step "building shmcam.ko for $abi"
 if ! make -s -C "$src/guest-driver" KDIR="$kdir" \
         SHMCAM_INCLUDE="$src/include" > "$out/module-build.log" 2>&1; then

@@ -17,6 +17,9 @@ rm -rf "$runs/camera-source-$abi" "$runs/camera-sink-$abi"
 "$VM_SRC/run-vm.sh" --kernel "$kernel" --test camera-source --shm "$shm" \
     --dir "$runs/camera-source-$abi" > "$runs/camera-source-$abi.out" 2>&1 &
 a=$!
+# Stopped with this script (meson's hang guard), guest A goes too.
+trap 'kill $a 2>/dev/null' EXIT
+trap 'exit 1' INT TERM
 
 # Guest B boots once A publishes and waits for it ("wait-peer").
 i=0
