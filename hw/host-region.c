@@ -23,13 +23,30 @@ static uint64_t shmcam_host_session_id(void)
     return id;
 }
 
+/* A size as truncate -s takes it: "8M", "64K" (regions are powers of two). */
+static void shmcam_host_size_arg(uint64_t size, char *buf, size_t len)
+{
+    static const char unit[] = "KMG";
+    int i = -1;
+
+    while (i < 2 && size >= 1024 && size % 1024 == 0) {
+        size >>= 10;
+        i++;
+    }
+    if (i < 0) {
+        g_snprintf(buf, len, "%llu", (unsigned long long)size);
+    } else {
+        g_snprintf(buf, len, "%llu%c", (unsigned long long)size, unit[i]);
+    }
+}
+
 static int shmcam_host_region_open(struct shmcam_host *h, uint64_t size,
                                    GError **errp)
 {
     char want[32];
     int ret;
 
-    shmcam_region_size_str(size, want, sizeof(want));
+    shmcam_host_size_arg(size, want, sizeof(want));
     if (h->o.region) {
         ret = shmcam_region_open_path(&h->region, h->o.region, true);
         if (ret == -ENOENT) {

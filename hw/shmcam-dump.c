@@ -81,8 +81,10 @@ static int shmcam_dump_attach(struct shmcam_dump *d, struct shmcam_dump_live *l)
 static int shmcam_dump_layout(struct shmcam_dump *d, struct shmcam_dump_live *l)
 {
     int ret = shmcam_dump_attach(d, l);
+    g_autofree char *shm_path = d->o.shm ?
+        g_strdup_printf("/dev/shm/%s", d->o.shm + (d->o.shm[0] == '/')) : NULL;
     const char *path = l->region.path ? l->region.path :
-                       d->o.region ? d->o.region : d->o.shm;
+                       d->o.region ? d->o.region : shm_path;
 
     if (ret == -ETIMEDOUT) {
         fprintf(stderr, "shmcam-dump: timeout: no shmcam producer in %s after "
