@@ -53,6 +53,14 @@ typedef uint64_t shmcam_u64;
 #define SHMCAM_MAX_CAPS         24u
 #define SHMCAM_MAX_INTERVALS    8u
 #define SHMCAM_MAX_CONSUMERS    32u
+/*
+ * Under ivshmem-doorbell (shmcam-host --listen) the host is itself a peer
+ * with this id, one past the highest guest id, so that a guest rings it
+ * with DOORBELL = (SHMCAM_HOST_PEER_ID << 16) | 0 after writing a request
+ * into its consumer area.  Guests get ids 0..SHMCAM_MAX_CONSUMERS-1, and a
+ * guest's id is the index of its consumer area.
+ */
+#define SHMCAM_HOST_PEER_ID     32u
 #define SHMCAM_CARD_LEN         32u
 
 /* Region sizes accepted by every side: powers of two in this range. */
