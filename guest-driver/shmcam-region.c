@@ -7,8 +7,10 @@
  * consumer area alive, and copies the newest complete frame into the next
  * queued buffer.  An hrtimer queues it (at a fraction of the frame
  * interval while streaming without a doorbell, every 100 ms otherwise);
- * with ivshmem-doorbell the producer's interrupt queues it for each frame.
- * Copies of several megabytes thus never run in hard interrupt context.
+ * with ivshmem-doorbell the producer's interrupt queues it for each frame,
+ * and the guest rings the producer when its consumer area holds a new
+ * request.  Copies of several megabytes thus never run in hard interrupt
+ * context.
  */
 
 #include <linux/atomic.h>
@@ -69,9 +71,10 @@ static void shmcam_consumer_publish(struct shmcam *s)
 /*
  * Claim a consumer area: the fixed index when there is one (the doorbell
  * device's IVPosition or the consumer= parameter), else the first area
- * whose owner is 0.  Called with cons_lock held.
+ * whose owner is 0.  Called with cons_lock held.  Returns true when an
+ * area was claimed and written.
  */
-static void shmcam_consumer_claim(struct shmcam *s)
+static bool shmcam_consumer_claim(struct shmcam *s)
 {
 	struct shmcam_consumer *areas = s->base + SHMCAM_CONSUMER_OFFSET;
 	u32 n = READ_ONCE(shmcam_hdr(s)->consumer_count);
@@ -84,7 +87,7 @@ static void shmcam_consumer_claim(struct shmcam *s)
 
 	if (s->cons_index >= 0) {
 		if (s->cons_index >= n)
-			return;
+			return false;
 		s->cons = &areas[s->cons_index];
 		WRITE_ONCE(s->cons->owner, s->cons_token);
 	} else {
@@ -95,17 +98,30 @@ static void shmcam_consumer_claim(struct shmcam *s)
 			}
 		}
 		if (!s->cons)
-			return;
+			return false;
 	}
 	dev_dbg(s->v4l2_dev.dev, "consumer area %td claimed\n",
 		s->cons - areas);
 	shmcam_consumer_publish(s);
+	return true;
 }
 
-/* Keep the consumer area: heartbeat, statistics, reclaim when lost. */
+/* Ring the producer, if the bus can, after the consumer area changed. */
+static void shmcam_consumer_notify(struct shmcam *s)
+{
+	if (s->notify && !s->gone)
+		s->notify(s);
+}
+
+/*
+ * Keep the consumer area: heartbeat, statistics, reclaim when lost.  A
+ * reclaimed area (a restarted producer may have reset the page) carries
+ * this guest's flags and request again: ring the producer about it.
+ */
 static void shmcam_consumer_beat(struct shmcam *s)
 {
 	struct shmcam_consumer *c;
+	bool claimed = false;
 
 	spin_lock(&s->cons_lock);
 	c = s->cons;
@@ -115,7 +131,7 @@ static void shmcam_consumer_beat(struct shmcam *s)
 		c = NULL;
 	}
 	if (!c) {
-		shmcam_consumer_claim(s);
+		claimed = shmcam_consumer_claim(s);
 	} else {
 		WRITE_ONCE(c->heartbeat, READ_ONCE(c->heartbeat) + 1);
 		WRITE_ONCE(c->last_frame, s->stat_last_frame);
@@ -124,6 +140,8 @@ static void shmcam_consumer_beat(struct shmcam *s)
 		WRITE_ONCE(c->dropped, s->dropped);
 	}
 	spin_unlock(&s->cons_lock);
+	if (claimed)
+		shmcam_consumer_notify(s);
 }
 
 static bool shmcam_same_format(const struct shmcam_format *a,
@@ -214,7 +232,8 @@ static bool shmcam_frame_matches(struct shmcam *s,
 	       fi->bytesused == pix->sizeimage;
 }
 
-static void shmcam_deliver(struct shmcam *s)
+/* Fill the first queued buffer with the next frame; true if one was. */
+static bool shmcam_deliver(struct shmcam *s)
 {
 	struct shmcam_frame_info info;
 	struct shmcam_buffer *buf;
@@ -228,7 +247,7 @@ static void shmcam_deliver(struct shmcam *s)
 	spin_unlock_irqrestore(&s->buf_lock, flags);
 	/* No buffer: the frame is missed; the sequence number shows it. */
 	if (!buf)
-		return;
+		return false;
 
 	/*
 	 * buf stays first in the list while it is filled: buf_queue only
@@ -248,14 +267,14 @@ static void shmcam_deliver(struct shmcam *s)
 		dev_dbg_ratelimited(s->v4l2_dev.dev, "frame skipped (%d)\n",
 				    ret);
 	if (ret)
-		return;
+		return false;
 
 	if (s->last_frame != SHMCAM_NO_FRAME && info.frame > s->last_frame + 1)
 		s->dropped += info.frame - s->last_frame - 1;
 	s->last_frame = info.frame;
 	if (!shmcam_frame_matches(s, &info)) {
 		s->dropped++;
-		return;
+		return false;
 	}
 
 	if (s->seq_first == SHMCAM_NO_FRAME)
@@ -276,17 +295,22 @@ static void shmcam_deliver(struct shmcam *s)
 	s->frames++;
 	s->stat_last_frame = info.frame;
 	s->stat_last_timestamp = info.timestamp_ns;
+	return true;
 }
 
 static void shmcam_poll_work(struct work_struct *work)
 {
 	struct shmcam *s = container_of(work, struct shmcam, poll_work);
+	unsigned int i;
 
 	mutex_lock(&s->poll_lock);
 	if (!s->gone) {
 		shmcam_track_producer(s);
-		if (s->streaming && s->alive && s->layout_ok)
-			shmcam_deliver(s);
+		/* Catch up on frames still in the ring, one per buffer. */
+		for (i = 0; i < s->layout.slot_count; i++)
+			if (!s->streaming || !s->alive || !s->layout_ok ||
+			    !shmcam_deliver(s))
+				break;
 		shmcam_consumer_beat(s);
 	}
 	mutex_unlock(&s->poll_lock);
@@ -399,6 +423,7 @@ void shmcam_region_stream(struct shmcam *s, bool on)
 	if (!s->gone)
 		shmcam_consumer_publish(s);
 	spin_unlock(&s->cons_lock);
+	shmcam_consumer_notify(s);
 	WRITE_ONCE(s->poll_ns, shmcam_poll_period(s));
 	if (on && !s->gone)
 		hrtimer_start(&s->timer, 0, HRTIMER_MODE_REL);
@@ -426,4 +451,5 @@ void shmcam_region_request(struct shmcam *s)
 	if (!s->gone)
 		shmcam_consumer_publish(s);
 	spin_unlock(&s->cons_lock);
+	shmcam_consumer_notify(s);
 }

@@ -265,11 +265,60 @@ static int shmcam_enum_frameintervals(struct file *file, void *priv,
 	return 0;
 }
 
+static bool shmcam_interval_listed(const struct shmcam_cap *c,
+				   const struct v4l2_fract *iv)
+{
+	unsigned int i;
+
+	for (i = 0; i < c->num_intervals; i++)
+		if (c->intervals[i].numerator == iv->numerator &&
+		    c->intervals[i].denominator == iv->denominator)
+			return true;
+	return false;
+}
+
+/*
+ * Keep the negotiated format one the producer offers.  After a producer
+ * restart with another camera or format, a format it no longer lists is
+ * replaced by what it sends now (the nearest offer if that is not
+ * listed), and an interval it no longer lists by the nearest one.  Never
+ * while buffers are allocated: those keep their format, and frames of
+ * another format are skipped until userspace renegotiates.  Called with
+ * s->lock.
+ */
+static void shmcam_fmt_follow(struct shmcam *s)
+{
+	struct v4l2_pix_format pix = { 0 };
+	struct v4l2_fract want = s->interval;
+	const struct shmcam_cap *c;
+	struct shmcam_format f;
+
+	shmcam_caps_refresh(s);
+	if (vb2_is_busy(&s->queue))
+		return;
+	c = shmcam_cap_of(s, s->fmt.pixelformat, s->fmt.width, s->fmt.height);
+	if (!c) {
+		if (!s->gone && !shmcam_format_read(shmcam_hdr(s), NULL, &f)) {
+			pix.pixelformat = f.pixelformat;
+			pix.width = f.width;
+			pix.height = f.height;
+			want.numerator = f.interval.numerator;
+			want.denominator = f.interval.denominator;
+		}
+		shmcam_try_pix(s, &pix);
+		s->fmt = pix;
+		c = shmcam_cap_of(s, pix.pixelformat, pix.width, pix.height);
+	}
+	if (c && !shmcam_interval_listed(c, &s->interval))
+		s->interval = shmcam_nearest_interval(c, &want);
+}
+
 static int shmcam_g_fmt_vid_cap(struct file *file, void *priv,
 				struct v4l2_format *f)
 {
 	struct shmcam *s = video_drvdata(file);
 
+	shmcam_fmt_follow(s);
 	f->fmt.pix = s->fmt;
 	return 0;
 }
@@ -313,6 +362,7 @@ static int shmcam_g_parm(struct file *file, void *priv,
 
 	if (parm->type != V4L2_BUF_TYPE_VIDEO_CAPTURE)
 		return -EINVAL;
+	shmcam_fmt_follow(s);
 	memset(&parm->parm.capture, 0, sizeof(parm->parm.capture));
 	parm->parm.capture.capability = V4L2_CAP_TIMEPERFRAME;
 	parm->parm.capture.timeperframe = s->interval;
@@ -328,7 +378,7 @@ static int shmcam_s_parm(struct file *file, void *priv,
 
 	if (parm->type != V4L2_BUF_TYPE_VIDEO_CAPTURE)
 		return -EINVAL;
-	shmcam_caps_refresh(s);
+	shmcam_fmt_follow(s);
 	c = shmcam_cap_of(s, s->fmt.pixelformat, s->fmt.width, s->fmt.height);
 	if (c) {
 		const struct v4l2_fract *want =
@@ -526,9 +576,6 @@ int shmcam_v4l2_register(struct shmcam *s, struct device *parent)
 {
 	struct video_device *vdev = &s->vdev;
 	struct vb2_queue *q = &s->queue;
-	const struct shmcam_cap *c;
-	struct v4l2_pix_format pix = { 0 };
-	struct v4l2_fract want;
 	int ret;
 
 	mutex_init(&s->lock);
@@ -562,17 +609,7 @@ int shmcam_v4l2_register(struct shmcam *s, struct device *parent)
 
 	/* Start with what the producer sends now. */
 	mutex_lock(&s->lock);
-	shmcam_caps_refresh(s);
-	pix.pixelformat = s->src_fmt.pixelformat;
-	pix.width = s->src_fmt.width;
-	pix.height = s->src_fmt.height;
-	shmcam_try_pix(s, &pix);
-	s->fmt = pix;
-	c = shmcam_cap_of(s, pix.pixelformat, pix.width, pix.height);
-	want.numerator = s->src_fmt.interval.numerator;
-	want.denominator = s->src_fmt.interval.denominator;
-	if (c)
-		s->interval = shmcam_nearest_interval(c, &want);
+	shmcam_fmt_follow(s);
 	mutex_unlock(&s->lock);
 
 	strscpy(vdev->name, SHMCAM_DRIVER_NAME, sizeof(vdev->name));
@@ -595,8 +632,8 @@ int shmcam_v4l2_register(struct shmcam *s, struct device *parent)
 		goto free_ctrls;
 	s->v4l2_dev.release = shmcam_release;
 	v4l2_info(&s->v4l2_dev, "%s: %s %ux%u on %s\n",
-		  video_device_node_name(vdev), vdev->name, pix.width,
-		  pix.height, s->bus_info);
+		  video_device_node_name(vdev), vdev->name, s->fmt.width,
+		  s->fmt.height, s->bus_info);
 	return 0;
 
 free_ctrls:

@@ -293,13 +293,18 @@ static inline int shmcam_layout_read(const struct shmcam_header *h,
 }
 
 /*
- * shmcam_read_frame - copy the newest complete frame out of the region
+ * shmcam_read_frame - copy the next complete frame out of the region
  * @base: start of the mapped region
  * @l: layout from shmcam_layout_read() for this mapping
  * @after: the last frame counter this reader took, or SHMCAM_NO_FRAME
  * @dst: where the frame goes
  * @dst_size: bytes available at @dst
  * @info: filled with the frame's descriptor on success
+ *
+ * The next frame is the one after @after while it is still safe in the
+ * ring (at most slot_count - 2 frames behind the newest, so the producer's
+ * next write goes to another slot); a reader further behind skips ahead
+ * to the newest.  Readers that poll thus lose no frame to a late wake-up.
  *
  * The copy is accepted only if the slot's sequence counter was even and
  * unchanged across it: a frame the producer overwrote meanwhile is never
@@ -325,6 +330,9 @@ static inline int shmcam_read_frame(const void *base,
 	latest = shmcam_load64(&h->latest_frame);
 	if (latest == SHMCAM_NO_FRAME || latest == after)
 		return -EAGAIN;
+	if (after != SHMCAM_NO_FRAME && latest > after + 1 &&
+	    latest - (after + 1) <= l->slot_count - 2)
+		latest = after + 1;
 	idx = shmcam_mod64(latest, l->slot_count);
 	s = &h->slots[idx];
 
