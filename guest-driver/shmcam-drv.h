@@ -55,6 +55,9 @@ struct shmcam {
 	u64 size;
 	char bus_info[32];
 	bool doorbell;			/* frames announced by interrupt */
+	void __iomem *regs;		/* ivshmem registers, or NULL */
+	/* Tell the producer the consumer area changed; NULL if the bus can't. */
+	void (*notify)(struct shmcam *s);
 
 	/*
 	 * The consumer area this device claimed (NULL while none is) and

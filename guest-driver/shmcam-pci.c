@@ -25,6 +25,7 @@
 #define SHMCAM_IVSHMEM_REGS_BAR		0
 #define SHMCAM_IVSHMEM_SHM_BAR		2
 #define SHMCAM_IVSHMEM_IVPOSITION	0x08
+#define SHMCAM_IVSHMEM_DOORBELL		0x0c
 
 unsigned int shmcam_poll_divisor = 4;
 module_param_named(poll_divisor, shmcam_poll_divisor, uint, 0644);
@@ -42,6 +43,7 @@ module_param(consumer, int, 0444);
 MODULE_PARM_DESC(consumer,
 		 "Consumer area index 0-31 for ivshmem-plain (default -1: claim a free one; ivshmem-doorbell uses its IVPosition)");
 
+/* Hard irq: only queue the worker, which does the copying. */
 static irqreturn_t shmcam_irq(int irq, void *data)
 {
 	struct shmcam *s = data;
@@ -51,24 +53,34 @@ static irqreturn_t shmcam_irq(int irq, void *data)
 }
 
 /*
+ * Ring vector 0 of the producer, the ivshmem peer SHMCAM_HOST_PEER_ID: the
+ * consumer area holds a new request.  writel() orders the area's stores
+ * before the doorbell.  QEMU ignores a peer that is not connected.
+ */
+static void shmcam_pci_notify(struct shmcam *s)
+{
+	writel(SHMCAM_HOST_PEER_ID << 16, s->regs + SHMCAM_IVSHMEM_DOORBELL);
+}
+
+/*
  * With MSI-X (ivshmem-doorbell) the producer rings vector 0 for each
- * frame, and IVPosition names this guest's consumer area.  Returns the
- * Linux irq number, 0 without MSI-X, or a negative errno.
+ * frame, the guest rings the producer for each request, and IVPosition
+ * names this guest's consumer area.  Returns the Linux irq number, 0
+ * without MSI-X, or a negative errno.
  */
 static int shmcam_pci_setup_doorbell(struct pci_dev *pdev, struct shmcam *s)
 {
-	void __iomem *regs;
 	u32 pos;
 	int ret;
 
 	if (pci_msix_vec_count(pdev) <= 0)
 		return 0;
 
-	regs = pcim_iomap(pdev, SHMCAM_IVSHMEM_REGS_BAR, 0);
-	if (!regs)
+	s->regs = pcim_iomap(pdev, SHMCAM_IVSHMEM_REGS_BAR, 0);
+	if (!s->regs)
 		return dev_err_probe(&pdev->dev, -ENOMEM,
 				     "cannot map the register BAR\n");
-	pos = readl(regs + SHMCAM_IVSHMEM_IVPOSITION);
+	pos = readl(s->regs + SHMCAM_IVSHMEM_IVPOSITION);
 	if (pos < SHMCAM_MAX_CONSUMERS)
 		s->cons_index = pos;
 
@@ -78,6 +90,7 @@ static int shmcam_pci_setup_doorbell(struct pci_dev *pdev, struct shmcam *s)
 				     "cannot allocate an MSI-X vector\n");
 	pci_set_master(pdev);
 	s->doorbell = true;
+	s->notify = shmcam_pci_notify;
 	return pci_irq_vector(pdev, 0);
 }
 
@@ -137,27 +150,36 @@ static int shmcam_pci_probe(struct pci_dev *pdev,
 	if (ret)
 		goto free_state;
 
+	ret = shmcam_v4l2_register(s, dev);
+	if (ret) {
+		dev_err_probe(dev, ret, "cannot register the video device\n");
+		goto stop_region;
+	}
+
+	/*
+	 * Only now: the worker an interrupt queues uses the video device.
+	 * Until then a client that starts streaming is served by the timer.
+	 */
 	if (irq) {
 		ret = devm_request_irq(dev, irq, shmcam_irq, 0, KBUILD_MODNAME,
 				       s);
 		if (ret) {
 			dev_err_probe(dev, ret, "cannot request irq %d\n", irq);
-			goto stop_region;
+			goto unregister;
 		}
-	}
-
-	ret = shmcam_v4l2_register(s, dev);
-	if (ret) {
-		dev_err_probe(dev, ret, "cannot register the video device\n");
-		goto free_irq;
 	}
 	pci_set_drvdata(pdev, s);
 	shmcam_region_start(s);
 	return 0;
 
-free_irq:
-	if (irq)
-		devm_free_irq(dev, irq, s);
+unregister:
+	shmcam_v4l2_unregister(s);
+	mutex_lock(&s->lock);
+	shmcam_region_stop(s);
+	mutex_unlock(&s->lock);
+	/* The V4L2 core owns s now: the last file handle frees it. */
+	shmcam_v4l2_put(s);
+	return ret;
 stop_region:
 	shmcam_region_stop(s);
 free_state:
@@ -171,6 +193,7 @@ static void shmcam_pci_remove(struct pci_dev *pdev)
 
 	/* Streaming stops here, and no new ioctl reaches the driver. */
 	shmcam_v4l2_unregister(s);
+	/* No new kicks; devres frees the MSI-X vector after remove(). */
 	if (s->doorbell)
 		devm_free_irq(&pdev->dev, pci_irq_vector(pdev, 0), s);
 	/* Wait for a running ioctl; nothing reads BAR2 after this. */
