@@ -137,6 +137,77 @@ static int shmcam_dump_frame(struct shmcam_dump *d, struct shmcam_dump_live *l,
     return 0;
 }
 
+static const char *shmcam_dump_state_name(uint32_t state)
+{
+    switch (state) {
+    case SHMCAM_STATE_STOPPED:
+        return "stopped";
+    case SHMCAM_STATE_STREAMING:
+        return "streaming";
+    case SHMCAM_STATE_NO_SIGNAL:
+        return "no signal";
+    default:
+        return "invalid";
+    }
+}
+
+/*
+ * --status: what the producer says about itself and what each claimed
+ * consumer area reports, one "key: value" line each.  The consumer
+ * areas are whatever the guests wrote: printed, never trusted.
+ */
+static int shmcam_dump_status(struct shmcam_dump *d)
+{
+    struct shmcam_dump_live l = { .region = SHMCAM_REGION_INIT };
+    const struct shmcam_header *h;
+    const struct shmcam_consumer *c;
+    struct shmcam_format f;
+    char card[SHMCAM_CARD_LEN], desc[64], size[32];
+    uint32_t i;
+    int ret;
+
+    shmcam_dump_touch(d, &l);
+    ret = shmcam_dump_layout(d, &l);
+    if (ret) {
+        shmcam_region_close(&l.region);
+        return ret;
+    }
+    h = l.region.base;
+    shmcam_region_size_str(l.region.size, size, sizeof(size));
+    printf("region: %s, %s, shmcam ABI %u.%u\n", l.region.path, size,
+           SHMCAM_ABI_MAJOR, l.layout.abi_minor);
+    printf("state: %s\n", shmcam_dump_state_name(shmcam_load32(&h->state)));
+    printf("session: %016llx\n", (unsigned long long)l.layout.session_id);
+    printf("heartbeat: %llu every %u ms\n",
+           (unsigned long long)shmcam_load64(&h->heartbeat),
+           shmcam_load32(&h->heartbeat_ms));
+    if (!shmcam_format_read(h, &l.layout, &f)) {
+        shmcam_format_str(&f, desc, sizeof(desc));
+        printf("format: %s at %u/%u s per frame\n", desc,
+               f.interval.numerator, f.interval.denominator);
+    } else {
+        printf("format: invalid\n");
+    }
+    printf("slots: %u of %u bytes, latest frame %lld\n", l.layout.slot_count,
+           l.layout.slot_size, (long long)shmcam_load64(&h->latest_frame));
+    shmcam_card_read(h, card, sizeof(card));
+    printf("card: %s\n", card);
+    c = (const void *)((const uint8_t *)h + SHMCAM_CONSUMER_OFFSET);
+    for (i = 0; i < SHMCAM_MAX_CONSUMERS; i++, c++) {
+        uint32_t flags = shmcam_load32(&c->flags);
+
+        if (!shmcam_load64(&c->owner)) {
+            continue;
+        }
+        printf("consumer %u: %s, %llu frames, %llu dropped\n", i,
+               flags & SHMCAM_CONSUMER_STREAMING ? "streaming" : "idle",
+               (unsigned long long)shmcam_load64(&c->frames),
+               (unsigned long long)shmcam_load64(&c->dropped));
+    }
+    shmcam_region_close(&l.region);
+    return 0;
+}
+
 static int shmcam_dump_live(struct shmcam_dump *d)
 {
     struct shmcam_dump_live l = { .region = SHMCAM_REGION_INIT };
@@ -215,6 +286,8 @@ static int shmcam_dump_parse(struct shmcam_dump *d, int *argc, char ***argv,
           "Format of --input/--generate frames: YUYV, NV12, YU12, MJPG", "FMT" },
         { "size", 0, 0, G_OPTION_ARG_STRING, &o->size,
           "Size of --input/--generate frames", "WxH" },
+        { "status", 0, 0, G_OPTION_ARG_NONE, &o->status,
+          "Print the producer's state, format and consumers, and exit", NULL },
         { "version", 0, 0, G_OPTION_ARG_NONE, &o->version,
           "Print the version and exit", NULL },
         { NULL },
@@ -287,6 +360,9 @@ static int shmcam_dump_run(struct shmcam_dump *d)
 
     if (d->o.generate) {
         return shmcam_dump_generate(d);
+    }
+    if (d->o.status) {
+        return shmcam_dump_status(d);
     }
     if (d->o.input) {
         ret = shmcam_dump_input(d);

@@ -27,6 +27,7 @@ struct shmcam_dump_opts {
     char *format;
     char *size;
     gboolean quiet;
+    gboolean status;
     gboolean version;
 };
 

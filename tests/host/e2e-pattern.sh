@@ -17,6 +17,12 @@ grep -qx "$(verify_line "$FRAMES")" "$TEST_TMP/dump.out" ||
 grep -q "^dropped [0-9]* frames, [0-9]* torn reads detected and retried$" \
     "$TEST_TMP/dump.out" || fail "no dropped/torn line"
 [ "$(header "/dev/shm/$TEST_NAME" state)" = 1 ] || fail "state is not streaming"
+"$SHMCAM_DUMP" --shm "$TEST_NAME" --status >"$TEST_TMP/status" ||
+    fail "--status exited $?"
+grep -qx "state: streaming" "$TEST_TMP/status" || fail "--status: no streaming state"
+grep -qx "format: ${SIZE%%x*}x${SIZE#*x} $FORMAT at 1/$FPS s per frame" "$TEST_TMP/status" ||
+    fail "--status: format line: $(cat "$TEST_TMP/status")"
+grep -qx "card: shmcam test pattern" "$TEST_TMP/status" || fail "--status: card line"
 [ "$(header "/dev/shm/$TEST_NAME" pixelformat)" = "$FORMAT" ] ||
     fail "header format is not $FORMAT"
 stop_host
