@@ -8,6 +8,9 @@
 #   --shm NAME          attach an ivshmem-plain device backed by
 #                       /dev/shm/NAME (32 MiB, created zeroed, removed after)
 #   --shm-shared NAME   the same, sharing a file another guest created
+#   --doorbell SOCKET   attach an ivshmem-doorbell device (one MSI-X
+#                       vector) whose ivshmem server, normally
+#                       shmcam-host --listen SOCKET, listens on SOCKET
 #   --producer 'ARGS'   run build/hw/shmcam-host ARGS while the guest runs
 #                       (started before the guest, stopped after it)
 #   --disk FILE         a raw virtio disk (/dev/vda in the guest)
@@ -32,6 +35,7 @@ kernel=6.12
 test=smoke
 shm=
 shm_owner=
+doorbell=
 producer=
 disk=
 timeout=500
@@ -43,6 +47,7 @@ while [ $# -gt 0 ]; do
     --test) test=$2; shift ;;
     --shm) shm=$2; shm_owner=1; shift ;;
     --shm-shared) shm=$2; shift ;;
+    --doorbell) doorbell=$2; shift ;;
     --producer) producer=$2; shift ;;
     --disk) disk=$2; shift ;;
     --env) envs="$envs$2
@@ -131,6 +136,10 @@ if [ -n "$shm" ]; then
         -device ivshmem-plain,memdev=cam
 fi
 [ -n "$disk" ] && set -- "$@" -drive "file=$disk,format=raw,if=virtio"
+# QEMU takes the region and the peers from the server as it starts, so
+# the server must listen before then (--producer is started just below).
+[ -n "$doorbell" ] && set -- "$@" -chardev "socket,id=ivs,path=$doorbell" \
+    -device ivshmem-doorbell,chardev=ivs,vectors=1
 
 if [ -n "$producer" ]; then
     producer_start "$producer" >&2 || exit 1
