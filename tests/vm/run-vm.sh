@@ -21,8 +21,11 @@
 #
 # The guest prints "SHMCAM-HOST: CMD ARGS" to ask this script to act and
 # reads the answer ("ok" or an error) from its second serial port:
-#   producer-stop | producer-start [ARGS] | producer-restart [ARGS]
-# (without ARGS, those of --producer; with ARGS, ARGS --shm NAME.)
+#   producer-stop | producer-kill | producer-start [ARGS] |
+#   producer-restart [ARGS]
+# (without ARGS, those of --producer; with ARGS, ARGS --shm NAME;
+# producer-kill is SIGKILL: the region is left saying "streaming" with a
+# heartbeat that no longer moves.)
 # Commands it does not know are left for another script to answer by
 # writing a line into DIR/ctl.in.
 #
@@ -165,6 +168,11 @@ while kill -0 "$qemu_pid" 2>/dev/null; do
         while read -r _tag cmd args; do
             case "$cmd" in
             producer-stop) producer_stop; answer=ok ;;
+            producer-kill)
+                kill -KILL "$producer_pid" 2>/dev/null || true
+                wait "$producer_pid" 2>/dev/null || true
+                producer_pid=
+                answer=ok ;;
             producer-start|producer-restart)
                 producer_stop
                 pargs=$producer

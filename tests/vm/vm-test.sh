@@ -22,7 +22,7 @@ abi=$(kabi_of "$kernel")
 "$VM_SRC/prepare.sh" "$kernel" ||
     echo "shmcam.ko did not build for $abi: its checks will fail" >&2
 
-shm=shmcam-vm-$group
+shm=shmcam-vm-$group-$$
 pattern="--pattern --shm $shm --size 640x480 --format YUYV"
 case "$group" in
 smoke)
