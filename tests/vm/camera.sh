@@ -10,15 +10,16 @@ set -e
 
 kernel=${1:-6.12}
 abi=$(kabi_of "$kernel")
-shm=shmcam-vm-camera
+shm=shmcam-vm-camera-$$
 runs=$VM_DIR/runs
 rm -rf "$runs/camera-source-$abi" "$runs/camera-sink-$abi"
+mkdir -p "$runs"
 
 "$VM_SRC/run-vm.sh" --kernel "$kernel" --test camera-source --shm "$shm" \
     --dir "$runs/camera-source-$abi" > "$runs/camera-source-$abi.out" 2>&1 &
 a=$!
 # Stopped with this script (meson's hang guard), guest A goes too.
-trap 'kill $a 2>/dev/null' EXIT
+trap 'kill $a 2>/dev/null || true' EXIT
 trap 'exit 1' INT TERM
 
 # Guest B boots once A publishes and waits for it ("wait-peer").

@@ -13,7 +13,7 @@ cam_up() {
 # shmcam-host attaches to the BAR through sysfs; shmcam-dump reading the
 # same BAR proves that frames are published.
 source_publishes() {
-    shmcam-host --camera "$CAM" --format YUYV --size 640x480 \
+    shmcam-host --camera "$CAM" --format YUYV --size 640x480 --fps 5 \
         --region "/sys/bus/pci/devices/$BDF/resource2" > /tmp/host.out 2>&1 &
     HOST=$!
     shmcam-dump --region "/sys/bus/pci/devices/$BDF/resource2" --frames 5 \
@@ -36,7 +36,44 @@ serve_peer() {
     [ "$_peer" = 0 ] && [ "$_rc" = 0 ]
 }
 
+# The camera disappears (vivid's device unbound under shmcam-host) and
+# comes back: the region says "no signal" while it is gone, and frames
+# flow again once it returns, from the same process.
+region_state() {
+    shmcam-dump --region "/sys/bus/pci/devices/$BDF/resource2" --status \
+        --timeout 5 | sed -n 's/^state: //p'
+}
+wait_state() {
+    _i=0
+    until [ "$(region_state)" = "$1" ]; do
+        [ $_i -ge 300 ] && { echo "region state $(region_state), not $1 after 30s"; return 1; }
+        sleep 0.1
+        _i=$((_i + 1))
+    done
+}
+camera_unplug() {
+    shmcam-host --camera "$CAM" --format YUYV --size 640x480 --fps 5 \
+        --region "/sys/bus/pci/devices/$BDF/resource2" > /tmp/host2.out 2>&1 &
+    HOST=$!
+    _ok=1
+    wait_state streaming || _ok=
+    echo vivid.0 > /sys/bus/platform/drivers/vivid/unbind || _ok=
+    wait_state "no signal" || _ok=
+    echo vivid.0 > /sys/bus/platform/drivers/vivid/bind || _ok=
+    wait_state streaming || _ok=
+    shmcam-dump --region "/sys/bus/pci/devices/$BDF/resource2" --frames 5 \
+        --timeout 30 > /tmp/dump2.out 2>&1 || _ok=
+    kill $HOST
+    wait $HOST || { echo "shmcam-host exited with $?"; _ok=; }
+    cat /tmp/host2.out /tmp/dump2.out
+    grep -q ": no signal$" /tmp/host2.out || { echo "no 'no signal' line"; _ok=; }
+    [ "$(grep -c ": streaming$" /tmp/host2.out)" = 2 ] ||
+        { echo "not streaming twice"; _ok=; }
+    [ -n "$_ok" ]
+}
+
 check vivid-loads cam_up
 check camera-source-publishes source_publishes
 check camera-source-serves-peer serve_peer
+check camera-unplug-and-return camera_unplug
 finish
