@@ -11,11 +11,11 @@
 #include "shmcam-reader.h"
 #include "shmcam-producer.h"
 
-#define SHMCAM_HEARTBEAT_MS 100u
-
 #define shmcam_store32(p, v)    __atomic_store_n((p), (v), __ATOMIC_RELAXED)
 #define shmcam_store64(p, v)    __atomic_store_n((p), (v), __ATOMIC_RELAXED)
 #define shmcam_wmb()            __atomic_thread_fence(__ATOMIC_RELEASE)
+
+#define NSEC_PER_MSEC           1000000ull
 
 /*
  * shmcam_producer_probe - look at a region before writing anything to it
@@ -50,6 +50,21 @@ uint64_t shmcam_producer_needed(uint32_t slots, uint32_t slot_size)
     return SHMCAM_REGION_NEEDED(slots, slot_size);
 }
 
+/* The slot size init gives a region: all the room there is, page aligned. */
+uint32_t shmcam_producer_slot_size(uint64_t region_size, uint32_t slots)
+{
+    uint64_t slot_size;
+
+    if (!slots || region_size <= SHMCAM_DATA_OFFSET) {
+        return 0;
+    }
+    slot_size = (region_size - SHMCAM_DATA_OFFSET) / slots;
+    if (slot_size > UINT32_MAX) {
+        slot_size = UINT32_MAX;
+    }
+    return slot_size & ~(uint64_t)(SHMCAM_PAGE_SIZE - 1);
+}
+
 /*
  * shmcam_producer_init - lay out a region and claim it for a new session
  *
@@ -63,8 +78,7 @@ int shmcam_producer_init(struct shmcam_producer *p, void *base,
                          uint32_t min_slot_size, uint64_t session_id)
 {
     struct shmcam_header *h = base;
-    uint64_t slot_size;
-    uint32_t i;
+    uint32_t slot_size, i;
 
     if (slots < SHMCAM_MIN_SLOTS || slots > SHMCAM_MAX_SLOTS ||
         !shmcam_is_pow2(region_size) || region_size < SHMCAM_MIN_REGION_SIZE ||
@@ -74,19 +88,20 @@ int shmcam_producer_init(struct shmcam_producer *p, void *base,
     if (shmcam_producer_needed(slots, min_slot_size) > region_size) {
         return -ENOSPC;
     }
-    slot_size = (region_size - SHMCAM_DATA_OFFSET) / slots;
-    if (slot_size > UINT32_MAX) {
-        slot_size = UINT32_MAX;
-    }
-    slot_size &= ~(uint64_t)(SHMCAM_PAGE_SIZE - 1);
+    slot_size = shmcam_producer_slot_size(region_size, slots);
 
     memset(p, 0, sizeof(*p));
     p->hdr = h;
-    p->consumers = (const void *)((uint8_t *)base + SHMCAM_CONSUMER_OFFSET);
+    p->consumers = (void *)((uint8_t *)base + SHMCAM_CONSUMER_OFFSET);
     p->data = (uint8_t *)base + SHMCAM_DATA_OFFSET;
     p->region_size = region_size;
     p->slot_count = slots;
     p->slot_size = slot_size;
+    p->heartbeat_ms = SHMCAM_PRODUCER_HEARTBEAT_MS;
+    p->state = SHMCAM_STATE_STOPPED;
+    /* Counters go on from the earlier session's, so that readers see them move. */
+    p->heartbeat = shmcam_load64(&h->heartbeat);
+    p->format_gen = shmcam_load32(&h->format_gen);
 
     /* Readers of an earlier session stop trusting the region first. */
     shmcam_store32(&h->state, SHMCAM_STATE_STOPPED);
@@ -97,7 +112,7 @@ int shmcam_producer_init(struct shmcam_producer *p, void *base,
     h->abi_minor = SHMCAM_ABI_MINOR;
     h->header_size = sizeof(*h);
     h->region_size = region_size;
-    h->heartbeat_ms = SHMCAM_HEARTBEAT_MS;
+    h->heartbeat_ms = p->heartbeat_ms;
     h->slot_count = slots;
     h->slot_size = slot_size;
     h->data_offset = SHMCAM_DATA_OFFSET;
@@ -109,11 +124,11 @@ int shmcam_producer_init(struct shmcam_producer *p, void *base,
     memset(h->caps, 0, sizeof(h->caps));
     for (i = 0; i < SHMCAM_MAX_SLOTS; i++) {
         struct shmcam_slot *s = &h->slots[i];
-        /* Keep counting: a reader mid-copy must see the change. */
-        uint32_t seq = (s->seq + 2) & ~1u;
 
+        /* Keep counting: a reader mid-copy must see the change. */
+        p->seq[i] = (shmcam_load32(&s->seq) + 2) & ~1u;
         memset((uint8_t *)s + sizeof(s->seq), 0, sizeof(*s) - sizeof(s->seq));
-        shmcam_store32(&s->seq, seq);
+        shmcam_store32(&s->seq, p->seq[i]);
     }
     shmcam_store64(&h->session_id, session_id);
     shmcam_wmb();
@@ -125,9 +140,10 @@ int shmcam_producer_init(struct shmcam_producer *p, void *base,
 void shmcam_producer_set_format(struct shmcam_producer *p,
                                 const struct shmcam_format *f)
 {
+    p->format = *f;
     memcpy(&p->hdr->format, f, sizeof(*f));
     shmcam_wmb();
-    shmcam_store32(&p->hdr->format_gen, p->hdr->format_gen + 1);
+    shmcam_store32(&p->hdr->format_gen, ++p->format_gen);
 }
 
 void shmcam_producer_set_caps(struct shmcam_producer *p,
@@ -136,10 +152,12 @@ void shmcam_producer_set_caps(struct shmcam_producer *p,
     if (n > SHMCAM_MAX_CAPS) {
         n = SHMCAM_MAX_CAPS;
     }
+    memset(p->caps, 0, sizeof(p->caps));
+    memcpy(p->caps, caps, n * sizeof(*caps));
+    p->num_caps = n;
     shmcam_store32(&p->hdr->num_caps, 0);
     shmcam_wmb();
-    memset(p->hdr->caps, 0, sizeof(p->hdr->caps));
-    memcpy(p->hdr->caps, caps, n * sizeof(*caps));
+    memcpy(p->hdr->caps, p->caps, sizeof(p->hdr->caps));
     shmcam_wmb();
     shmcam_store32(&p->hdr->num_caps, n);
 }
@@ -153,13 +171,14 @@ void shmcam_producer_set_card(struct shmcam_producer *p, const char *card)
 void shmcam_producer_set_state(struct shmcam_producer *p,
                                enum shmcam_state state)
 {
+    p->state = state;
     shmcam_wmb();
     shmcam_store32(&p->hdr->state, state);
 }
 
 void shmcam_producer_heartbeat(struct shmcam_producer *p)
 {
-    shmcam_store64(&p->hdr->heartbeat, p->hdr->heartbeat + 1);
+    shmcam_store64(&p->hdr->heartbeat, ++p->heartbeat);
 }
 
 /*
@@ -180,7 +199,7 @@ int shmcam_producer_publish(struct shmcam_producer *p, const void *data,
     uint64_t frame = p->frame;
     uint32_t idx = frame % p->slot_count;
     struct shmcam_slot *s = &p->hdr->slots[idx];
-    uint32_t seq = s->seq | 1;
+    uint32_t seq = p->seq[idx] + 1;
 
     if (len == 0 || len > p->slot_size) {
         return -EMSGSIZE;
@@ -192,11 +211,12 @@ int shmcam_producer_publish(struct shmcam_producer *p, const void *data,
     s->bytesused = len;
     s->frame = frame;
     s->timestamp_ns = timestamp_ns;
-    s->format_gen = p->hdr->format_gen;
+    s->format_gen = p->format_gen;
     s->flags = flags;
-    s->format = p->hdr->format;
+    s->format = p->format;
 
     shmcam_wmb();
+    p->seq[idx] = seq + 1;
     shmcam_store32(&s->seq, seq + 1);
     shmcam_store64(&p->hdr->latest_frame, frame);
     p->frame = frame + 1;
@@ -225,33 +245,38 @@ static bool shmcam_producer_cap_has(const struct shmcam_cap *cap,
  * shmcam_producer_poll_requests - look for new consumer requests
  *
  * The consumer page is guest memory: it is copied once and only the copy
- * is looked at.  A request counts when SHMCAM_CONSUMER_REQUEST is set, its
- * request_gen moved since we last looked, and the format, size and
- * interval are all in our capability table.  Of several new requests the
- * last one in the page wins.  Returns 1 with @req filled, or 0.
+ * is looked at.  A request counts when the area is owned (owner not 0),
+ * SHMCAM_CONSUMER_REQUEST is set, and its request_gen or its owner moved
+ * since the request we last took from that area (a new owner counts its
+ * requests from scratch); it is then taken, and acted on only if the
+ * format, size and interval are all in our own capability table.  Of
+ * several new requests the last one in the page wins.
+ *
+ * Requests are left in place while the producer is not STREAMING, to be
+ * taken once it is.  Returns 1 with @req filled, or 0.
  */
 int shmcam_producer_poll_requests(struct shmcam_producer *p,
                                   struct shmcam_request *req)
 {
     struct shmcam_consumer copy[SHMCAM_MAX_CONSUMERS];
-    const struct shmcam_cap *caps = p->hdr->caps;
-    uint32_t i, j, ncaps = p->hdr->num_caps;
+    uint32_t i, j;
     int found = 0;
 
-    memcpy(copy, p->consumers, sizeof(copy));
-    if (ncaps > SHMCAM_MAX_CAPS) {
-        ncaps = SHMCAM_MAX_CAPS;
+    if (p->state != SHMCAM_STATE_STREAMING) {
+        return 0;
     }
+    memcpy(copy, p->consumers, sizeof(copy));
     for (i = 0; i < SHMCAM_MAX_CONSUMERS; i++) {
         const struct shmcam_consumer *c = &copy[i];
 
-        if (!(c->flags & SHMCAM_CONSUMER_REQUEST) ||
-            c->request_gen == p->req_gen[i]) {
+        if (!c->owner || !(c->flags & SHMCAM_CONSUMER_REQUEST) ||
+            (c->owner == p->req_owner[i] && c->request_gen == p->req_gen[i])) {
             continue;
         }
+        p->req_owner[i] = c->owner;
         p->req_gen[i] = c->request_gen;
-        for (j = 0; j < ncaps; j++) {
-            if (shmcam_producer_cap_has(&caps[j], c)) {
+        for (j = 0; j < p->num_caps; j++) {
+            if (shmcam_producer_cap_has(&p->caps[j], c)) {
                 req->consumer = i;
                 req->pixelformat = c->req_pixelformat;
                 req->width = c->req_width;
@@ -263,4 +288,45 @@ int shmcam_producer_poll_requests(struct shmcam_producer *p,
         }
     }
     return found;
+}
+
+/*
+ * shmcam_producer_reclaim - free consumer areas whose owner went silent
+ * @now_ns: the host's CLOCK_MONOTONIC
+ *
+ * An area counts as abandoned when its owner and heartbeat have both
+ * stayed the same for SHMCAM_CONSUMER_TIMEOUT_MS as measured on our clock
+ * (a producer that just started has seen nothing stay the same yet).  Its
+ * owner is then swapped back to 0, unless the consumer wrote a new one in
+ * the meantime, so that a rebooted guest can claim an area again.
+ *
+ * Returns a mask of the areas freed.
+ */
+uint32_t shmcam_producer_reclaim(struct shmcam_producer *p, uint64_t now_ns)
+{
+    uint32_t i, freed = 0;
+
+    for (i = 0; i < SHMCAM_MAX_CONSUMERS; i++) {
+        struct shmcam_consumer *c = &p->consumers[i];
+        uint64_t owner = shmcam_load64(&c->owner);
+        uint64_t beat = shmcam_load64(&c->heartbeat);
+
+        if (owner != p->seen_owner[i] || beat != p->seen_beat[i]) {
+            p->seen_owner[i] = owner;
+            p->seen_beat[i] = beat;
+            p->seen_ns[i] = now_ns;
+            continue;
+        }
+        if (!owner ||
+            now_ns - p->seen_ns[i] < SHMCAM_CONSUMER_TIMEOUT_MS * NSEC_PER_MSEC) {
+            continue;
+        }
+        if (__atomic_compare_exchange_n(&c->owner, &owner, 0, false,
+                                        __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) {
+            freed |= 1u << i;
+        }
+        p->seen_owner[i] = 0;
+        p->seen_ns[i] = now_ns;
+    }
+    return freed;
 }

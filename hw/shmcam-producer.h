@@ -11,6 +11,9 @@
 
 #include "shmcam.h"
 
+/* The heartbeat period every producer announces in heartbeat_ms. */
+#define SHMCAM_PRODUCER_HEARTBEAT_MS 100u
+
 /* What a region holds before a producer writes anything to it. */
 enum shmcam_region_content {
     SHMCAM_CONTENT_EMPTY,       /* all zero: fresh */
@@ -19,15 +22,35 @@ enum shmcam_region_content {
     SHMCAM_CONTENT_FOREIGN,     /* non-zero bytes that are not ours */
 };
 
+/*
+ * The producer's own record of what it published.  The region is shared
+ * with guests that may write anything anywhere in it, so nothing the
+ * producer acts on (its period, counters, format, caps) is read back from
+ * the region: it lives here, and the region only receives copies.
+ */
 struct shmcam_producer {
     struct shmcam_header *hdr;
-    const struct shmcam_consumer *consumers;
+    struct shmcam_consumer *consumers;
     uint8_t *data;
     uint64_t region_size;
     uint32_t slot_count;
     uint32_t slot_size;
+    uint32_t heartbeat_ms;      /* SHMCAM_PRODUCER_HEARTBEAT_MS */
+    uint32_t state;             /* enum shmcam_state */
+    uint64_t heartbeat;
     uint64_t frame;             /* counter of the next frame to publish */
-    uint32_t req_gen[SHMCAM_MAX_CONSUMERS]; /* last request_gen acted on */
+    uint32_t seq[SHMCAM_MAX_SLOTS];
+    uint32_t format_gen;
+    struct shmcam_format format;
+    uint32_t num_caps;
+    struct shmcam_cap caps[SHMCAM_MAX_CAPS];
+    /* Per consumer area: the request last acted on, and whose it was. */
+    uint32_t req_gen[SHMCAM_MAX_CONSUMERS];
+    uint64_t req_owner[SHMCAM_MAX_CONSUMERS];
+    /* Per consumer area: owner and heartbeat last seen, and since when. */
+    uint64_t seen_owner[SHMCAM_MAX_CONSUMERS];
+    uint64_t seen_beat[SHMCAM_MAX_CONSUMERS];
+    uint64_t seen_ns[SHMCAM_MAX_CONSUMERS];
 };
 
 /* A consumer's request that matched the capability table. */
@@ -46,6 +69,7 @@ enum shmcam_region_content shmcam_producer_probe(const void *base,
 /* Bytes a region needs for @slots slots of @slot_size bytes. */
 uint64_t shmcam_producer_needed(uint32_t slots, uint32_t slot_size);
 
+uint32_t shmcam_producer_slot_size(uint64_t region_size, uint32_t slots);
 int shmcam_producer_init(struct shmcam_producer *p, void *base,
                          uint64_t region_size, uint32_t slots,
                          uint32_t min_slot_size, uint64_t session_id);
@@ -62,5 +86,6 @@ int shmcam_producer_publish(struct shmcam_producer *p, const void *data,
                             uint32_t flags);
 int shmcam_producer_poll_requests(struct shmcam_producer *p,
                                   struct shmcam_request *req);
+uint32_t shmcam_producer_reclaim(struct shmcam_producer *p, uint64_t now_ns);
 
 #endif /* SHMCAM_PRODUCER_H */

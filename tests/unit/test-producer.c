@@ -91,12 +91,16 @@ static void req_env_init(struct req_env *e)
     shmcam_format_init(&f, SHMCAM_FMT_YUYV, 640, 480, (struct shmcam_fract){ 1, 30 });
     shmcam_producer_set_format(&e->p, &f);
     shmcam_producer_set_caps(&e->p, caps, 2);
+    shmcam_producer_set_state(&e->p, SHMCAM_STATE_STREAMING);
     e->c = (void *)(e->r + SHMCAM_CONSUMER_OFFSET);
 }
 
 static void req_set(struct shmcam_consumer *c, uint32_t fourcc, uint32_t w,
                     uint32_t h, uint32_t num, uint32_t den)
 {
+    if (!c->owner) {
+        c->owner = 0x1001;
+    }
     c->flags = SHMCAM_CONSUMER_REQUEST;
     c->req_pixelformat = fourcc;
     c->req_width = w;
@@ -162,6 +166,157 @@ static void test_requests_garbage(void)
     g_free(e.r);
 }
 
+/* A free area (owner 0) makes no request, whatever else it holds. */
+static void test_requests_unowned(void)
+{
+    struct req_env e;
+    struct shmcam_request req;
+
+    req_env_init(&e);
+    req_set(&e.c[3], SHMCAM_FMT_NV12, 320, 240, 1, 15);
+    e.c[3].owner = 0;
+    g_assert_cmpint(shmcam_producer_poll_requests(&e.p, &req), ==, 0);
+    e.c[3].owner = 0x77;
+    g_assert_cmpint(shmcam_producer_poll_requests(&e.p, &req), ==, 1);
+    g_assert_cmpuint(req.consumer, ==, 3);
+    g_free(e.r);
+}
+
+/*
+ * A request made while the producer has no signal is not used up: it is
+ * taken when the producer streams again.
+ */
+static void test_requests_no_signal(void)
+{
+    struct req_env e;
+    struct shmcam_request req;
+
+    req_env_init(&e);
+    shmcam_producer_set_state(&e.p, SHMCAM_STATE_NO_SIGNAL);
+    req_set(&e.c[2], SHMCAM_FMT_NV12, 320, 240, 1, 15);
+    g_assert_cmpint(shmcam_producer_poll_requests(&e.p, &req), ==, 0);
+    g_assert_cmpint(shmcam_producer_poll_requests(&e.p, &req), ==, 0);
+    shmcam_producer_set_state(&e.p, SHMCAM_STATE_STREAMING);
+    g_assert_cmpint(shmcam_producer_poll_requests(&e.p, &req), ==, 1);
+    g_assert_cmpuint(req.consumer, ==, 2);
+    g_assert_cmphex(req.pixelformat, ==, SHMCAM_FMT_NV12);
+    g_free(e.r);
+}
+
+/*
+ * A guest that reboots into an area counts its request_gen from the start
+ * again: the same request_gen from a new owner is a new request.
+ */
+static void test_requests_new_owner(void)
+{
+    struct req_env e;
+    struct shmcam_request req;
+
+    req_env_init(&e);
+    e.c[4].owner = 0x1001;
+    req_set(&e.c[4], SHMCAM_FMT_NV12, 320, 240, 1, 15);
+    g_assert_cmpint(shmcam_producer_poll_requests(&e.p, &req), ==, 1);
+    /* the area freed, then claimed again by the same token: nothing new */
+    e.c[4].owner = 0;
+    g_assert_cmpint(shmcam_producer_poll_requests(&e.p, &req), ==, 0);
+    e.c[4].owner = 0x1001;
+    g_assert_cmpint(shmcam_producer_poll_requests(&e.p, &req), ==, 0);
+    /* another guest, its first request: request_gen 1 again */
+    memset(&e.c[4], 0, sizeof(e.c[4]));
+    e.c[4].owner = 0x2001;
+    req_set(&e.c[4], SHMCAM_FMT_YUYV, 640, 480, 1, 60);
+    g_assert_cmpuint(e.c[4].request_gen, ==, 1);
+    g_assert_cmpint(shmcam_producer_poll_requests(&e.p, &req), ==, 1);
+    g_assert_cmpuint(req.consumer, ==, 4);
+    g_assert_cmpuint(req.interval.denominator, ==, 60);
+    g_free(e.r);
+}
+
+#define MS 1000000ull
+
+/* Areas whose owner and heartbeat stall for the timeout on our clock are freed. */
+static void test_reclaim(void)
+{
+    struct req_env e;
+    uint64_t t0 = 1000 * MS, timeout = SHMCAM_CONSUMER_TIMEOUT_MS * MS;
+
+    req_env_init(&e);
+    e.c[1].owner = 0x11;
+    e.c[1].heartbeat = 7;
+    e.c[6].owner = 0x61;
+    e.c[6].heartbeat = 7;
+    e.c[9].heartbeat = 3;                   /* free: nothing to do */
+    /* a producer that just started has seen nothing stall */
+    g_assert_cmphex(shmcam_producer_reclaim(&e.p, t0), ==, 0);
+    g_assert_cmphex(shmcam_producer_reclaim(&e.p, t0 + timeout - 1), ==, 0);
+    /* area 6 beats once: its timeout starts again */
+    e.c[6].heartbeat++;
+    g_assert_cmphex(shmcam_producer_reclaim(&e.p, t0 + timeout - 1), ==, 0);
+    g_assert_cmphex(shmcam_producer_reclaim(&e.p, t0 + timeout), ==, 1u << 1);
+    g_assert_cmphex(e.c[1].owner, ==, 0);
+    g_assert_cmphex(e.c[6].owner, ==, 0x61);
+    /* a new owner in area 6 just before its timeout: kept */
+    e.c[6].owner = 0x63;
+    g_assert_cmphex(shmcam_producer_reclaim(&e.p, t0 + 2 * timeout - 1), ==, 0);
+    g_assert_cmphex(shmcam_producer_reclaim(&e.p, t0 + 3 * timeout - 2), ==, 0);
+    g_assert_cmphex(shmcam_producer_reclaim(&e.p, t0 + 3 * timeout - 1), ==, 1u << 6);
+    g_assert_cmphex(e.c[6].owner, ==, 0);
+    /* freed areas are not freed again, and area 1 can be claimed again */
+    g_assert_cmphex(shmcam_producer_reclaim(&e.p, t0 + 9 * timeout), ==, 0);
+    e.c[1].owner = 0x13;
+    g_assert_cmphex(shmcam_producer_reclaim(&e.p, t0 + 9 * timeout), ==, 0);
+    g_assert_cmphex(e.c[1].owner, ==, 0x13);
+    g_free(e.r);
+}
+
+/*
+ * A guest may write anything into the header.  The producer reads none
+ * of it back: the heartbeat period, the counters, the format copied into
+ * each slot and the caps it matches requests against are its own.
+ */
+static void test_header_scribbled(void)
+{
+    struct req_env e;
+    struct shmcam_request req;
+    struct shmcam_header *h;
+    struct shmcam_layout l = { 0 };
+    struct shmcam_frame_info fi;
+    uint8_t frame[64] = { 1, 2, 3 }, *buf = g_malloc(REGION);
+    uint64_t beat;
+
+    req_env_init(&e);
+    h = (void *)e.r;
+    shmcam_producer_heartbeat(&e.p);
+    beat = h->heartbeat;
+    memset(&h->heartbeat, 0xff, sizeof(h->heartbeat));
+    h->heartbeat_ms = 0;
+    memset(&h->format, 0xee, sizeof(h->format));
+    h->format_gen = 0xdead;
+    memset(h->caps, 0x5a, sizeof(h->caps));
+    h->num_caps = SHMCAM_MAX_CAPS;
+    h->slots[0].seq = 0x12345;
+
+    g_assert_cmpuint(e.p.heartbeat_ms, ==, 100);
+    shmcam_producer_heartbeat(&e.p);
+    g_assert_cmpuint(h->heartbeat, ==, beat + 1);
+    g_assert_cmpint(shmcam_producer_publish(&e.p, frame, sizeof(frame), 5, 0), ==, 0);
+    g_assert_cmpuint(h->slots[0].seq % 2, ==, 0);
+    g_assert_cmpuint(h->slots[0].format.width, ==, 640);
+    g_assert_cmpuint(h->slots[0].format_gen, ==, e.p.format_gen);
+    g_assert_cmpint(shmcam_layout_read(h, REGION, &l), ==, 0);
+    g_assert_cmpint(shmcam_read_frame(e.r, &l, SHMCAM_NO_FRAME, buf,
+                                      l.slot_size, &fi), ==, 0);
+    g_assert_cmpuint(fi.format.pixelformat, ==, SHMCAM_FMT_YUYV);
+    g_assert_cmpmem(buf, sizeof(frame), frame, sizeof(frame));
+    /* caps written by a guest do not make its request acceptable */
+    req_set(&e.c[0], SHMCAM_FMT_YUYV, 0x5a5a5a5a, 0x5a5a5a5a, 0x5a5a5a5a,
+            0x5a5a5a5a);
+    e.c[0].req_pixelformat = 0x5a5a5a5a;
+    g_assert_cmpint(shmcam_producer_poll_requests(&e.p, &req), ==, 0);
+    g_free(buf);
+    g_free(e.r);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -169,5 +324,10 @@ int main(int argc, char **argv)
     g_test_add_func("/producer/layout", test_layout);
     g_test_add_func("/producer/requests", test_requests);
     g_test_add_func("/producer/requests-garbage", test_requests_garbage);
+    g_test_add_func("/producer/requests-unowned", test_requests_unowned);
+    g_test_add_func("/producer/requests-no-signal", test_requests_no_signal);
+    g_test_add_func("/producer/requests-new-owner", test_requests_new_owner);
+    g_test_add_func("/producer/reclaim", test_reclaim);
+    g_test_add_func("/producer/header-scribbled", test_header_scribbled);
     return g_test_run();
 }
