@@ -170,6 +170,22 @@ int shmcam_region_open_path(struct shmcam_region *r, const char *path,
 }
 
 /*
+ * shmcam_region_open_fd - map a region received as an fd (a memfd passed
+ * over a socket), taking ownership of @fd; @path names it in messages.
+ *
+ * Returns 0, -ENODATA when it is empty, or another negative errno; @fd is
+ * closed on failure.
+ */
+int shmcam_region_open_fd(struct shmcam_region *r, int fd, const char *path,
+                          bool writable)
+{
+    r->path = g_strdup(path);
+    r->writable = writable;
+    r->fd = fd;
+    return shmcam_region_attach_fd(r);
+}
+
+/*
  * shmcam_region_create_memfd - an anonymous region, for passing its fd to
  * QEMU or a peer.  Returns 0 or a negative errno.
  */

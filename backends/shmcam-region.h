@@ -37,6 +37,8 @@ int shmcam_region_open_shm(struct shmcam_region *r, const char *name,
                            bool writable);
 int shmcam_region_open_path(struct shmcam_region *r, const char *path,
                             bool writable);
+int shmcam_region_open_fd(struct shmcam_region *r, int fd, const char *path,
+                          bool writable);
 int shmcam_region_create_memfd(struct shmcam_region *r, const char *name,
                                uint64_t size);
 void shmcam_region_close(struct shmcam_region *r);

@@ -13,7 +13,7 @@
 #include "shmcam-format.h"
 #include "shmcam-host.h"
 
-static uint64_t shmcam_host_session_id(void)
+uint64_t shmcam_host_session_id(void)
 {
     uint64_t id = 0;
 
@@ -24,7 +24,7 @@ static uint64_t shmcam_host_session_id(void)
 }
 
 /* A size as truncate -s takes it: "8M", "64K" (regions are powers of two). */
-static void shmcam_host_size_arg(uint64_t size, char *buf, size_t len)
+void shmcam_host_size_arg(uint64_t size, char *buf, size_t len)
 {
     static const char unit[] = "KMG";
     int i = -1;
@@ -165,6 +165,46 @@ static int shmcam_host_region_size(struct shmcam_host *h, uint32_t slot_size,
 }
 
 /*
+ * Under --listen the server created the region (or, with --isolate, hands
+ * over each guest's as it comes): it is ours, and only needs a new session
+ * laid out.  The source may have picked a larger format than the command
+ * line said (a camera does): it must still fit.
+ */
+static int shmcam_host_region_listen(struct shmcam_host *h, GError **errp)
+{
+    uint32_t need = shmcam_format_slot_size(&h->fmt);
+    uint64_t want = shmcam_region_round_size(shmcam_producer_needed(h->o.slots,
+                                                                    need));
+    char have_s[32], want_s[32], want_arg[32], desc[64];
+    int ret;
+
+    h->slot_size = shmcam_producer_slot_size(h->region_bytes, h->o.slots);
+    if (need > h->slot_size) {
+        shmcam_region_size_str(h->region_bytes, have_s, sizeof(have_s));
+        shmcam_region_size_str(want, want_s, sizeof(want_s));
+        shmcam_host_size_arg(want, want_arg, sizeof(want_arg));
+        shmcam_format_str(&h->fmt, desc, sizeof(desc));
+        g_set_error(errp, G_FILE_ERROR, 0, "the region is %s; %s with %d "
+                    "slots needs %s (--region-size %s)", have_s, desc,
+                    h->o.slots, want_s, want_arg);
+        return -ENOSPC;
+    }
+    if (h->o.isolate) {
+        h->initialised = true;      /* the regions come with their guests */
+        return 0;
+    }
+    ret = shmcam_producer_init(&h->prod, h->region.base, h->region.size,
+                               h->o.slots, need, shmcam_host_session_id());
+    if (ret) {
+        g_set_error(errp, G_FILE_ERROR, 0, "cannot lay out region %s: %s",
+                    h->region.path, g_strerror(-ret));
+        return ret;
+    }
+    h->initialised = true;
+    return 0;
+}
+
+/*
  * shmcam_host_region_setup - open the region, check it, lay it out
  *
  * Returns 0, or a negative errno with @errp set; on failure the region is
@@ -175,6 +215,10 @@ int shmcam_host_region_setup(struct shmcam_host *h, GError **errp)
     uint32_t slot_size = shmcam_format_slot_size(&h->fmt);
     uint64_t needed = shmcam_producer_needed(h->o.slots, slot_size);
     int ret;
+
+    if (h->o.listen) {
+        return shmcam_host_region_listen(h, errp);
+    }
 
     ret = shmcam_host_region_open(h, shmcam_region_round_size(needed), errp);
     if (ret) {
@@ -196,14 +240,18 @@ int shmcam_host_region_setup(struct shmcam_host *h, GError **errp)
         shmcam_region_close(&h->region);
         return ret;
     }
+    h->slot_size = h->prod.slot_size;
     h->initialised = true;
     return 0;
 }
 
-/* Created regions go away; attached ones stay, marked stopped. */
+/*
+ * Created regions go away; attached ones stay, marked stopped.  A --listen
+ * region is the server's: the capture process only lets go of its mapping.
+ */
 void shmcam_host_region_release(struct shmcam_host *h)
 {
-    if (h->initialised) {
+    if (h->initialised && h->prod.hdr) {
         shmcam_producer_set_state(&h->prod, SHMCAM_STATE_STOPPED);
         h->initialised = false;
     }

@@ -5,7 +5,11 @@
  *
  * One thread, one loop: ppoll() on a signalfd and the source's fd, with a
  * timeout to the next frame or heartbeat.  The producer never waits for a
- * consumer and reads their areas only as untrusted requests.
+ * consumer and reads their areas only as untrusted requests.  Under
+ * --listen this loop runs in a child of the ivshmem server (host-server.c,
+ * docs/ivshmem-server.rst), which also hands it the guests' eventfds: it
+ * rings each streaming guest for each frame, and polls the consumer areas
+ * at once when a guest rings it.
  */
 #include <errno.h>
 #include <poll.h>
@@ -17,18 +21,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "shmcam-reader.h"
 #include "shmcam-format.h"
 #include "shmcam-host.h"
 
 #define NSEC_PER_SEC        1000000000ull
 #define NSEC_PER_MSEC       1000000ull
 #define SHMCAM_RETRY_NS     NSEC_PER_SEC
-
-enum {
-    SHMCAM_EXIT_OK = 0,
-    SHMCAM_EXIT_ERROR = 1,      /* region, source or I/O failure */
-    SHMCAM_EXIT_USAGE = 2,      /* bad command line */
-};
+#define SHMCAM_DOORBELL_GAP_NS (10 * NSEC_PER_MSEC)
 
 static const char *shmcam_state_name[] = {
     [SHMCAM_STATE_STOPPED] = "stopped",
@@ -76,8 +76,19 @@ static int shmcam_host_parse(struct shmcam_host *h, int *argc, char ***argv,
         { "region", 0, 0, G_OPTION_ARG_FILENAME, &o->region,
           "Attach to an existing mmap-able file (e.g. a PCI BAR resource2)",
           "PATH" },
+        { "listen", 0, 0, G_OPTION_ARG_FILENAME, &o->listen,
+          "Serve QEMU's ivshmem-doorbell on a unix socket (ivshmem server "
+          "protocol 0), the region being a memfd passed to each guest",
+          "SOCKET" },
+        { "isolate", 0, 0, G_OPTION_ARG_NONE, &o->isolate,
+          "With --listen: a region of its own for each guest (one more copy "
+          "of each frame per guest)", NULL },
+        { "region-size", 0, 0, G_OPTION_ARG_STRING, &o->region_size,
+          "With --listen: the region size, a power of two such as 64M "
+          "(default: the smallest that fits)", "SIZE" },
         { "mode", 0, 0, G_OPTION_ARG_STRING, &o->mode,
-          "File mode of a created shm region (default 0600)", "OCTAL" },
+          "File mode of a created shm region or --listen socket (default "
+          "0600)", "OCTAL" },
         { "force", 0, 0, G_OPTION_ARG_NONE, &o->force,
           "Overwrite a region that holds foreign data, a newer ABI, or a "
           "running producer", NULL },
@@ -95,7 +106,14 @@ static int shmcam_host_parse(struct shmcam_host *h, int *argc, char ***argv,
     g_option_context_add_main_entries(ctx, entries, NULL);
     g_option_context_set_description(ctx,
         "Exit status: 0 after SIGINT/SIGTERM or the end of a --file, 1 on a "
-        "region,\nsource or I/O error, 2 on a bad command line.\n");
+        "region,\nsource or I/O error, 2 on a bad command line.\n\n"
+        "With --listen SOCKET, QEMU connects with\n"
+        "  -chardev socket,id=cam,path=SOCKET "
+        "-device ivshmem-doorbell,chardev=cam,vectors=1\n"
+        "and capture runs in a child process that is restarted when it fails, "
+        "while\nguests stay connected (docs/ivshmem-server.rst).  The server "
+        "itself exits 0 after\nSIGINT/SIGTERM, 1 when its socket or region "
+        "cannot be set up.\n");
     ok = g_option_context_parse(ctx, argc, argv, errp);
     g_option_context_free(ctx);
     if (ok && *argc > 1) {
@@ -104,6 +122,73 @@ static int shmcam_host_parse(struct shmcam_host *h, int *argc, char ***argv,
         ok = FALSE;
     }
     return ok ? 0 : -EINVAL;
+}
+
+/* "64M", "1G", "65536": 0 or -EINVAL. */
+static int shmcam_host_parse_bytes(const char *arg, uint64_t *bytes)
+{
+    unsigned long long v;
+    char *end;
+    int shift = 0;
+
+    if (!g_ascii_isdigit(arg[0])) {
+        return -EINVAL;
+    }
+    errno = 0;
+    v = strtoull(arg, &end, 10);
+    switch (g_ascii_toupper(*end)) {
+    case 'K':
+        shift = 10;
+        break;
+    case 'M':
+        shift = 20;
+        break;
+    case 'G':
+        shift = 30;
+        break;
+    case '\0':
+        break;
+    default:
+        return -EINVAL;
+    }
+    if (errno || (shift && end[1]) || v > (UINT64_MAX >> shift)) {
+        return -EINVAL;
+    }
+    *bytes = (uint64_t)v << shift;
+    return 0;
+}
+
+/* --listen: the size of the region(s) we create; -EINVAL with a message. */
+static int shmcam_host_check_region_size(struct shmcam_host *h, GError **errp)
+{
+    uint64_t needed = shmcam_producer_needed(h->o.slots,
+                                             shmcam_format_slot_size(&h->fmt));
+    uint64_t want = shmcam_region_round_size(needed), size;
+    char want_arg[32], want_s[32], desc[64];
+
+    shmcam_host_size_arg(want, want_arg, sizeof(want_arg));
+    if (!h->o.region_size) {
+        h->region_bytes = want;
+        return 0;
+    }
+    if (shmcam_host_parse_bytes(h->o.region_size, &size) ||
+        !shmcam_is_pow2(size) || size < SHMCAM_MIN_REGION_SIZE ||
+        size > SHMCAM_MAX_REGION_SIZE) {
+        g_set_error(errp, G_OPTION_ERROR, 0, "--region-size %s is not a power "
+                    "of two between 64K and 64G (e.g. --region-size %s)",
+                    h->o.region_size, want_arg);
+        return -EINVAL;
+    }
+    if (size < needed) {
+        shmcam_format_str(&h->fmt, desc, sizeof(desc));
+        shmcam_region_size_str(want, want_s, sizeof(want_s));
+        g_set_error(errp, G_OPTION_ERROR, 0, "--region-size %s is too small: "
+                    "%s with %d slots needs %s (--region-size %s)",
+                    h->o.region_size, desc, h->o.slots, want_s, want_arg);
+        return -EINVAL;
+    }
+    h->region_bytes = size;
+    return 0;
 }
 
 /* Check the options and turn them into a format; -EINVAL with a message. */
@@ -117,8 +202,15 @@ static int shmcam_host_check(struct shmcam_host *h, GError **errp)
 
     if (!!o->pattern + !!o->camera + !!o->file > 1) {
         why = "choose one source: --pattern, --camera or --file";
-    } else if (o->shm && o->region) {
-        why = "choose one region: --shm NAME or --region PATH";
+    } else if (!!o->shm + !!o->region + !!o->listen > 1) {
+        why = "choose one region: --shm NAME, --region PATH or --listen SOCKET";
+    } else if (o->isolate && !o->listen) {
+        why = "--isolate needs --listen SOCKET";
+    } else if (o->region_size && !o->listen) {
+        why = "--region-size needs --listen SOCKET (a --shm or --region "
+              "region has the size it was created with)";
+    } else if (o->listen && !o->listen[0]) {
+        why = "--listen needs a socket path (e.g. --listen /run/shmcam.sock)";
     } else if (o->slots < (int)SHMCAM_MIN_SLOTS || o->slots > (int)SHMCAM_MAX_SLOTS) {
         g_set_error(errp, G_OPTION_ERROR, 0, "--slots %d is out of range "
                     "(use %u..%u)", o->slots, SHMCAM_MIN_SLOTS, SHMCAM_MAX_SLOTS);
@@ -168,10 +260,13 @@ static int shmcam_host_check(struct shmcam_host *h, GError **errp)
         }
         h->shm_mode = m;
     }
-    if (!o->shm && !o->region) {
+    if (!o->shm && !o->region && !o->listen) {
         o->shm = g_strdup("shmcam0");
     }
-    return shmcam_format_init(&h->fmt, fourcc, w, hgt, iv);
+    if (shmcam_format_init(&h->fmt, fourcc, w, hgt, iv)) {
+        return -EINVAL;
+    }
+    return o->listen ? shmcam_host_check_region_size(h, errp) : 0;
 }
 
 static int shmcam_host_source(struct shmcam_host *h, GError **errp)
@@ -197,25 +292,62 @@ static int shmcam_host_source(struct shmcam_host *h, GError **errp)
     return ret;
 }
 
+/*
+ * The producers frames go to: the one region, or under --isolate each
+ * connected guest's own.  Returns how many were written to @p.
+ */
+static unsigned int shmcam_host_prods(struct shmcam_host *h,
+                                      struct shmcam_producer **p)
+{
+    unsigned int i, n = 0;
+
+    if (!h->o.isolate) {
+        p[n++] = &h->prod;
+        return n;
+    }
+    for (i = 0; i < SHMCAM_MAX_CONSUMERS; i++) {
+        if (h->out[i].region.base) {
+            p[n++] = &h->out[i].prod;
+        }
+    }
+    return n;
+}
+
 static void shmcam_host_set_state(struct shmcam_host *h, enum shmcam_state s)
 {
+    struct shmcam_producer *prods[SHMCAM_MAX_CONSUMERS];
+    unsigned int i, n = shmcam_host_prods(h, prods);
+
     if (h->state != s) {
         fprintf(stderr, "shmcam-host: %s: %s\n", h->src_name,
                 shmcam_state_name[s]);
     }
     h->state = s;
-    shmcam_producer_set_state(&h->prod, s);
+    for (i = 0; i < n; i++) {
+        shmcam_producer_set_state(prods[i], s);
+    }
 }
 
 /* Tell consumers what we deliver now, and what else we could. */
-static void shmcam_host_publish_format(struct shmcam_host *h)
+static void shmcam_host_publish_format_to(struct shmcam_host *h,
+                                          struct shmcam_producer *p)
 {
     struct shmcam_cap caps[SHMCAM_MAX_CAPS];
-    uint32_t n = h->src->ops->caps(h->src, h->prod.slot_size, caps);
+    uint32_t n = h->src->ops->caps(h->src, h->slot_size, caps);
 
-    shmcam_producer_set_format(&h->prod, &h->fmt);
-    shmcam_producer_set_caps(&h->prod, caps, n);
-    shmcam_producer_set_card(&h->prod, h->o.card ? h->o.card : h->src->card);
+    shmcam_producer_set_format(p, &h->fmt);
+    shmcam_producer_set_caps(p, caps, n);
+    shmcam_producer_set_card(p, h->o.card ? h->o.card : h->src->card);
+}
+
+static void shmcam_host_publish_format(struct shmcam_host *h)
+{
+    struct shmcam_producer *prods[SHMCAM_MAX_CONSUMERS];
+    unsigned int i, n = shmcam_host_prods(h, prods);
+
+    for (i = 0; i < n; i++) {
+        shmcam_host_publish_format_to(h, prods[i]);
+    }
 }
 
 static void shmcam_host_lost(struct shmcam_host *h, uint64_t now)
@@ -235,7 +367,7 @@ static int shmcam_host_restart(struct shmcam_host *h, struct shmcam_format *fmt,
     GError *err = NULL;
     int ret = h->src->ops->start(h->src, fmt, &err);
 
-    if (!ret && shmcam_format_slot_size(fmt) > h->prod.slot_size) {
+    if (!ret && shmcam_format_slot_size(fmt) > h->slot_size) {
         ret = -ENOSPC;
     }
     if (ret) {
@@ -243,7 +375,7 @@ static int shmcam_host_restart(struct shmcam_host *h, struct shmcam_format *fmt,
                 "the new format does not fit a slot");
         g_clear_error(&err);
         if (h->src->ops->start(h->src, &old, NULL) ||
-            shmcam_format_slot_size(&old) > h->prod.slot_size) {
+            shmcam_format_slot_size(&old) > h->slot_size) {
             shmcam_host_lost(h, now);
         }
         return ret;
@@ -254,14 +386,26 @@ static int shmcam_host_restart(struct shmcam_host *h, struct shmcam_format *fmt,
     return 0;
 }
 
+/*
+ * Act on the newest request in the consumer areas.  Outside STREAMING the
+ * producers leave requests where they are, to be taken once we stream.
+ */
 static void shmcam_host_request(struct shmcam_host *h, uint64_t now)
 {
-    struct shmcam_request req;
+    struct shmcam_producer *prods[SHMCAM_MAX_CONSUMERS];
+    unsigned int i, n = shmcam_host_prods(h, prods);
+    struct shmcam_request req, r;
     struct shmcam_format fmt;
+    bool found = false;
     char desc[64];
 
-    if (!shmcam_producer_poll_requests(&h->prod, &req) ||
-        h->state != SHMCAM_STATE_STREAMING) {
+    for (i = 0; i < n; i++) {
+        if (shmcam_producer_poll_requests(prods[i], &r)) {
+            req = r;
+            found = true;
+        }
+    }
+    if (!found) {
         return;
     }
     if (req.pixelformat == h->fmt.pixelformat && req.width == h->fmt.width &&
@@ -290,8 +434,7 @@ static void shmcam_host_stats(struct shmcam_host *h, uint64_t now)
     shmcam_format_str(&h->fmt, desc, sizeof(desc));
     fprintf(stderr, "shmcam-host: %.1f fps, %llu frames, %s, %s\n",
             span ? h->stats_frames * 1e9 / span : 0.0,
-            (unsigned long long)h->prod.frame, desc,
-            shmcam_state_name[h->state]);
+            (unsigned long long)h->frames, desc, shmcam_state_name[h->state]);
     h->stats_frames = 0;
     h->stats_start_ns = now;
     h->next_stats_ns += NSEC_PER_SEC;
@@ -300,13 +443,34 @@ static void shmcam_host_stats(struct shmcam_host *h, uint64_t now)
     }
 }
 
+/*
+ * Every heartbeat period: beat, free the consumer areas of consumers gone
+ * silent, look for requests.  The period is ours: a guest may write any
+ * heartbeat_ms into the region, and we never read it back.
+ */
 static void shmcam_host_tick(struct shmcam_host *h, uint64_t now)
 {
-    shmcam_producer_heartbeat(&h->prod);
+    const uint64_t period = SHMCAM_PRODUCER_HEARTBEAT_MS * NSEC_PER_MSEC;
+    struct shmcam_producer *prods[SHMCAM_MAX_CONSUMERS];
+    unsigned int i, k, n = shmcam_host_prods(h, prods);
+
+    for (i = 0; i < n; i++) {
+        uint32_t freed;
+
+        shmcam_producer_heartbeat(prods[i]);
+        freed = shmcam_producer_reclaim(prods[i], now);
+        for (k = 0; k < SHMCAM_MAX_CONSUMERS; k++) {
+            if (freed & (1u << k)) {
+                fprintf(stderr, "shmcam-host: consumer area %u: no heartbeat "
+                        "for %u s, freed\n", k,
+                        SHMCAM_CONSUMER_TIMEOUT_MS / 1000);
+            }
+        }
+    }
     shmcam_host_request(h, now);
-    h->next_beat_ns += h->prod.hdr->heartbeat_ms * NSEC_PER_MSEC;
+    h->next_beat_ns += period;
     if (h->next_beat_ns < now) {
-        h->next_beat_ns = now + h->prod.hdr->heartbeat_ms * NSEC_PER_MSEC;
+        h->next_beat_ns = now + period;
     }
     if (h->o.stats && now >= h->next_stats_ns) {
         shmcam_host_stats(h, now);
@@ -321,7 +485,7 @@ static void shmcam_host_retry(struct shmcam_host *h, uint64_t now)
     if (h->src->ops->start(h->src, &fmt, NULL)) {
         return;
     }
-    if (shmcam_format_slot_size(&fmt) > h->prod.slot_size) {
+    if (shmcam_format_slot_size(&fmt) > h->slot_size) {
         h->src->ops->stop(h->src);
         return;
     }
@@ -331,9 +495,40 @@ static void shmcam_host_retry(struct shmcam_host *h, uint64_t now)
     shmcam_host_set_state(h, SHMCAM_STATE_STREAMING);
 }
 
+/*
+ * Raise vector 0 of every guest whose consumer area (the one at its id)
+ * says it streams.  The flag is one load from guest memory, and only that
+ * bit is used.  The eventfds are non-blocking: a guest that takes no
+ * interrupts never holds us up.
+ */
+static void shmcam_host_ring(struct shmcam_host *h)
+{
+    static const uint64_t one = 1;
+    uint32_t i;
+
+    for (i = 0; i < SHMCAM_MAX_CONSUMERS; i++) {
+        struct shmcam_host_out *o = &h->out[i];
+        const struct shmcam_consumer *c;
+
+        if (o->efd < 0 || (h->o.isolate && !o->region.base)) {
+            continue;
+        }
+        c = h->o.isolate ? o->prod.consumers : h->prod.consumers;
+        if (!(shmcam_load32(&c[i].flags) & SHMCAM_CONSUMER_STREAMING)) {
+            continue;
+        }
+        if (write(o->efd, &one, sizeof(one)) < 0) {
+            /* Only a counter at its maximum refuses: the ring is there. */
+            continue;
+        }
+    }
+}
+
 /* Take one frame from the source and publish it. */
 static int shmcam_host_frame(struct shmcam_host *h, uint64_t now)
 {
+    struct shmcam_producer *prods[SHMCAM_MAX_CONSUMERS];
+    unsigned int i, n = shmcam_host_prods(h, prods);
     struct shmcam_source_frame f;
     uint64_t iv = shmcam_interval_ns(&h->fmt.interval);
     int ret = h->src->ops->next(h->src, &f);
@@ -349,11 +544,15 @@ static int shmcam_host_frame(struct shmcam_host *h, uint64_t now)
     }
     if (ret == -EPIPE) {
         fprintf(stderr, "shmcam-host: end of %s after %llu frames\n",
-                h->src_name, (unsigned long long)h->prod.frame);
+                h->src_name, (unsigned long long)h->frames);
         return ret;
     }
     if (!ret) {
-        ret = shmcam_producer_publish(&h->prod, f.data, f.len, now, f.flags);
+        /* --isolate: one copy per guest, the cost of isolation. */
+        for (i = 0; i < n && !ret; i++) {
+            ret = shmcam_producer_publish(prods[i], f.data, f.len, now,
+                                          f.flags);
+        }
         h->src->ops->release(h->src);
     }
     if (ret) {
@@ -363,7 +562,9 @@ static int shmcam_host_frame(struct shmcam_host *h, uint64_t now)
                 ret == -EMSGSIZE ? " (check --format and --size)" : "");
         return ret;
     }
+    h->frames++;
     h->stats_frames++;
+    shmcam_host_ring(h);
     h->next_frame_ns += iv;
     if (h->next_frame_ns + iv < now) {
         h->next_frame_ns = now;     /* fell behind: do not burst */
@@ -371,16 +572,32 @@ static int shmcam_host_frame(struct shmcam_host *h, uint64_t now)
     return 0;
 }
 
-static int shmcam_host_wait(struct shmcam_host *h, struct pollfd pfd[2])
+enum {
+    SHMCAM_PFD_SIGNAL,
+    SHMCAM_PFD_SOURCE,
+    SHMCAM_PFD_CTRL,            /* --listen: the supervisor's messages */
+    SHMCAM_PFD_DOORBELL,        /* --listen: a guest rang us */
+    SHMCAM_PFD_COUNT,
+};
+
+static int shmcam_host_wait(struct shmcam_host *h,
+                            struct pollfd pfd[SHMCAM_PFD_COUNT])
 {
     uint64_t now = shmcam_now_ns(), deadline = h->next_beat_ns, wait;
     bool paced = h->src->paced;
     struct timespec ts;
 
-    pfd[0] = (struct pollfd) { .fd = h->sigfd, .events = POLLIN };
-    pfd[1] = (struct pollfd) { .fd = -1, .events = POLLIN };
+    pfd[SHMCAM_PFD_SIGNAL] = (struct pollfd) { .fd = h->sigfd, .events = POLLIN };
+    pfd[SHMCAM_PFD_SOURCE] = (struct pollfd) { .fd = -1, .events = POLLIN };
+    pfd[SHMCAM_PFD_CTRL] = (struct pollfd) { .fd = h->ctrl_fd, .events = POLLIN };
+    pfd[SHMCAM_PFD_DOORBELL] = (struct pollfd) { .fd = -1, .events = POLLIN };
+    if (now >= h->doorbell_ns) {
+        pfd[SHMCAM_PFD_DOORBELL].fd = h->doorbell_fd;
+    } else if (h->doorbell_ns < deadline) {
+        deadline = h->doorbell_ns;
+    }
     if (h->state == SHMCAM_STATE_STREAMING && (paced || h->want_fd)) {
-        pfd[1].fd = h->src->fd;
+        pfd[SHMCAM_PFD_SOURCE].fd = h->src->fd;
     }
     if (h->state == SHMCAM_STATE_STREAMING && !paced && !h->want_fd &&
         h->next_frame_ns < deadline) {
@@ -392,15 +609,32 @@ static int shmcam_host_wait(struct shmcam_host *h, struct pollfd pfd[2])
     wait = deadline > now ? deadline - now : 0;
     ts.tv_sec = wait / NSEC_PER_SEC;
     ts.tv_nsec = wait % NSEC_PER_SEC;
-    if (ppoll(pfd, 2, &ts, NULL) < 0 && errno != EINTR) {
+    if (ppoll(pfd, SHMCAM_PFD_COUNT, &ts, NULL) < 0 && errno != EINTR) {
         return -errno;
     }
     return 0;
 }
 
+/*
+ * --listen: a guest rang us.  Look at the consumer areas now, then leave
+ * the doorbell alone for a while: the eventfd adds up the rings meanwhile,
+ * and a guest ringing without pause costs us a look every
+ * SHMCAM_DOORBELL_GAP_NS at most, never the frame rate.
+ */
+static void shmcam_host_doorbell(struct shmcam_host *h, uint64_t now)
+{
+    uint64_t rings;
+
+    if (read(h->doorbell_fd, &rings, sizeof(rings)) == sizeof(rings)) {
+        shmcam_host_request(h, now);
+    }
+    h->doorbell_ns = now + SHMCAM_DOORBELL_GAP_NS;
+}
+
 static int shmcam_host_run(struct shmcam_host *h)
 {
-    struct pollfd pfd[2];
+    struct pollfd pfd[SHMCAM_PFD_COUNT];
+    struct pollfd *src = &pfd[SHMCAM_PFD_SOURCE];
     uint64_t now = shmcam_now_ns();
     int ret = 0;
 
@@ -410,10 +644,21 @@ static int shmcam_host_run(struct shmcam_host *h)
     shmcam_host_set_state(h, SHMCAM_STATE_STREAMING);
     while (!ret) {
         ret = shmcam_host_wait(h, pfd);
-        if (ret || pfd[0].revents) {
+        if (ret || pfd[SHMCAM_PFD_SIGNAL].revents) {
             break;
         }
         now = shmcam_now_ns();
+        if (pfd[SHMCAM_PFD_CTRL].revents) {
+            ret = shmcam_server_ctrl_recv(h);
+            if (ret) {
+                fprintf(stderr, "shmcam-host: the server process is gone: "
+                        "capture stops\n");
+                break;
+            }
+        }
+        if (pfd[SHMCAM_PFD_DOORBELL].revents & POLLIN) {
+            shmcam_host_doorbell(h, now);
+        }
         if (now >= h->next_beat_ns) {
             shmcam_host_tick(h, now);
         }
@@ -423,10 +668,10 @@ static int shmcam_host_run(struct shmcam_host *h)
         if (h->state != SHMCAM_STATE_STREAMING) {
             continue;
         }
-        if (h->src->paced && pfd[1].revents & (POLLERR | POLLHUP | POLLNVAL)) {
+        if (h->src->paced && src->revents & (POLLERR | POLLHUP | POLLNVAL)) {
             shmcam_host_lost(h, now);
-        } else if (h->src->paced ? pfd[1].revents & POLLIN :
-                   h->want_fd ? pfd[1].revents != 0 : now >= h->next_frame_ns) {
+        } else if (h->src->paced ? src->revents & POLLIN :
+                   h->want_fd ? src->revents != 0 : now >= h->next_frame_ns) {
             ret = shmcam_host_frame(h, now);
         }
     }
@@ -449,14 +694,110 @@ static int shmcam_host_signals(struct shmcam_host *h)
     return h->sigfd < 0 ? -errno : 0;
 }
 
-static void shmcam_host_free(struct shmcam_host *h)
+/*
+ * --listen: a guest came (the supervisor passes its eventfd, and with
+ * --isolate its region, which we lay out for a session of our own).
+ */
+void shmcam_host_out_add(struct shmcam_host *h, uint32_t id, int efd,
+                         int memfd)
 {
+    struct shmcam_host_out *o = &h->out[id];
+    g_autofree char *path = g_strdup_printf("memfd:shmcam-%u", id);
+    int ret;
+
+    shmcam_host_out_del(h, id);
+    o->efd = efd;
+    if (memfd < 0) {
+        return;
+    }
+    ret = shmcam_region_open_fd(&o->region, memfd, path, true);
+    if (!ret && o->region.size != h->region_bytes) {
+        ret = -EINVAL;
+    }
+    if (!ret) {
+        ret = shmcam_producer_init(&o->prod, o->region.base, o->region.size,
+                                   h->o.slots, shmcam_format_slot_size(&h->fmt),
+                                   shmcam_host_session_id());
+    }
+    if (ret) {
+        fprintf(stderr, "shmcam-host: cannot lay out %s for guest %u: %s\n",
+                path, id, g_strerror(-ret));
+        shmcam_region_close(&o->region);
+        return;
+    }
+    shmcam_host_publish_format_to(h, &o->prod);
+    shmcam_producer_set_state(&o->prod, h->state);
+}
+
+/* --listen: a guest went. */
+void shmcam_host_out_del(struct shmcam_host *h, uint32_t id)
+{
+    struct shmcam_host_out *o = &h->out[id];
+
+    if (o->efd >= 0) {
+        close(o->efd);
+        o->efd = -1;
+    }
+    shmcam_region_close(&o->region);
+}
+
+/*
+ * The capture side: signals, source, region, then the loop until SIGINT,
+ * SIGTERM, the end of a --file or an error.  Returns the exit status.
+ */
+int shmcam_host_capture(struct shmcam_host *h)
+{
+    GError *err = NULL;
+    char desc[64];
+    int ret;
+
+    ret = shmcam_host_signals(h);
+    if (ret) {
+        g_set_error(&err, G_FILE_ERROR, 0, "cannot set up signals: %s",
+                    g_strerror(-ret));
+    }
+    if (!ret) {
+        ret = shmcam_host_source(h, &err) ?:
+              shmcam_host_region_setup(h, &err);
+    }
+    if (!ret) {
+        shmcam_format_str(&h->fmt, desc, sizeof(desc));
+        fprintf(stderr, "shmcam-host: %s, %s at %u/%u s per frame into %s "
+                "(%u slots of %u bytes)\n", h->src_name, desc,
+                h->fmt.interval.numerator, h->fmt.interval.denominator,
+                h->o.isolate ? "each guest's own region" : h->region.path,
+                h->o.slots, h->slot_size);
+        ret = shmcam_host_run(h);
+    }
+    if (err) {
+        fprintf(stderr, "shmcam-host: %s\n", err->message);
+        g_error_free(err);
+    }
+    return ret ? SHMCAM_EXIT_ERROR : SHMCAM_EXIT_OK;
+}
+
+void shmcam_host_free(struct shmcam_host *h)
+{
+    uint32_t i;
+
+    for (i = 0; i < SHMCAM_MAX_CONSUMERS; i++) {
+        if (h->out[i].region.base && h->initialised) {
+            shmcam_producer_set_state(&h->out[i].prod, SHMCAM_STATE_STOPPED);
+        }
+        shmcam_host_out_del(h, i);
+    }
     shmcam_host_region_release(h);
     if (h->src) {
         h->src->ops->free(h->src);
+        h->src = NULL;
     }
     if (h->sigfd >= 0) {
         close(h->sigfd);
+        h->sigfd = -1;
+    }
+    if (h->ctrl_fd >= 0) {
+        close(h->ctrl_fd);
+        h->ctrl_fd = -1;
     }
     g_free(h->src_name);
     g_free(h->o.camera);
@@ -468,6 +809,10 @@ static void shmcam_host_free(struct shmcam_host *h)
     g_free(h->o.region);
     g_free(h->o.mode);
     g_free(h->o.card);
+    g_free(h->o.listen);
+    g_free(h->o.region_size);
+    memset(&h->o, 0, sizeof(h->o));
+    h->src_name = NULL;
 }
 
 int main(int argc, char **argv)
@@ -476,10 +821,17 @@ int main(int argc, char **argv)
         .o.slots = SHMCAM_MIN_SLOTS,
         .region = SHMCAM_REGION_INIT,
         .sigfd = -1,
+        .ctrl_fd = -1,
+        .doorbell_fd = -1,
     };
     GError *err = NULL;
+    uint32_t i;
     int ret, status = SHMCAM_EXIT_USAGE;
 
+    for (i = 0; i < SHMCAM_MAX_CONSUMERS; i++) {
+        h.out[i] = (struct shmcam_host_out) { .efd = -1,
+                                              .region = SHMCAM_REGION_INIT };
+    }
     ret = shmcam_host_parse(&h, &argc, &argv, &err);
     if (!ret && h.o.version) {
         printf("shmcam-host %s (shmcam ABI %u.%u)\n", SHMCAM_VERSION,
@@ -490,37 +842,17 @@ int main(int argc, char **argv)
     if (!ret) {
         ret = shmcam_host_check(&h, &err);
     }
-    if (!ret) {
-        status = SHMCAM_EXIT_ERROR;
-        ret = shmcam_host_signals(&h);
-        if (ret) {
-            g_set_error(&err, G_FILE_ERROR, 0, "cannot set up signals: %s",
-                        g_strerror(-ret));
-        }
+    if (ret) {
+        fprintf(stderr, "shmcam-host: %s%s\n",
+                err ? err->message : "invalid options",
+                !err || (err->domain == G_OPTION_ERROR &&
+                         !strstr(err->message, "(")) ?
+                " (see shmcam-host --help)" : "");
+        g_clear_error(&err);
+        shmcam_host_free(&h);
+        return status;
     }
-    if (!ret) {
-        ret = shmcam_host_source(&h, &err) ?:
-              shmcam_host_region_setup(&h, &err);
-    }
-    if (!ret) {
-        char desc[64];
-
-        shmcam_format_str(&h.fmt, desc, sizeof(desc));
-        fprintf(stderr, "shmcam-host: %s, %s at %u/%u s per frame into %s "
-                "(%u slots of %u bytes)\n", h.src_name, desc,
-                h.fmt.interval.numerator, h.fmt.interval.denominator,
-                h.region.path, h.prod.slot_count, h.prod.slot_size);
-        ret = shmcam_host_run(&h);
-        if (ret && !err) {
-            status = SHMCAM_EXIT_ERROR;
-        }
-    }
-    if (err) {
-        fprintf(stderr, "shmcam-host: %s%s\n", err->message,
-                status == SHMCAM_EXIT_USAGE && err->domain == G_OPTION_ERROR &&
-                !strstr(err->message, "(") ? " (see shmcam-host --help)" : "");
-        g_error_free(err);
-    }
+    status = h.o.listen ? shmcam_server_main(&h) : shmcam_host_capture(&h);
     shmcam_host_free(&h);
-    return ret ? status : SHMCAM_EXIT_OK;
+    return status;
 }

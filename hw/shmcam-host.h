@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * shmcam-host: the producer daemon's context, shared by its two files:
- * shmcam-host.c (options, main loop) and host-region.c (region setup).
+ * shmcam-host: the producer daemon's context, shared by its files:
+ * shmcam-host.c (options, the capture loop), host-region.c (region setup)
+ * and host-server.c (--listen: the ivshmem server that supervises the
+ * capture loop in a child process).
  */
 #ifndef SHMCAM_HOST_H
 #define SHMCAM_HOST_H
@@ -15,6 +17,12 @@
 #include "shmcam-producer.h"
 #include "shmcam-region.h"
 #include "shmcam-source.h"
+
+enum {
+    SHMCAM_EXIT_OK = 0,
+    SHMCAM_EXIT_ERROR = 1,      /* region, source or I/O failure */
+    SHMCAM_EXIT_USAGE = 2,      /* bad command line */
+};
 
 struct shmcam_host_opts {
     gboolean pattern;
@@ -31,7 +39,21 @@ struct shmcam_host_opts {
     gboolean force;
     gboolean stats;
     char *card;
+    char *listen;
+    gboolean isolate;
+    char *region_size;
     gboolean version;
+};
+
+/*
+ * Under --listen, the capture process's view of one connected guest: the
+ * eventfd that raises its vector 0, and with --isolate the guest's own
+ * region.  The supervisor hands these over (host-server.c).
+ */
+struct shmcam_host_out {
+    int efd;                            /* -1: no guest with this id */
+    struct shmcam_region region;        /* --isolate only */
+    struct shmcam_producer prod;        /* --isolate only */
 };
 
 struct shmcam_host {
@@ -39,11 +61,18 @@ struct shmcam_host {
     struct shmcam_format fmt;           /* what is published now */
     struct shmcam_source *src;
     char *src_name;                     /* for messages */
-    struct shmcam_region region;
+    struct shmcam_region region;        /* none with --listen --isolate */
     struct shmcam_producer prod;
     bool initialised;                   /* the region carries our session */
     mode_t shm_mode;
+    uint64_t region_bytes;              /* --listen: each region's size */
+    uint32_t slot_size;                 /* of every region we publish into */
+    uint64_t frames;                    /* published since start */
     int sigfd;
+    int ctrl_fd;                        /* --listen: from the supervisor */
+    int doorbell_fd;                    /* --listen: guests ring it */
+    uint64_t doorbell_ns;               /* look at it again from then on */
+    struct shmcam_host_out out[SHMCAM_MAX_CONSUMERS];
     enum shmcam_state state;
     bool want_fd;                       /* source said -EAGAIN: poll its fd */
     uint64_t next_frame_ns;
@@ -56,5 +85,22 @@ struct shmcam_host {
 
 int shmcam_host_region_setup(struct shmcam_host *h, GError **errp);
 void shmcam_host_region_release(struct shmcam_host *h);
+uint64_t shmcam_host_session_id(void);
+/* A size as truncate -s and --region-size take it: "8M", "64K". */
+void shmcam_host_size_arg(uint64_t size, char *buf, size_t len);
+
+/* The capture loop: returns the exit status (host-server.c runs it in a
+ * child process). */
+int shmcam_host_capture(struct shmcam_host *h);
+void shmcam_host_free(struct shmcam_host *h);
+void shmcam_host_out_add(struct shmcam_host *h, uint32_t id, int efd,
+                         int memfd);
+void shmcam_host_out_del(struct shmcam_host *h, uint32_t id);
+
+/* --listen: serve guests until SIGINT/SIGTERM; returns the exit status. */
+int shmcam_server_main(struct shmcam_host *h);
+/* In the capture process: take the supervisor's messages (guests that
+ * came or went).  Returns 0, or -EPIPE when the supervisor is gone. */
+int shmcam_server_ctrl_recv(struct shmcam_host *h);
 
 #endif /* SHMCAM_HOST_H */

@@ -30,7 +30,7 @@ expect_run 2 "shmcam-host: unexpected argument 'extra' (see shmcam-host --help)"
     "$H" --shm "$TEST_NAME" extra
 expect_run 2 "shmcam-host: choose one source: --pattern, --camera or --file (see shmcam-host --help)" \
     "$H" --pattern --file /dev/zero --shm "$TEST_NAME"
-expect_run 2 "shmcam-host: choose one region: --shm NAME or --region PATH (see shmcam-host --help)" \
+expect_run 2 "shmcam-host: choose one region: --shm NAME, --region PATH or --listen SOCKET (see shmcam-host --help)" \
     "$H" --shm "$TEST_NAME" --region "$R"
 expect_run 2 "shmcam-host: --shm NAME must be a name without '/' (e.g. --shm cam0)" \
     "$H" --shm a/b

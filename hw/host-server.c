@@ -1,0 +1,862 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * shmcam-host --listen: an ivshmem server (protocol 0, the one QEMU's
+ * ivshmem-doorbell speaks) whose shared memory is the shmcam region.
+ * docs/ivshmem-server.rst describes the design.
+ *
+ * This process is the supervisor.  It holds everything a connected QEMU
+ * depends on: the listening socket, each client's connection and eventfd,
+ * the host peer's eventfd and the region memfds.  It never captures:
+ * capture runs in a child process (shmcam_host_capture()), restarted when
+ * it dies, so that no crash of the capture code costs a guest its
+ * connection (QEMU cannot reconnect to a server).
+ *
+ * The child learns about guests over a SOCK_SEQPACKET control socket: ADD
+ * carries a guest's eventfd (and with --isolate its memfd), DEL says the
+ * guest left.  Every new child is told about each guest connected then.
+ * The child rings the guests' eventfds itself, so a frame reaches a guest
+ * without passing through this process.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "shmcam-reader.h"
+#include "shmcam-format.h"
+#include "shmcam-host.h"
+
+#define NSEC_PER_SEC            1000000000ull
+#define NSEC_PER_MSEC           1000000ull
+
+#define SHMCAM_SERVER_PROTOCOL  0
+#define SHMCAM_SERVER_BACKLOG   16
+#define SHMCAM_SERVER_POLL_MS   1000
+/* Restart delays: the first one, and the cap while the child keeps dying. */
+#define SHMCAM_RESTART_MIN_NS   (NSEC_PER_SEC / 2)
+#define SHMCAM_RESTART_MAX_NS   (8 * NSEC_PER_SEC)
+/* A child that ran this long is restarted after the shortest delay. */
+#define SHMCAM_CHILD_STABLE_NS  (10 * NSEC_PER_SEC)
+/* How long a child may take to stop after SIGTERM, before SIGKILL. */
+#define SHMCAM_CHILD_STOP_NS    (5 * NSEC_PER_SEC)
+
+enum shmcam_ctrl_op {
+    SHMCAM_CTRL_ADD = 1,        /* fds: the guest's eventfd [, its memfd] */
+    SHMCAM_CTRL_DEL = 2,
+};
+
+struct shmcam_ctrl_msg {
+    uint32_t op;
+    uint32_t id;
+};
+
+struct shmcam_server_client {
+    int sock;                   /* -1 while the id is free */
+    int efd;                    /* vector 0: written to interrupt the guest */
+    struct shmcam_region region;        /* --isolate: the guest's own */
+};
+
+struct shmcam_server {
+    struct shmcam_host *h;
+    pid_t self;
+    int listen_fd;
+    bool listening;             /* the socket file is ours to remove */
+    int sigfd;
+    int host_efd;               /* peer SHMCAM_HOST_PEER_ID's vector 0 */
+    int ctrl_fd;                /* to the child; -1 when none runs */
+    pid_t child;                /* 0 when none runs */
+    uint64_t child_start_ns;
+    uint64_t restart_ns;        /* start a child then; 0: none due */
+    uint64_t backoff_ns;
+    bool stop;
+    uint32_t doomed;            /* clients to drop: a send to them failed */
+    struct shmcam_server_client c[SHMCAM_MAX_CONSUMERS];
+};
+
+static uint64_t shmcam_server_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
+}
+
+/*
+ * One protocol message: a little-endian int64, with @fd attached when it
+ * is not -1.  Never blocks: a client whose socket is full is too far
+ * behind to keep.  Returns 0 or a negative errno.
+ */
+static int shmcam_server_send(int sock, int64_t value, int fd)
+{
+    int64_t le = GINT64_TO_LE(value);
+    struct iovec iov = { .iov_base = &le, .iov_len = sizeof(le) };
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(sizeof(int))];
+    } cm;
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+    struct cmsghdr *cmsg;
+    ssize_t n;
+
+    if (fd >= 0) {
+        memset(&cm, 0, sizeof(cm));
+        msg.msg_control = cm.buf;
+        msg.msg_controllen = sizeof(cm.buf);
+        cmsg = CMSG_FIRSTHDR(&msg);
+        cmsg->cmsg_level = SOL_SOCKET;
+        cmsg->cmsg_type = SCM_RIGHTS;
+        cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+    }
+    n = sendmsg(sock, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n < 0) {
+        return -errno;
+    }
+    return n == sizeof(le) ? 0 : -EIO;
+}
+
+/* The pid at the other end of a unix socket, or 0. */
+static pid_t shmcam_server_peer_pid(int sock)
+{
+    struct ucred cred;
+    socklen_t len = sizeof(cred);
+
+    if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+        return 0;
+    }
+    return cred.pid;
+}
+
+/*
+ * The socket path is taken.  A socket file nobody listens on is what a
+ * server that died leaves behind: remove it.  Anything else is refused.
+ * Returns 0 when the path is free now, or a negative errno with @errp set.
+ */
+static int shmcam_server_stale(const struct sockaddr_un *sa, GError **errp)
+{
+    const char *path = sa->sun_path;
+    struct stat st;
+    int probe, ret;
+
+    if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
+        g_set_error(errp, G_FILE_ERROR, 0, "%s exists and is not a socket "
+                    "(remove it, or choose another path)", path);
+        return -EEXIST;
+    }
+    probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (probe < 0) {
+        ret = -errno;
+    } else {
+        ret = connect(probe, (const struct sockaddr *)sa, sizeof(*sa)) < 0 ?
+              -errno : 0;
+        close(probe);
+    }
+    if (ret == -ECONNREFUSED && unlink(path) == 0) {
+        return 0;
+    }
+    g_set_error(errp, G_FILE_ERROR, 0, "%s is in use by a running server "
+                "(stop it first, or choose another path)", path);
+    return -EADDRINUSE;
+}
+
+/* Bind and listen on --listen, the socket file getting --mode. */
+static int shmcam_server_listen(struct shmcam_server *s, GError **errp)
+{
+    const char *path = s->h->o.listen;
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    mode_t old_mask;
+    int ret;
+
+    if (strlen(path) >= sizeof(sa.sun_path)) {
+        g_set_error(errp, G_FILE_ERROR, 0, "socket path %s is too long (at "
+                    "most %zu bytes; choose a shorter one)", path,
+                    sizeof(sa.sun_path) - 1);
+        return -ENAMETOOLONG;
+    }
+    strcpy(sa.sun_path, path);
+    s->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+                          0);
+    if (s->listen_fd < 0) {
+        ret = -errno;
+        g_set_error(errp, G_FILE_ERROR, 0, "cannot create a unix socket: %s",
+                    g_strerror(-ret));
+        return ret;
+    }
+    /* Nobody may connect before the socket has the mode asked for. */
+    old_mask = umask(0177);
+    ret = bind(s->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ?
+          -errno : 0;
+    if (ret == -EADDRINUSE) {
+        ret = shmcam_server_stale(&sa, errp);
+        if (!ret) {
+            ret = bind(s->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ?
+                  -errno : 0;
+        } else {
+            umask(old_mask);
+            return ret;
+        }
+    }
+    umask(old_mask);
+    if (ret) {
+        g_set_error(errp, G_FILE_ERROR, 0, "cannot listen on %s: %s (choose a "
+                    "path in a directory you may write to)", path,
+                    g_strerror(-ret));
+        return ret;
+    }
+    s->listening = true;
+    if (chmod(path, s->h->shm_mode) < 0 ||
+        listen(s->listen_fd, SHMCAM_SERVER_BACKLOG) < 0) {
+        ret = -errno;
+        g_set_error(errp, G_FILE_ERROR, 0, "cannot listen on %s: %s", path,
+                    g_strerror(-ret));
+        return ret;
+    }
+    return 0;
+}
+
+/*
+ * SIGINT and SIGTERM stop the server, SIGCHLD says the capture process
+ * ended: all three arrive on a signalfd.
+ */
+static int shmcam_server_signals(struct shmcam_server *s, GError **errp)
+{
+    sigset_t set;
+    int ret;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGCHLD);
+    signal(SIGPIPE, SIG_IGN);
+    if (sigprocmask(SIG_BLOCK, &set, NULL) < 0) {
+        ret = -errno;
+    } else {
+        s->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+        ret = s->sigfd < 0 ? -errno : 0;
+    }
+    if (ret) {
+        g_set_error(errp, G_FILE_ERROR, 0, "cannot set up signals: %s",
+                    g_strerror(-ret));
+    }
+    return ret;
+}
+
+/*
+ * A region a guest may map before any capture process has run: laid out
+ * with its own session, STOPPED, so that a guest finds a shmcam region
+ * there from the start.
+ */
+static int shmcam_server_layout(struct shmcam_server *s,
+                                struct shmcam_region *r, GError **errp)
+{
+    struct shmcam_host *h = s->h;
+    struct shmcam_producer p;
+    int ret = shmcam_producer_init(&p, r->base, r->size, h->o.slots,
+                                   shmcam_format_slot_size(&h->fmt),
+                                   shmcam_host_session_id());
+
+    if (ret) {
+        g_set_error(errp, G_FILE_ERROR, 0, "cannot lay out region %s: %s",
+                    r->path, g_strerror(-ret));
+    }
+    return ret;
+}
+
+static int shmcam_server_region_new(struct shmcam_server *s,
+                                    struct shmcam_region *r, const char *name,
+                                    GError **errp)
+{
+    char size_s[32];
+    int ret = shmcam_region_create_memfd(r, name, s->h->region_bytes);
+
+    if (ret) {
+        shmcam_region_size_str(s->h->region_bytes, size_s, sizeof(size_s));
+        g_set_error(errp, G_FILE_ERROR, 0, "cannot create a memfd region of "
+                    "%s: %s", size_s, g_strerror(-ret));
+        return ret;
+    }
+    ret = shmcam_server_layout(s, r, errp);
+    if (ret) {
+        shmcam_region_close(r);
+    }
+    return ret;
+}
+
+/* The capture process is gone: tell the guests now, not by a silent heartbeat. */
+static void shmcam_server_mark_stopped(struct shmcam_server *s)
+{
+    struct shmcam_header *hdr;
+    uint32_t i;
+
+    for (i = 0; i <= SHMCAM_MAX_CONSUMERS; i++) {
+        hdr = i < SHMCAM_MAX_CONSUMERS ? s->c[i].region.base :
+              s->h->region.base;
+        if (hdr) {
+            __atomic_store_n(&hdr->state, SHMCAM_STATE_STOPPED,
+                             __ATOMIC_RELEASE);
+        }
+    }
+}
+
+/*
+ * Tell the capture process that guest @id came or went.  A child that
+ * cannot take a message is stuck: it is killed, and its successor starts
+ * from the full list.
+ */
+static void shmcam_server_tell(struct shmcam_server *s, uint32_t op,
+                               uint32_t id)
+{
+    struct shmcam_server_client *c = &s->c[id];
+    struct shmcam_ctrl_msg m = { .op = op, .id = id };
+    struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(2 * sizeof(int))];
+    } cm;
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+    int fds[2] = { c->efd, c->region.fd }, nfds = s->h->o.isolate ? 2 : 1;
+    struct cmsghdr *cmsg;
+
+    if (!s->child || s->ctrl_fd < 0) {
+        return;
+    }
+    if (op == SHMCAM_CTRL_ADD) {
+        memset(&cm, 0, sizeof(cm));
+        msg.msg_control = cm.buf;
+        msg.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+        cmsg = CMSG_FIRSTHDR(&msg);
+        cmsg->cmsg_level = SOL_SOCKET;
+        cmsg->cmsg_type = SCM_RIGHTS;
+        cmsg->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+        memcpy(CMSG_DATA(cmsg), fds, nfds * sizeof(int));
+    }
+    if (sendmsg(s->ctrl_fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+        fprintf(stderr, "shmcam-host: capture process %d takes no messages "
+                "(%s): killing it\n", (int)s->child, g_strerror(errno));
+        kill(s->child, SIGKILL);
+    }
+}
+
+static void shmcam_server_client_free(struct shmcam_server_client *c)
+{
+    if (c->sock >= 0) {
+        close(c->sock);
+        c->sock = -1;
+    }
+    if (c->efd >= 0) {
+        close(c->efd);
+        c->efd = -1;
+    }
+    shmcam_region_close(&c->region);
+}
+
+/*
+ * Drop client @id: the others (except under --isolate, where guests do
+ * not know each other) hear that it left; its consumer area is cleared,
+ * so that the next guest with this id starts from a free area.
+ */
+static void shmcam_server_drop(struct shmcam_server *s, uint32_t id,
+                               const char *why)
+{
+    struct shmcam_server_client *c = &s->c[id];
+    struct shmcam_consumer *area;
+    uint32_t j;
+
+    if (c->sock < 0) {
+        return;
+    }
+    shmcam_server_tell(s, SHMCAM_CTRL_DEL, id);
+    if (!s->h->o.isolate) {
+        area = (struct shmcam_consumer *)((uint8_t *)s->h->region.base +
+                                          SHMCAM_CONSUMER_OFFSET) + id;
+        __atomic_store_n(&area->flags, 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&area->owner, 0, __ATOMIC_RELAXED);
+    }
+    shmcam_server_client_free(c);
+    s->doomed &= ~(1u << id);
+    fprintf(stderr, "shmcam-host: client %u %s\n", id, why);
+    if (s->h->o.isolate) {
+        return;
+    }
+    for (j = 0; j < SHMCAM_MAX_CONSUMERS; j++) {
+        if (s->c[j].sock >= 0 && shmcam_server_send(s->c[j].sock, id, -1)) {
+            s->doomed |= 1u << j;
+        }
+    }
+}
+
+/* Drop the clients a send failed to, and those their leaving dooms. */
+static void shmcam_server_drop_doomed(struct shmcam_server *s)
+{
+    while (s->doomed) {
+        shmcam_server_drop(s, __builtin_ctz(s->doomed),
+                           "fell behind on its socket: disconnected");
+    }
+}
+
+/*
+ * The setup QEMU reads at device start, in the order of QEMU's own
+ * ivshmem-server: protocol version, the client's id, the shared memory,
+ * then each peer's eventfds (the host's, the other guests', its own).
+ */
+static int shmcam_server_setup(struct shmcam_server *s, uint32_t id)
+{
+    struct shmcam_server_client *c = &s->c[id];
+    int shm_fd = s->h->o.isolate ? c->region.fd : s->h->region.fd;
+    uint32_t j;
+    int ret;
+
+    ret = shmcam_server_send(c->sock, SHMCAM_SERVER_PROTOCOL, -1) ?:
+          shmcam_server_send(c->sock, id, -1) ?:
+          shmcam_server_send(c->sock, -1, shm_fd) ?:
+          shmcam_server_send(c->sock, SHMCAM_HOST_PEER_ID, s->host_efd);
+    for (j = 0; j < SHMCAM_MAX_CONSUMERS && !ret && !s->h->o.isolate; j++) {
+        if (j != id && s->c[j].sock >= 0) {
+            ret = shmcam_server_send(c->sock, j, s->c[j].efd);
+        }
+    }
+    return ret ?: shmcam_server_send(c->sock, id, c->efd);
+}
+
+/* A new connection: the lowest free id, or refused when all are taken. */
+static void shmcam_server_client_new(struct shmcam_server *s, int sock)
+{
+    struct shmcam_server_client *c = NULL;
+    pid_t pid = shmcam_server_peer_pid(sock);
+    g_autofree char *name = NULL;
+    GError *err = NULL;
+    uint32_t id, j;
+    int ret;
+
+    for (id = 0; id < SHMCAM_MAX_CONSUMERS; id++) {
+        if (s->c[id].sock < 0) {
+            c = &s->c[id];
+            break;
+        }
+    }
+    if (!c) {
+        fprintf(stderr, "shmcam-host: refusing a client (pid %d): all %u "
+                "client ids are in use\n", (int)pid, SHMCAM_MAX_CONSUMERS);
+        close(sock);
+        return;
+    }
+    c->sock = sock;
+    c->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (c->efd < 0) {
+        fprintf(stderr, "shmcam-host: refusing client %u (pid %d): no "
+                "eventfd: %s\n", id, (int)pid, g_strerror(errno));
+        shmcam_server_client_free(c);
+        return;
+    }
+    name = g_strdup_printf("shmcam-%u", id);
+    if (s->h->o.isolate &&
+        shmcam_server_region_new(s, &c->region, name, &err)) {
+        fprintf(stderr, "shmcam-host: refusing client %u (pid %d): %s\n", id,
+                (int)pid, err->message);
+        g_error_free(err);
+        shmcam_server_client_free(c);
+        return;
+    }
+    ret = shmcam_server_setup(s, id);
+    if (ret) {
+        fprintf(stderr, "shmcam-host: client %u (pid %d): cannot send the "
+                "setup: %s\n", id, (int)pid, g_strerror(-ret));
+        shmcam_server_client_free(c);
+        return;
+    }
+    fprintf(stderr, "shmcam-host: client %u connected (pid %d)\n", id,
+            (int)pid);
+    shmcam_server_tell(s, SHMCAM_CTRL_ADD, id);
+    if (s->h->o.isolate) {
+        return;
+    }
+    for (j = 0; j < SHMCAM_MAX_CONSUMERS; j++) {
+        if (j != id && s->c[j].sock >= 0 &&
+            shmcam_server_send(s->c[j].sock, id, c->efd)) {
+            s->doomed |= 1u << j;
+        }
+    }
+}
+
+static void shmcam_server_accept(struct shmcam_server *s)
+{
+    int sock;
+
+    for (;;) {
+        sock = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (sock < 0) {
+            if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED) {
+                fprintf(stderr, "shmcam-host: accept on %s: %s\n",
+                        s->h->o.listen, g_strerror(errno));
+            }
+            if (errno != EINTR && errno != ECONNABORTED) {
+                return;
+            }
+            continue;
+        }
+        shmcam_server_client_new(s, sock);
+    }
+}
+
+/* Clients say nothing in protocol 0: what they send is ignored, EOF is a goodbye. */
+static void shmcam_server_client_input(struct shmcam_server *s, uint32_t id)
+{
+    char buf[256];
+    ssize_t n;
+
+    if (s->c[id].sock < 0) {
+        return;
+    }
+    n = recv(s->c[id].sock, buf, sizeof(buf), MSG_DONTWAIT);
+    if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR))) {
+        return;
+    }
+    shmcam_server_drop(s, id, "disconnected");
+}
+
+/* In the child: keep what capture needs, let go of what the server holds. */
+static void __attribute__((noreturn)) shmcam_server_child(struct shmcam_server *s, int ctrl)
+{
+    struct shmcam_host *h = s->h;
+    uint32_t i;
+    int status;
+
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != s->self) {
+        _exit(SHMCAM_EXIT_OK);      /* the server died while we forked */
+    }
+    close(s->listen_fd);
+    close(s->sigfd);
+    for (i = 0; i < SHMCAM_MAX_CONSUMERS; i++) {
+        shmcam_server_client_free(&s->c[i]);
+    }
+    h->ctrl_fd = ctrl;
+    h->doorbell_fd = s->host_efd;
+    status = shmcam_host_capture(h);
+    shmcam_host_free(h);
+    _exit(status);
+}
+
+static void shmcam_server_start_child(struct shmcam_server *s)
+{
+    int sv[2];
+    uint32_t id;
+    pid_t pid;
+
+    s->restart_ns = 0;
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+        fprintf(stderr, "shmcam-host: cannot start the capture process: %s\n",
+                g_strerror(errno));
+        s->restart_ns = shmcam_server_now() + SHMCAM_RESTART_MAX_NS;
+        return;
+    }
+    fflush(stdout);
+    fflush(stderr);
+    pid = fork();
+    if (pid == 0) {
+        close(sv[0]);
+        shmcam_server_child(s, sv[1]);
+    }
+    close(sv[1]);
+    if (pid < 0) {
+        fprintf(stderr, "shmcam-host: cannot start the capture process: %s\n",
+                g_strerror(errno));
+        close(sv[0]);
+        s->restart_ns = shmcam_server_now() + SHMCAM_RESTART_MAX_NS;
+        return;
+    }
+    s->ctrl_fd = sv[0];
+    s->child = pid;
+    s->child_start_ns = shmcam_server_now();
+    fprintf(stderr, "shmcam-host: capture process %d started\n", (int)pid);
+    for (id = 0; id < SHMCAM_MAX_CONSUMERS; id++) {
+        if (s->c[id].sock >= 0) {
+            shmcam_server_tell(s, SHMCAM_CTRL_ADD, id);
+        }
+    }
+}
+
+/*
+ * The capture process ended.  A clean exit (the end of a --file, or a
+ * SIGTERM sent to it alone) is final; anything else is a failure, and a
+ * new one starts after a delay that doubles while they keep failing fast.
+ */
+static void shmcam_server_child_gone(struct shmcam_server *s, int status)
+{
+    uint64_t now = shmcam_server_now(), ran = now - s->child_start_ns;
+    pid_t pid = s->child;
+    char how[64];
+
+    s->child = 0;
+    close(s->ctrl_fd);
+    s->ctrl_fd = -1;
+    shmcam_server_mark_stopped(s);
+    if (s->stop) {
+        return;
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+        fprintf(stderr, "shmcam-host: capture process %d finished; guests "
+                "stay connected until shmcam-host stops\n", (int)pid);
+        return;
+    }
+    if (WIFSIGNALED(status)) {
+        g_snprintf(how, sizeof(how), "was killed by signal %d (%s)",
+                   WTERMSIG(status), strsignal(WTERMSIG(status)));
+    } else {
+        g_snprintf(how, sizeof(how), "exited with status %d",
+                   WEXITSTATUS(status));
+    }
+    if (ran >= SHMCAM_CHILD_STABLE_NS) {
+        s->backoff_ns = SHMCAM_RESTART_MIN_NS;
+    } else {
+        s->backoff_ns = CLAMP(s->backoff_ns * 2, SHMCAM_RESTART_MIN_NS,
+                              SHMCAM_RESTART_MAX_NS);
+    }
+    fprintf(stderr, "shmcam-host: capture process %d %s; restarting in "
+            "%.1f s\n", (int)pid, how, s->backoff_ns / 1e9);
+    s->restart_ns = now + s->backoff_ns;
+}
+
+static void shmcam_server_reap(struct shmcam_server *s)
+{
+    pid_t pid;
+    int status;
+
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        if (pid == s->child) {
+            shmcam_server_child_gone(s, status);
+        }
+    }
+}
+
+static void shmcam_server_signal(struct shmcam_server *s)
+{
+    struct signalfd_siginfo si;
+
+    while (read(s->sigfd, &si, sizeof(si)) == sizeof(si)) {
+        if (si.ssi_signo == SIGCHLD) {
+            shmcam_server_reap(s);
+        } else {
+            s->stop = true;
+        }
+    }
+}
+
+/* Until SIGINT or SIGTERM: connections, departures, the capture process. */
+static int shmcam_server_loop(struct shmcam_server *s)
+{
+    struct pollfd pfd[2 + SHMCAM_MAX_CONSUMERS];
+    uint32_t ids[SHMCAM_MAX_CONSUMERS], id, k, n;
+    uint64_t now;
+    int timeout;
+
+    while (!s->stop) {
+        n = 0;
+        pfd[n++] = (struct pollfd) { .fd = s->sigfd, .events = POLLIN };
+        pfd[n++] = (struct pollfd) { .fd = s->listen_fd, .events = POLLIN };
+        for (id = 0; id < SHMCAM_MAX_CONSUMERS; id++) {
+            if (s->c[id].sock >= 0) {
+                ids[n - 2] = id;
+                pfd[n++] = (struct pollfd) { .fd = s->c[id].sock,
+                                             .events = POLLIN };
+            }
+        }
+        timeout = SHMCAM_SERVER_POLL_MS;
+        if (s->restart_ns) {
+            now = shmcam_server_now();
+            timeout = now >= s->restart_ns ? 0 :
+                      MIN((s->restart_ns - now + NSEC_PER_MSEC - 1) /
+                          NSEC_PER_MSEC, (uint64_t)timeout);
+        }
+        if (poll(pfd, n, timeout) < 0 && errno != EINTR) {
+            return -errno;
+        }
+        if (pfd[0].revents) {
+            shmcam_server_signal(s);
+        }
+        for (k = 2; k < n; k++) {
+            if (pfd[k].revents) {
+                shmcam_server_client_input(s, ids[k - 2]);
+            }
+        }
+        shmcam_server_drop_doomed(s);
+        if (pfd[1].revents && !s->stop) {
+            shmcam_server_accept(s);
+            shmcam_server_drop_doomed(s);
+        }
+        if (s->restart_ns && !s->stop &&
+            shmcam_server_now() >= s->restart_ns) {
+            shmcam_server_start_child(s);
+        }
+    }
+    return 0;
+}
+
+/* Stop the capture process (it marks the regions stopped), then let go of everything. */
+static void shmcam_server_shutdown(struct shmcam_server *s)
+{
+    uint64_t deadline = shmcam_server_now() + SHMCAM_CHILD_STOP_NS;
+    uint32_t i;
+    int status;
+
+    s->stop = true;
+    if (s->child) {
+        kill(s->child, SIGTERM);
+        while (waitpid(s->child, &status, WNOHANG) == 0) {
+            if (shmcam_server_now() >= deadline) {
+                fprintf(stderr, "shmcam-host: capture process %d ignores "
+                        "SIGTERM: killing it\n", (int)s->child);
+                kill(s->child, SIGKILL);
+                waitpid(s->child, &status, 0);
+                break;
+            }
+            poll(NULL, 0, 20);
+        }
+        s->child = 0;
+    }
+    shmcam_server_mark_stopped(s);
+    for (i = 0; i < SHMCAM_MAX_CONSUMERS; i++) {
+        shmcam_server_client_free(&s->c[i]);
+    }
+    if (s->listening) {
+        unlink(s->h->o.listen);
+    }
+    if (s->listen_fd >= 0) {
+        close(s->listen_fd);
+    }
+    if (s->ctrl_fd >= 0) {
+        close(s->ctrl_fd);
+    }
+    if (s->host_efd >= 0) {
+        close(s->host_efd);
+    }
+    if (s->sigfd >= 0) {
+        close(s->sigfd);
+    }
+}
+
+/*
+ * shmcam_server_main - serve guests until SIGINT or SIGTERM
+ *
+ * Returns the exit status: 0 after a signal, 1 when the socket or the
+ * region cannot be set up (with a message on stderr).
+ */
+int shmcam_server_main(struct shmcam_host *h)
+{
+    struct shmcam_server s = {
+        .h = h,
+        .self = getpid(),
+        .listen_fd = -1,
+        .sigfd = -1,
+        .host_efd = -1,
+        .ctrl_fd = -1,
+    };
+    GError *err = NULL;
+    char size_s[32];
+    uint32_t i;
+    int ret;
+
+    for (i = 0; i < SHMCAM_MAX_CONSUMERS; i++) {
+        s.c[i] = (struct shmcam_server_client) {
+            .sock = -1, .efd = -1, .region = SHMCAM_REGION_INIT,
+        };
+    }
+    ret = shmcam_server_signals(&s, &err) ?: shmcam_server_listen(&s, &err);
+    if (!ret) {
+        s.host_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (s.host_efd < 0) {
+            ret = -errno;
+            g_set_error(&err, G_FILE_ERROR, 0, "cannot create an eventfd: %s",
+                        g_strerror(-ret));
+        }
+    }
+    if (!ret && !h->o.isolate) {
+        ret = shmcam_server_region_new(&s, &h->region, "shmcam", &err);
+    }
+    if (ret) {
+        fprintf(stderr, "shmcam-host: %s\n", err->message);
+        g_error_free(err);
+        shmcam_server_shutdown(&s);
+        return SHMCAM_EXIT_ERROR;
+    }
+    shmcam_region_size_str(h->region_bytes, size_s, sizeof(size_s));
+    fprintf(stderr, "shmcam-host: ivshmem server on %s for up to %u guests, "
+            "%s %s\n", h->o.listen, SHMCAM_MAX_CONSUMERS,
+            h->o.isolate ? "a region of its own for each:" : "one region:",
+            size_s);
+    shmcam_server_start_child(&s);
+    ret = shmcam_server_loop(&s);
+    if (ret) {
+        fprintf(stderr, "shmcam-host: poll: %s\n", g_strerror(-ret));
+    }
+    shmcam_server_shutdown(&s);
+    return ret ? SHMCAM_EXIT_ERROR : SHMCAM_EXIT_OK;
+}
+
+/*
+ * shmcam_server_ctrl_recv - in the capture process, take every message
+ * waiting on the control socket
+ *
+ * Returns 0, or -EPIPE when the server closed its end.
+ */
+int shmcam_server_ctrl_recv(struct shmcam_host *h)
+{
+    for (;;) {
+        struct shmcam_ctrl_msg m;
+        struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
+        union {
+            struct cmsghdr align;
+            char buf[CMSG_SPACE(2 * sizeof(int))];
+        } cm;
+        struct msghdr msg = {
+            .msg_iov = &iov, .msg_iovlen = 1,
+            .msg_control = cm.buf, .msg_controllen = sizeof(cm.buf),
+        };
+        struct cmsghdr *cmsg;
+        int fds[2] = { -1, -1 };
+        uint32_t nfds = 0, i;
+        ssize_t n;
+
+        n = recvmsg(h->ctrl_fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0 && errno == EAGAIN) {
+            return 0;
+        }
+        if (n <= 0) {
+            return -EPIPE;
+        }
+        for (cmsg = CMSG_FIRSTHDR(&msg); cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
+            if (cmsg->cmsg_level == SOL_SOCKET &&
+                cmsg->cmsg_type == SCM_RIGHTS) {
+                nfds = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+                nfds = MIN(nfds, 2u);
+                memcpy(fds, CMSG_DATA(cmsg), nfds * sizeof(int));
+            }
+        }
+        if (n == sizeof(m) && m.id < SHMCAM_MAX_CONSUMERS &&
+            m.op == SHMCAM_CTRL_ADD && nfds == (h->o.isolate ? 2u : 1u)) {
+            shmcam_host_out_add(h, m.id, fds[0], fds[1]);
+            continue;
+        }
+        if (n == sizeof(m) && m.id < SHMCAM_MAX_CONSUMERS &&
+            m.op == SHMCAM_CTRL_DEL) {
+            shmcam_host_out_del(h, m.id);
+        }
+        for (i = 0; i < nfds; i++) {
+            close(fds[i]);
+        }
+    }
+}

@@ -1,0 +1,1019 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * shmcam-host --listen as QEMU sees it.  The test is an ivshmem client: it
+ * connects to the socket, takes the protocol version, its id, the region's
+ * memfd and the peers' eventfds over SCM_RIGHTS exactly as QEMU's
+ * ivshmem-doorbell does, maps the region and verifies every frame it reads
+ * byte for byte against the test pattern.  Then the same with real QEMU
+ * processes connecting.
+ *
+ * Every wait is bounded by a hang guard; none is a measurement.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <glib.h>
+#include <glib/gstdio.h>
+
+#include "shmcam-reader.h"
+#include "shmcam-format.h"
+#include "shmcam-pattern.h"
+
+#define HANG_GUARD_US   (30 * G_USEC_PER_SEC)
+#define HOST_ID         SHMCAM_HOST_PEER_ID
+#define NO_PEER         (-2)
+
+/* shmcam-host --listen, run by a test */
+struct server {
+    char *dir;
+    char *sock;
+    char *log;
+    pid_t pid;
+};
+
+/* One ivshmem client, as QEMU is one */
+struct client {
+    int sock;
+    int64_t id;
+    int shm_fd;
+    int efd;                    /* our own vector 0: the host rings it */
+    int host_efd;               /* the host peer's vector 0: we ring it */
+    uint64_t peers;             /* ids of the other guests announced to us */
+    uint8_t *base;
+    uint64_t size;
+    struct shmcam_layout l;
+    bool have_layout;
+    uint64_t last;              /* frame counter last read */
+    uint64_t last_stamp;
+    uint8_t *buf;
+    struct shmcam_pattern pat;
+    bool pat_ready;
+};
+
+static gint64 deadline(void)
+{
+    return g_get_monotonic_time() + HANG_GUARD_US;
+}
+
+static void check_deadline(gint64 end, const char *what)
+{
+    if (g_get_monotonic_time() > end) {
+        g_error("hang guard: still waiting for %s", what);
+    }
+}
+
+/* --- the server ---------------------------------------------------- */
+
+static char *server_wait_line(struct server *s, const char *prefix,
+                              unsigned int nth);
+
+static void server_start(struct server *s, const char *const *extra)
+{
+    const char *host = g_getenv("SHMCAM_HOST");
+    GPtrArray *argv = g_ptr_array_new();
+    int fd;
+
+    g_assert_nonnull(host);
+    s->dir = g_dir_make_tmp("shmcam-server-XXXXXX", NULL);
+    g_assert_nonnull(s->dir);
+    s->sock = g_build_filename(s->dir, "sock", NULL);
+    s->log = g_build_filename(s->dir, "host.log", NULL);
+    g_ptr_array_add(argv, (char *)host);
+    g_ptr_array_add(argv, "--listen");
+    g_ptr_array_add(argv, s->sock);
+    g_ptr_array_add(argv, "--size");
+    g_ptr_array_add(argv, "320x240");
+    g_ptr_array_add(argv, "--fps");
+    g_ptr_array_add(argv, "30");
+    g_ptr_array_add(argv, "--slots");
+    g_ptr_array_add(argv, "16");
+    for (; extra && *extra; extra++) {
+        g_ptr_array_add(argv, (char *)*extra);
+    }
+    g_ptr_array_add(argv, NULL);
+    fd = open(s->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    g_assert_cmpint(fd, >=, 0);
+    s->pid = fork();
+    g_assert_cmpint(s->pid, >=, 0);
+    if (s->pid == 0) {
+        /* a test that fails leaves no server behind */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        dup2(fd, STDERR_FILENO);
+        dup2(open("/dev/null", O_WRONLY), STDOUT_FILENO);
+        execv(host, (char **)argv->pdata);
+        _exit(127);
+    }
+    close(fd);
+    g_ptr_array_free(argv, TRUE);
+    g_free(server_wait_line(s, "shmcam-host: ivshmem server on ", 1));
+}
+
+static char *server_log(struct server *s)
+{
+    char *text = NULL;
+
+    g_file_get_contents(s->log, &text, NULL, NULL);
+    return text ? text : g_strdup("");
+}
+
+/* Wait for a line of the log that starts with @prefix; returns the line. */
+static char *server_wait_line(struct server *s, const char *prefix,
+                              unsigned int nth)
+{
+    gint64 end = deadline();
+
+    for (;;) {
+        g_autofree char *text = server_log(s);
+        g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+        unsigned int i, seen = 0;
+
+        for (i = 0; lines[i]; i++) {
+            if (g_str_has_prefix(lines[i], prefix) && ++seen == nth) {
+                return g_strdup(lines[i]);
+            }
+        }
+        if (g_get_monotonic_time() > end) {
+            g_error("hang guard: no line '%s' (#%u) in the log:\n%s", prefix,
+                    nth, text);
+        }
+        g_usleep(2000);
+    }
+}
+
+static bool server_has_line(struct server *s, const char *line)
+{
+    g_autofree char *text = server_log(s);
+    g_autofree char *needle = g_strdup_printf("%s\n", line);
+
+    return g_str_has_prefix(text, needle) || strstr(text, needle) ?
+           true : false;
+}
+
+static unsigned int server_count_lines(struct server *s, const char *prefix)
+{
+    g_autofree char *text = server_log(s);
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    unsigned int i, n = 0;
+
+    for (i = 0; lines[i]; i++) {
+        n += g_str_has_prefix(lines[i], prefix);
+    }
+    return n;
+}
+
+/* The pid of the @nth capture process the server started. */
+static pid_t server_child(struct server *s, unsigned int nth)
+{
+    gint64 end = deadline();
+
+    for (;;) {
+        g_autofree char *text = server_log(s);
+        g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+        unsigned int i, seen = 0;
+        char rest[16];
+        int pid;
+
+        for (i = 0; lines[i]; i++) {
+            if (sscanf(lines[i], "shmcam-host: capture process %d %15s",
+                       &pid, rest) == 2 && !strcmp(rest, "started") &&
+                ++seen == nth) {
+                return pid;
+            }
+        }
+        check_deadline(end, "a capture process to start");
+        g_usleep(2000);
+    }
+}
+
+/* SIGTERM: exit 0, the socket removed, the capture process gone. */
+static void server_stop(struct server *s)
+{
+    pid_t child = server_child(s, 1);
+    int status;
+
+    g_assert_cmpint(kill(s->pid, SIGTERM), ==, 0);
+    g_assert_cmpint(waitpid(s->pid, &status, 0), ==, s->pid);
+    if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+        g_autofree char *text = server_log(s);
+
+        g_error("shmcam-host ended with status 0x%x:\n%s", status, text);
+    }
+    g_assert_false(g_file_test(s->sock, G_FILE_TEST_EXISTS));
+    g_assert_cmpint(kill(child, 0), ==, -1);
+    g_unlink(s->log);
+    g_rmdir(s->dir);
+    g_free(s->dir);
+    g_free(s->sock);
+    g_free(s->log);
+}
+
+/* --- the client ---------------------------------------------------- */
+
+/*
+ * One message: 0, -ETIMEDOUT when none came within @timeout_ms (-1: the
+ * hang guard), or -EPIPE when the server closed the connection.
+ */
+static int client_recv(struct client *c, int64_t *value, int *fd,
+                       int timeout_ms)
+{
+    struct pollfd pfd = { .fd = c->sock, .events = POLLIN };
+    int64_t le;
+    struct iovec iov = { .iov_base = &le, .iov_len = sizeof(le) };
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(sizeof(int))];
+    } cm;
+    struct msghdr msg = {
+        .msg_iov = &iov, .msg_iovlen = 1,
+        .msg_control = cm.buf, .msg_controllen = sizeof(cm.buf),
+    };
+    struct cmsghdr *cmsg;
+    ssize_t n;
+
+    if (poll(&pfd, 1, timeout_ms < 0 ? HANG_GUARD_US / 1000 : timeout_ms) == 0) {
+        if (timeout_ms < 0) {
+            g_error("hang guard: no message from the server");
+        }
+        return -ETIMEDOUT;
+    }
+    n = recvmsg(c->sock, &msg, MSG_CMSG_CLOEXEC);
+    if (n == 0) {
+        return -EPIPE;
+    }
+    g_assert_cmpint(n, ==, sizeof(le));
+    g_assert_false(msg.msg_flags & MSG_CTRUNC);
+    *value = GINT64_FROM_LE(le);
+    *fd = -1;
+    for (cmsg = CMSG_FIRSTHDR(&msg); cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
+        g_assert_cmpint(cmsg->cmsg_type, ==, SCM_RIGHTS);
+        g_assert_cmpint(cmsg->cmsg_len, ==, CMSG_LEN(sizeof(int)));
+        memcpy(fd, CMSG_DATA(cmsg), sizeof(int));
+    }
+    return 0;
+}
+
+/*
+ * A peer message after the setup: a guest announced (its eventfd: we keep
+ * only the fact) or gone (no fd).  Returns the id, with *@joined set.
+ */
+static int64_t client_peer_msg(struct client *c, int64_t id, int fd,
+                               bool *joined)
+{
+    g_assert_cmpint(id, >=, 0);
+    g_assert_cmpint(id, <, SHMCAM_MAX_CONSUMERS);
+    g_assert_cmpint(id, !=, c->id);
+    *joined = fd >= 0;
+    if (fd >= 0) {
+        g_assert_false(c->peers & (1ull << id));
+        c->peers |= 1ull << id;
+        close(fd);
+    } else {
+        g_assert_true(c->peers & (1ull << id));
+        c->peers &= ~(1ull << id);
+    }
+    return id;
+}
+
+/* Wait for the next peer message; NO_PEER when @timeout_ms passed first. */
+static int64_t client_peer(struct client *c, bool *joined, int timeout_ms)
+{
+    int64_t v;
+    int fd, ret = client_recv(c, &v, &fd, timeout_ms);
+
+    if (ret == -ETIMEDOUT) {
+        return NO_PEER;
+    }
+    g_assert_cmpint(ret, ==, 0);
+    return client_peer_msg(c, v, fd, joined);
+}
+
+/* Nothing waits on the socket: no message, and no EOF. */
+static void client_assert_quiet(struct client *c)
+{
+    char b;
+
+    g_assert_cmpint(recv(c->sock, &b, 1, MSG_DONTWAIT | MSG_PEEK), ==, -1);
+    g_assert_cmpint(errno, ==, EAGAIN);
+}
+
+static int client_dial(const char *path)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    g_assert_cmpint(sock, >=, 0);
+    g_strlcpy(sa.sun_path, path, sizeof(sa.sun_path));
+    g_assert_cmpint(connect(sock, (struct sockaddr *)&sa, sizeof(sa)), ==, 0);
+    return sock;
+}
+
+/*
+ * Connect and read the setup as QEMU does: version 0, our id, the shared
+ * memory, then peers until our own eventfd.  @want_peers is the set of
+ * guests the server must announce (the host peer always comes).
+ */
+static void client_connect(struct client *c, struct server *s,
+                           uint64_t want_peers)
+{
+    int64_t v;
+    int fd;
+    struct stat st;
+
+    memset(c, 0, sizeof(*c));
+    c->efd = c->host_efd = -1;
+    c->last = SHMCAM_NO_FRAME;
+    c->last_stamp = SHMCAM_PATTERN_NONE;
+    c->sock = client_dial(s->sock);
+
+    g_assert_cmpint(client_recv(c, &v, &fd, -1), ==, 0);
+    g_assert_cmpint(v, ==, 0);
+    g_assert_cmpint(fd, ==, -1);
+    g_assert_cmpint(client_recv(c, &c->id, &fd, -1), ==, 0);
+    g_assert_cmpint(fd, ==, -1);
+    g_assert_cmpint(c->id, >=, 0);
+    g_assert_cmpint(c->id, <, SHMCAM_MAX_CONSUMERS);
+    g_assert_cmpint(client_recv(c, &v, &c->shm_fd, -1), ==, 0);
+    g_assert_cmpint(v, ==, -1);
+    g_assert_cmpint(c->shm_fd, >=, 0);
+
+    for (;;) {
+        bool joined;
+
+        g_assert_cmpint(client_recv(c, &v, &fd, -1), ==, 0);
+        g_assert_cmpint(fd, >=, 0);     /* the setup only announces */
+        if (v == HOST_ID) {
+            g_assert_cmpint(c->host_efd, ==, -1);
+            c->host_efd = fd;
+        } else if (v == c->id) {
+            c->efd = fd;
+            break;
+        } else {
+            client_peer_msg(c, v, fd, &joined);
+        }
+    }
+    g_assert_cmpint(c->host_efd, >=, 0);
+    g_assert_cmphex(c->peers, ==, want_peers);
+
+    g_assert_cmpint(fstat(c->shm_fd, &st), ==, 0);
+    c->size = st.st_size;
+    g_assert_true(shmcam_is_pow2(c->size));
+    c->base = mmap(NULL, c->size, PROT_READ | PROT_WRITE, MAP_SHARED,
+                   c->shm_fd, 0);
+    g_assert_true(c->base != MAP_FAILED);
+    /* the region is a shmcam region from the first moment */
+    g_assert_cmpint(shmcam_check_identity((void *)c->base, c->size), ==, 0);
+}
+
+static void client_close(struct client *c)
+{
+    if (c->pat_ready) {
+        shmcam_pattern_fini(&c->pat);
+    }
+    g_free(c->buf);
+    munmap(c->base, c->size);
+    close(c->shm_fd);
+    close(c->efd);
+    close(c->host_efd);
+    close(c->sock);
+}
+
+static struct shmcam_header *client_hdr(struct client *c)
+{
+    return (struct shmcam_header *)c->base;
+}
+
+static struct shmcam_consumer *client_area(struct client *c)
+{
+    return (struct shmcam_consumer *)(c->base + SHMCAM_CONSUMER_OFFSET) + c->id;
+}
+
+static uint64_t client_latest(struct client *c)
+{
+    return shmcam_load64(&client_hdr(c)->latest_frame);
+}
+
+static void client_set_streaming(struct client *c, bool on)
+{
+    __atomic_store_n(&client_area(c)->flags, on ? SHMCAM_CONSUMER_STREAMING : 0,
+                     __ATOMIC_SEQ_CST);
+}
+
+/* Rings on our own eventfd so far (and the count starts again). */
+static uint64_t client_rings(struct client *c)
+{
+    uint64_t n = 0;
+
+    if (read(c->efd, &n, sizeof(n)) < 0) {
+        g_assert_cmpint(errno, ==, EAGAIN);
+        return 0;
+    }
+    return n;
+}
+
+/* Wait until a frame after @frame is published in this session. */
+static void client_wait_latest(struct client *c, uint64_t frame)
+{
+    gint64 end = deadline();
+
+    while (client_latest(c) == SHMCAM_NO_FRAME || client_latest(c) <= frame) {
+        check_deadline(end, "frames");
+        g_usleep(1000);
+    }
+}
+
+/*
+ * The next frame, verified byte for byte against the pattern, and in
+ * order.  Waits for the producer to stream; a new session starts the
+ * count again.  Returns the frame counter.
+ */
+static uint64_t client_frame(struct client *c)
+{
+    struct shmcam_header *h = client_hdr(c);
+    struct shmcam_frame_info fi;
+    gint64 end = deadline();
+    uint64_t stamp;
+    char why[160];
+    int ret;
+
+    for (;;) {
+        check_deadline(end, "a frame");
+        if (c->have_layout && shmcam_load64(&h->session_id) != c->l.session_id) {
+            c->have_layout = false;
+        }
+        if (!c->have_layout) {
+            if (shmcam_load32(&h->state) != SHMCAM_STATE_STREAMING ||
+                shmcam_check_identity(h, c->size) ||
+                shmcam_layout_read(h, c->size, &c->l)) {
+                g_usleep(1000);
+                continue;
+            }
+            c->have_layout = true;
+            c->last = SHMCAM_NO_FRAME;
+            c->last_stamp = SHMCAM_PATTERN_NONE;
+            g_free(c->buf);
+            c->buf = g_malloc(c->l.slot_size);
+        }
+        ret = shmcam_read_frame(c->base, &c->l, c->last, c->buf,
+                                c->l.slot_size, &fi);
+        if (ret == -EAGAIN || ret == -ESTALE) {
+            g_usleep(1000);
+            continue;
+        }
+        g_assert_cmpint(ret, ==, 0);
+        break;
+    }
+    if (c->pat_ready && (c->pat.fmt.pixelformat != fi.format.pixelformat ||
+                         c->pat.fmt.width != fi.format.width)) {
+        shmcam_pattern_fini(&c->pat);
+        c->pat_ready = false;
+    }
+    if (!c->pat_ready) {
+        g_assert_cmpint(shmcam_pattern_init(&c->pat, &fi.format), ==, 0);
+        c->pat_ready = true;
+    }
+    if (shmcam_pattern_verify(&c->pat, c->buf, fi.bytesused, &stamp, why,
+                              sizeof(why))) {
+        g_error("frame %" G_GUINT64_FORMAT ": %s", fi.frame, why);
+    }
+    if (c->last_stamp != SHMCAM_PATTERN_NONE) {
+        g_assert_cmpuint(stamp, >, c->last_stamp);
+    }
+    c->last_stamp = stamp;
+    c->last = fi.frame;
+    return fi.frame;
+}
+
+/* Wait for a capture process to lay the region out with a session other than @old. */
+static void client_wait_session(struct client *c, uint64_t old)
+{
+    gint64 end = deadline();
+
+    while (shmcam_load64(&client_hdr(c)->session_id) == old) {
+        check_deadline(end, "a new session");
+        g_usleep(1000);
+    }
+}
+
+static void client_frames(struct client *c, unsigned int n)
+{
+    while (n--) {
+        client_frame(c);
+    }
+}
+
+static bool peer_gone(struct client *c, int64_t id)
+{
+    bool joined;
+
+    return client_peer(c, &joined, -1) == id && !joined;
+}
+
+static bool peer_joined(struct client *c, int64_t id)
+{
+    bool joined;
+
+    return client_peer(c, &joined, -1) == id && joined;
+}
+
+/* --- tests --------------------------------------------------------- */
+
+/*
+ * The protocol as QEMU reads it, frames in the region, and peers: every
+ * guest hears when another comes and goes, and ids are reused.
+ */
+static void test_protocol(void)
+{
+    struct server s;
+    struct client a, b, c;
+    struct stat sa, sb;
+
+    server_start(&s, NULL);
+    server_wait_line(&s, "shmcam-host: test pattern: streaming", 1);
+    g_assert_cmpuint(g_file_test(s.sock, G_FILE_TEST_EXISTS), ==, TRUE);
+
+    client_connect(&a, &s, 0);
+    g_assert_cmpint(a.id, ==, 0);
+    client_connect(&b, &s, 1u << 0);
+    g_assert_cmpint(b.id, ==, 1);
+    g_assert_true(peer_joined(&a, 1));
+    /* one region for all, and the log names each client */
+    g_assert_cmpint(fstat(a.shm_fd, &sa), ==, 0);
+    g_assert_cmpint(fstat(b.shm_fd, &sb), ==, 0);
+    g_assert_cmpuint(sa.st_ino, ==, sb.st_ino);
+    g_assert_cmpuint(a.size, ==, 4 << 20);
+    server_wait_line(&s, "shmcam-host: client 1 connected (pid", 1);
+
+    client_frames(&a, 10);
+    client_frames(&b, 10);
+    g_assert_cmpuint(client_hdr(&a)->slot_count, ==, 16);
+    g_assert_cmpstr(client_hdr(&a)->card, ==, "shmcam test pattern");
+
+    client_close(&a);
+    g_assert_true(peer_gone(&b, 0));
+    server_wait_line(&s, "shmcam-host: client 0 disconnected", 1);
+    /* id 0 is free again, and b hears of the newcomer */
+    client_connect(&c, &s, 1u << 1);
+    g_assert_cmpint(c.id, ==, 0);
+    g_assert_true(peer_joined(&b, 0));
+    client_frames(&c, 3);
+    client_close(&b);
+    client_close(&c);
+    server_stop(&s);
+}
+
+/*
+ * Vector 0 of a guest rings once per frame while its consumer area says
+ * STREAMING, and never otherwise.  A ring for frame N is written after N
+ * is published and before N + 1 is, which makes every bound below exact.
+ */
+static void test_rings(void)
+{
+    struct server s;
+    struct client a, b;
+    uint64_t l0, l1, e0, e1, rings, base, i;
+
+    server_start(&s, NULL);
+    client_connect(&a, &s, 0);
+    client_connect(&b, &s, 1u << 0);
+    g_assert_true(peer_joined(&a, 1));
+    client_frame(&a);
+
+    /* not streaming: five frames, no ring */
+    client_set_streaming(&a, true);
+    l0 = client_latest(&b);
+    client_wait_latest(&b, l0 + 5);
+    g_assert_cmpuint(client_rings(&b), ==, 0);
+    g_assert_cmpuint(client_rings(&a), >=, 4);
+
+    /* streaming: one ring per frame published since */
+    l0 = client_latest(&b);
+    client_set_streaming(&b, true);
+    l1 = client_latest(&b);
+    client_wait_latest(&b, l1 + 20);
+    e0 = client_latest(&b);
+    rings = client_rings(&b);
+    e1 = client_latest(&b);
+    g_assert_cmpuint(rings, >=, e0 - 1 - l1);
+    g_assert_cmpuint(rings, <=, e1 - l0);
+    /*
+     * and each ring announces a frame that is there: after a read, every
+     * frame before @base has been rung, so the next rings are for frames
+     * from @base on, all of them published
+     */
+    base = client_latest(&b);
+    client_rings(&b);
+    for (i = 0; i < 5; i++) {
+        struct pollfd pfd = { .fd = b.efd, .events = POLLIN };
+        uint64_t next;
+
+        g_assert_cmpint(poll(&pfd, 1, HANG_GUARD_US / 1000), ==, 1);
+        next = client_latest(&b);
+        rings = client_rings(&b);
+        g_assert_cmpuint(rings, >=, 1);
+        g_assert_cmpuint(client_latest(&b), >=, base + rings - 1);
+        base = next;
+    }
+
+    /* stopped again: once a frame after the change is out, silence */
+    client_set_streaming(&b, false);
+    l1 = client_latest(&b);
+    client_wait_latest(&b, l1);
+    client_rings(&b);
+    client_wait_latest(&b, l1 + 6);
+    g_assert_cmpuint(client_rings(&b), ==, 0);
+
+    /* garbage in the flags: only the STREAMING bit counts */
+    __atomic_store_n(&client_area(&b)->flags, ~SHMCAM_CONSUMER_STREAMING,
+                     __ATOMIC_SEQ_CST);
+    l1 = client_latest(&b);
+    client_wait_latest(&b, l1 + 3);
+    g_assert_cmpuint(client_rings(&b), ==, 0);
+
+    client_close(&a);
+    client_close(&b);
+    server_stop(&s);
+}
+
+/* 32 guests at most: the 33rd is refused, and a freed id is given again. */
+static void test_full(void)
+{
+    struct server s;
+    struct client *c = g_new0(struct client, SHMCAM_MAX_CONSUMERS + 1);
+    uint64_t all = 0;
+    uint32_t i, j;
+    int sock;
+    char b;
+
+    server_start(&s, NULL);
+    for (i = 0; i < SHMCAM_MAX_CONSUMERS; i++) {
+        client_connect(&c[i], &s, all);
+        g_assert_cmpint(c[i].id, ==, i);
+        for (j = 0; j < i; j++) {
+            g_assert_true(peer_joined(&c[j], i));
+        }
+        all |= 1ull << i;
+    }
+    /* the 33rd: the connection is closed before any message */
+    sock = client_dial(s.sock);
+    g_assert_cmpint(recv(sock, &b, 1, 0), ==, 0);
+    close(sock);
+    {
+        g_autofree char *line = server_wait_line(&s, "shmcam-host: refusing a "
+                                                 "client (pid ", 1);
+
+        g_assert_true(g_str_has_suffix(line, "): all 32 client ids are in use"));
+    }
+    for (i = 0; i < SHMCAM_MAX_CONSUMERS; i++) {
+        client_assert_quiet(&c[i]);
+    }
+
+    /* 5 leaves, everyone hears it, the next client gets 5 */
+    client_close(&c[5]);
+    for (i = 0; i < SHMCAM_MAX_CONSUMERS; i++) {
+        if (i != 5) {
+            g_assert_true(peer_gone(&c[i], 5));
+        }
+    }
+    client_connect(&c[SHMCAM_MAX_CONSUMERS], &s, all & ~(1ull << 5));
+    g_assert_cmpint(c[SHMCAM_MAX_CONSUMERS].id, ==, 5);
+    client_frames(&c[SHMCAM_MAX_CONSUMERS], 2);
+    for (i = 0; i <= SHMCAM_MAX_CONSUMERS; i++) {
+        if (i != 5) {
+            client_close(&c[i]);
+        }
+    }
+    g_free(c);
+    server_stop(&s);
+}
+
+/*
+ * kill -9 of the capture process: the connection stays, the supervisor
+ * marks the region stopped and starts a new capture process, which lays
+ * the region out again with a new session; frames and rings come back on
+ * the same socket and eventfd.
+ */
+static void test_restart(void)
+{
+    struct server s;
+    struct client a;
+    pid_t child, child2;
+    uint64_t session, l;
+    g_autofree char *line = NULL, *want = NULL;
+
+    server_start(&s, NULL);
+    client_connect(&a, &s, 0);
+    client_set_streaming(&a, true);
+    client_frames(&a, 5);
+    session = client_hdr(&a)->session_id;
+    child = server_child(&s, 1);
+
+    g_assert_cmpint(kill(child, SIGKILL), ==, 0);
+    want = g_strdup_printf("shmcam-host: capture process %d was killed by "
+                           "signal 9 (Killed); restarting in 0.5 s", child);
+    line = server_wait_line(&s, want, 1);
+    child2 = server_child(&s, 2);
+    g_assert_cmpint(child2, !=, child);
+
+    /* frames of a new session, in the same mapping */
+    client_wait_session(&a, session);
+    client_frame(&a);
+    g_assert_cmpuint(a.l.session_id, ==, client_hdr(&a)->session_id);
+    g_assert_cmpuint(client_hdr(&a)->state, ==, SHMCAM_STATE_STREAMING);
+    client_frames(&a, 10);
+    /* rings on the eventfd we were given at the start */
+    client_rings(&a);
+    l = client_latest(&a);
+    client_wait_latest(&a, l + 3);
+    g_assert_cmpuint(client_rings(&a), >=, 2);
+    client_assert_quiet(&a);
+    g_assert_false(server_has_line(&s, "shmcam-host: client 0 disconnected"));
+
+    client_close(&a);
+    server_stop(&s);
+    /* the second capture process went with the server */
+    g_assert_cmpint(kill(child2, 0), ==, -1);
+}
+
+/*
+ * A request written into the consumer area and announced by ringing the
+ * host peer (what the guest driver does for S_FMT): the format changes.
+ */
+static void test_request(void)
+{
+    struct server s;
+    struct client a;
+    struct shmcam_consumer *area;
+    static const uint64_t one = 1;
+    gint64 end = deadline();
+
+    server_start(&s, NULL);
+    client_connect(&a, &s, 0);
+    client_frames(&a, 2);
+    area = client_area(&a);
+    area->req_pixelformat = SHMCAM_FMT_NV12;
+    area->req_width = 320;
+    area->req_height = 240;
+    area->req_interval = (struct shmcam_fract) { 1, 30 };
+    __atomic_store_n(&area->owner, 0x5a5a5a5a5a5a5a5bull, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&area->flags, SHMCAM_CONSUMER_REQUEST, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&area->request_gen, 1, __ATOMIC_SEQ_CST);
+    g_assert_cmpint(write(a.host_efd, &one, sizeof(one)), ==, sizeof(one));
+    while (shmcam_load32(&client_hdr(&a)->format.pixelformat) !=
+           SHMCAM_FMT_NV12) {
+        check_deadline(end, "the format change");
+        g_usleep(1000);
+    }
+    server_wait_line(&s, "shmcam-host: consumer 0 requests 320x240 NV12 at "
+                     "1/30 s per frame: switching", 1);
+    /* frames in NV12 verify too */
+    while (client_frame(&a), a.pat.fmt.pixelformat != SHMCAM_FMT_NV12) {
+        check_deadline(end, "an NV12 frame");
+    }
+    client_frames(&a, 5);
+    client_close(&a);
+    server_stop(&s);
+}
+
+/*
+ * A guest writes nonsense into the header: the capture process neither
+ * spins (it keeps its own heartbeat period) nor stops delivering.
+ */
+static void test_header_scribbled(void)
+{
+    struct server s;
+    struct client a, b;
+    struct shmcam_header *h;
+    uint64_t beat0, beat1, f0, f1;
+    gint64 end = deadline();
+
+    server_start(&s, NULL);
+    client_connect(&a, &s, 0);
+    client_connect(&b, &s, 1u << 0);
+    client_frames(&b, 2);
+    h = client_hdr(&a);
+    __atomic_store_n(&h->heartbeat_ms, 0, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&h->heartbeat, ~0ull - 5, __ATOMIC_SEQ_CST);
+    /* the producer's next beat overwrites ours with its own count */
+    while (shmcam_load64(&h->heartbeat) == ~0ull - 5) {
+        check_deadline(end, "a heartbeat");
+        g_usleep(1000);
+    }
+    /* heartbeats every 100 ms, frames every 33 ms: beats stay fewer */
+    f0 = client_latest(&a);
+    beat0 = shmcam_load64(&h->heartbeat);
+    client_wait_latest(&a, f0 + 15);
+    beat1 = shmcam_load64(&h->heartbeat);
+    f1 = client_latest(&a);
+    g_assert_cmpuint(beat1 - beat0, <=, f1 - f0);
+    g_assert_cmpuint(h->heartbeat_ms, ==, 0);   /* never read back, never fixed */
+    client_frames(&b, 10);
+    g_assert_cmpuint(server_count_lines(&s, "shmcam-host: capture process "),
+                     ==, 1);
+    client_close(&a);
+    client_close(&b);
+    server_stop(&s);
+}
+
+/*
+ * --isolate: each guest its own region, and guests do not learn of each
+ * other.  One guest wrecking its region changes nothing for another.
+ */
+static void test_isolate(void)
+{
+    static const char *const args[] = { "--isolate", NULL };
+    struct server s;
+    struct client a, b, c;
+    struct stat sa, sb;
+
+    server_start(&s, args);
+    client_connect(&a, &s, 0);
+    client_connect(&b, &s, 0);
+    g_assert_cmpint(b.id, ==, 1);
+    g_assert_cmpint(fstat(a.shm_fd, &sa), ==, 0);
+    g_assert_cmpint(fstat(b.shm_fd, &sb), ==, 0);
+    g_assert_cmpuint(sa.st_ino, !=, sb.st_ino);
+    client_frames(&a, 5);
+    client_frames(&b, 5);
+    g_assert_cmpuint(client_hdr(&a)->session_id, !=, client_hdr(&b)->session_id);
+
+    /* rings come from each guest's own area */
+    client_set_streaming(&b, true);
+    client_rings(&b);
+    client_wait_latest(&b, client_latest(&b) + 3);
+    g_assert_cmpuint(client_rings(&b), >=, 2);
+    g_assert_cmpuint(client_rings(&a), ==, 0);
+
+    /* a wrecks its whole region; b goes on */
+    memset(a.base, 0xa5, a.size);
+    client_frames(&b, 10);
+    g_assert_cmpint(b.l.session_id, ==, client_hdr(&b)->session_id);
+
+    /* b leaves and c comes: a hears nothing of either */
+    client_close(&b);
+    server_wait_line(&s, "shmcam-host: client 1 disconnected", 1);
+    client_connect(&c, &s, 0);
+    g_assert_cmpint(c.id, ==, 1);
+    client_frames(&c, 3);
+    client_assert_quiet(&a);
+    client_close(&a);
+    client_close(&c);
+    server_stop(&s);
+}
+
+/* --- real QEMU ----------------------------------------------------- */
+
+struct qemu {
+    pid_t pid;
+    char *err;
+};
+
+static void qemu_start(struct qemu *q, struct server *s, const char *qemu,
+                       unsigned int n)
+{
+    g_autofree char *chardev = g_strdup_printf("socket,id=cam,path=%s", s->sock);
+    const char *argv[] = {
+        qemu, "-M", "q35", "-nodefaults", "-display", "none", "-S",
+        "-monitor", "none", "-serial", "none",
+        "-chardev", chardev,
+        "-device", "ivshmem-doorbell,chardev=cam,vectors=1", NULL,
+    };
+    int fd;
+
+    q->err = g_strdup_printf("%s/qemu%u.err", s->dir, n);
+    fd = open(q->err, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    g_assert_cmpint(fd, >=, 0);
+    q->pid = fork();
+    g_assert_cmpint(q->pid, >=, 0);
+    if (q->pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        dup2(fd, STDOUT_FILENO);
+        dup2(fd, STDERR_FILENO);
+        execv(qemu, (char **)argv);
+        _exit(127);
+    }
+    close(fd);
+}
+
+/* QEMU is running and has said nothing: it took every message. */
+static void qemu_assert_happy(struct qemu *q)
+{
+    g_autofree char *text = NULL;
+
+    g_assert_cmpint(kill(q->pid, 0), ==, 0);
+    g_assert_true(g_file_get_contents(q->err, &text, NULL, NULL));
+    g_assert_cmpstr(text, ==, "");
+}
+
+/* QEMU maps the region we serve: the memfd, at its full size. */
+static void qemu_wait_region(struct qemu *q, uint64_t size)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/maps", q->pid);
+    gint64 end = deadline();
+
+    for (;;) {
+        g_autofree char *maps = NULL;
+        g_auto(GStrv) lines = NULL;
+        unsigned int i;
+
+        g_assert_true(g_file_get_contents(path, &maps, NULL, NULL));
+        lines = g_strsplit(maps, "\n", -1);
+        for (i = 0; lines[i]; i++) {
+            unsigned long long lo, hi;
+
+            if (strstr(lines[i], "/memfd:shmcam ") &&
+                sscanf(lines[i], "%llx-%llx", &lo, &hi) == 2 &&
+                hi - lo == size) {
+                return;
+            }
+        }
+        check_deadline(end, "QEMU to map the region");
+        g_usleep(2000);
+    }
+}
+
+static void qemu_kill(struct qemu *q)
+{
+    int status;
+
+    kill(q->pid, SIGKILL);
+    g_assert_cmpint(waitpid(q->pid, &status, 0), ==, q->pid);
+    g_unlink(q->err);
+    g_free(q->err);
+}
+
+/*
+ * QEMU's ivshmem-doorbell connects at startup (-S: no guest runs), gets
+ * an id, maps the region; it keeps its connection through a kill -9 of
+ * the capture process, and its going is announced to the other peers.
+ */
+static void test_qemu(void)
+{
+    g_autofree char *qemu = g_find_program_in_path("qemu-system-x86_64");
+    g_autofree char *line = NULL;
+    struct server s;
+    struct client a;
+    struct qemu q1, q2;
+    uint64_t session;
+
+    if (!qemu) {
+        g_test_skip("qemu-system-x86_64 is not installed");
+        return;
+    }
+    server_start(&s, NULL);
+    client_connect(&a, &s, 0);
+    client_frames(&a, 2);
+
+    qemu_start(&q1, &s, qemu, 1);
+    g_assert_true(peer_joined(&a, 1));
+    line = g_strdup_printf("shmcam-host: client 1 connected (pid %d)", q1.pid);
+    server_wait_line(&s, line, 1);
+    qemu_start(&q2, &s, qemu, 2);
+    g_assert_true(peer_joined(&a, 2));
+    qemu_wait_region(&q1, a.size);
+    qemu_wait_region(&q2, a.size);
+
+    session = client_hdr(&a)->session_id;
+    kill(server_child(&s, 1), SIGKILL);
+    server_child(&s, 2);
+    client_wait_session(&a, session);
+    client_frames(&a, 5);
+    g_assert_cmpuint(a.l.session_id, ==, client_hdr(&a)->session_id);
+    g_assert_false(server_has_line(&s, "shmcam-host: client 1 disconnected"));
+    qemu_assert_happy(&q1);
+    qemu_assert_happy(&q2);
+
+    qemu_kill(&q1);
+    g_assert_true(peer_gone(&a, 1));
+    server_wait_line(&s, "shmcam-host: client 1 disconnected", 1);
+    qemu_assert_happy(&q2);
+    qemu_kill(&q2);
+    g_assert_true(peer_gone(&a, 2));
+    client_close(&a);
+    server_stop(&s);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    g_test_add_func("/server/protocol", test_protocol);
+    g_test_add_func("/server/rings", test_rings);
+    g_test_add_func("/server/full", test_full);
+    g_test_add_func("/server/restart", test_restart);
+    g_test_add_func("/server/request", test_request);
+    g_test_add_func("/server/header-scribbled", test_header_scribbled);
+    g_test_add_func("/server/isolate", test_isolate);
+    g_test_add_func("/server/qemu", test_qemu);
+    return g_test_run();
+}
