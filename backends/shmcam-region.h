@@ -4,7 +4,8 @@
  * reader maps.  Three kinds: a named POSIX shm object (/dev/shm/NAME, also
  * what QEMU's memory-backend-file maps), any mmap-able file (a regular file,
  * or a PCI BAR resource file such as /sys/bus/pci/devices/.../resource2
- * inside a guest) and an anonymous memfd that can be passed over a socket.
+ * inside a guest) and an anonymous memfd that can be passed over a socket,
+ * such as the one an ivshmem server hands to its clients.
  */
 #ifndef SHMCAM_REGION_H
 #define SHMCAM_REGION_H
@@ -39,6 +40,8 @@ int shmcam_region_open_path(struct shmcam_region *r, const char *path,
                             bool writable);
 int shmcam_region_open_fd(struct shmcam_region *r, int fd, const char *path,
                           bool writable);
+int shmcam_region_open_ivshmem(struct shmcam_region *r, const char *path,
+                               bool writable, int *sock, int64_t *id);
 int shmcam_region_create_memfd(struct shmcam_region *r, const char *name,
                                uint64_t size);
 void shmcam_region_close(struct shmcam_region *r);

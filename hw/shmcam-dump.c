@@ -34,11 +34,21 @@ static uint64_t shmcam_dump_now(void)
 
 struct shmcam_dump_live {
     struct shmcam_region region;
+    int sock;                   /* --connect: our ivshmem connection */
     struct shmcam_layout layout;
     uint8_t *buf;
     uint64_t deadline;          /* give up when no frame came by then */
     uint64_t last;              /* frame counter last read */
 };
+
+static void shmcam_dump_detach(struct shmcam_dump_live *l)
+{
+    shmcam_region_close(&l->region);
+    if (l->sock >= 0) {
+        close(l->sock);
+        l->sock = -1;
+    }
+}
 
 static bool shmcam_dump_expired(const struct shmcam_dump_live *l)
 {
@@ -60,7 +70,16 @@ static int shmcam_dump_attach(struct shmcam_dump *d, struct shmcam_dump_live *l)
     int ret;
 
     for (;;) {
-        if (!l->region.base) {
+        if (!l->region.base && d->o.connect) {
+            int64_t id;
+
+            ret = shmcam_region_open_ivshmem(&l->region, d->o.connect, false,
+                                             &l->sock, &id);
+            /* Nobody listens yet: wait for the server, as for a region. */
+            if (ret && ret != -ENOENT && ret != -ECONNREFUSED) {
+                return ret == -ETIMEDOUT ? -ETIME : ret;
+            }
+        } else if (!l->region.base) {
             ret = d->o.region ?
                   shmcam_region_open_path(&l->region, d->o.region, false) :
                   shmcam_region_open_shm(&l->region, d->o.shm, false);
@@ -84,9 +103,22 @@ static int shmcam_dump_layout(struct shmcam_dump *d, struct shmcam_dump_live *l)
     g_autofree char *shm_path = d->o.shm ?
         g_strdup_printf("/dev/shm/%s", d->o.shm + (d->o.shm[0] == '/')) : NULL;
     const char *path = l->region.path ? l->region.path :
-                       d->o.region ? d->o.region : shm_path;
+                       d->o.region ? d->o.region :
+                       d->o.connect ? d->o.connect : shm_path;
 
-    if (ret == -ETIMEDOUT) {
+    if (ret == -ECONNRESET) {
+        fprintf(stderr, "shmcam-dump: the server at %s closed the connection "
+                "before its setup (it takes 32 clients at most)\n", path);
+    } else if (ret == -ETIME) {
+        fprintf(stderr, "shmcam-dump: %s sent no ivshmem setup (is it "
+                "shmcam-host --listen?)\n", path);
+    } else if (ret == -EPROTO) {
+        fprintf(stderr, "shmcam-dump: %s does not speak the ivshmem server "
+                "protocol 0 (is it shmcam-host --listen?)\n", path);
+    } else if (d->o.connect && !l->region.base && ret && ret != -ETIMEDOUT) {
+        fprintf(stderr, "shmcam-dump: cannot connect to %s: %s\n", path,
+                g_strerror(-ret));
+    } else if (ret == -ETIMEDOUT) {
         fprintf(stderr, "shmcam-dump: timeout: no shmcam producer in %s after "
                 "%d s (is shmcam-host running?)\n", path, d->o.timeout);
     } else if (ret == -EPROTONOSUPPORT) {
@@ -158,7 +190,7 @@ static const char *shmcam_dump_state_name(uint32_t state)
  */
 static int shmcam_dump_status(struct shmcam_dump *d)
 {
-    struct shmcam_dump_live l = { .region = SHMCAM_REGION_INIT };
+    struct shmcam_dump_live l = { .region = SHMCAM_REGION_INIT, .sock = -1 };
     const struct shmcam_header *h;
     const struct shmcam_consumer *c;
     struct shmcam_format f;
@@ -169,7 +201,7 @@ static int shmcam_dump_status(struct shmcam_dump *d)
     shmcam_dump_touch(d, &l);
     ret = shmcam_dump_layout(d, &l);
     if (ret) {
-        shmcam_region_close(&l.region);
+        shmcam_dump_detach(&l);
         return ret;
     }
     h = l.region.base;
@@ -204,13 +236,13 @@ static int shmcam_dump_status(struct shmcam_dump *d)
                (unsigned long long)shmcam_load64(&c->frames),
                (unsigned long long)shmcam_load64(&c->dropped));
     }
-    shmcam_region_close(&l.region);
+    shmcam_dump_detach(&l);
     return 0;
 }
 
 static int shmcam_dump_live(struct shmcam_dump *d)
 {
-    struct shmcam_dump_live l = { .region = SHMCAM_REGION_INIT };
+    struct shmcam_dump_live l = { .region = SHMCAM_REGION_INIT, .sock = -1 };
     const struct shmcam_header *h;
     int ret;
 
@@ -256,7 +288,7 @@ static int shmcam_dump_live(struct shmcam_dump *d)
     printf("dropped %llu frames, %llu torn reads detected and retried\n",
            (unsigned long long)d->c.dropped, (unsigned long long)d->c.torn);
     g_free(l.buf);
-    shmcam_region_close(&l.region);
+    shmcam_dump_detach(&l);
     return ret;
 }
 
@@ -269,6 +301,9 @@ static int shmcam_dump_parse(struct shmcam_dump *d, int *argc, char ***argv,
           "Read the POSIX shm region /dev/shm/NAME (default shmcam0)", "NAME" },
         { "region", 0, 0, G_OPTION_ARG_FILENAME, &o->region,
           "Read a region file (e.g. a PCI BAR resource2)", "PATH" },
+        { "connect", 0, 0, G_OPTION_ARG_FILENAME, &o->connect,
+          "Read the region of shmcam-host --listen SOCKET, connected as an "
+          "ivshmem client", "SOCKET" },
         { "frames", 0, 0, G_OPTION_ARG_INT64, &o->frames,
           "Stop after N frames (default: until interrupted)", "N" },
         { "verify", 0, 0, G_OPTION_ARG_NONE, &o->verify,
@@ -322,13 +357,13 @@ static int shmcam_dump_check_opts(struct shmcam_dump *d, GError **errp)
                     "positive");
         return -EINVAL;
     }
-    if (o->shm && o->region) {
-        g_set_error(errp, G_OPTION_ERROR, 0, "choose one region: --shm NAME or "
-                    "--region PATH");
+    if (!!o->shm + !!o->region + !!o->connect > 1) {
+        g_set_error(errp, G_OPTION_ERROR, 0, "choose one region: --shm NAME, "
+                    "--region PATH or --connect SOCKET");
         return -EINVAL;
     }
     if (!o->input && !o->generate) {
-        if (!o->shm && !o->region) {
+        if (!o->shm && !o->region && !o->connect) {
             o->shm = g_strdup("shmcam0");
         }
         return 0;
@@ -407,6 +442,7 @@ int main(int argc, char **argv)
     }
     g_free(d.o.shm);
     g_free(d.o.region);
+    g_free(d.o.connect);
     g_free(d.o.out);
     g_free(d.o.input);
     g_free(d.o.generate);

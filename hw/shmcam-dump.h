@@ -18,6 +18,7 @@
 struct shmcam_dump_opts {
     char *shm;
     char *region;
+    char *connect;
     gint64 frames;
     gboolean verify;
     char *out;

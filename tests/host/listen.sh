@@ -42,6 +42,30 @@ gone() {
     done
 }
 
+# shmcam-dump --connect where no server is, or one that is not ivshmem
+expect_run 2 "shmcam-dump: choose one region: --shm NAME, --region PATH or --connect SOCKET (see shmcam-dump --help)" \
+    "$SHMCAM_DUMP" --connect "$S" --shm "$TEST_NAME"
+expect_run 1 "shmcam-dump: timeout: no shmcam producer in $S after 1 s (is shmcam-host running?)" \
+    "$SHMCAM_DUMP" --connect "$S" --timeout 1 --frames 1
+python3 - "$TEST_TMP/other" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])
+s.listen(1)
+c, _ = s.accept()
+c.sendall(b"HTTP/1.0 200 OK\r\n\r\n")
+c.recv(1)
+PY
+other=$!
+i=0
+while [ ! -S "$TEST_TMP/other" ] && [ $i -lt 200 ]; do
+    sleep 0.05
+    i=$((i + 1))
+done
+expect_run 1 "shmcam-dump: $TEST_TMP/other does not speak the ivshmem server protocol 0 (is it shmcam-host --listen?)" \
+    "$SHMCAM_DUMP" --connect "$TEST_TMP/other" --timeout 1 --frames 1
+wait $other
+
 # the command line: exit 2, no socket
 expect_run 2 "shmcam-host: --isolate needs --listen SOCKET (see shmcam-host --help)" \
     "$H" --isolate
@@ -83,6 +107,13 @@ cp "$TEST_TMP/host.log" "$TEST_TMP/first.log"
 expect_run 1 "shmcam-host: $S is in use by a running server (stop it first, or choose another path)" \
     "$H" --listen "$S"
 kill -0 "$HOST_PID" && [ -S "$S" ] || fail "the running server was disturbed"
+
+# a local reader: shmcam-dump as an ivshmem client of the server
+"$SHMCAM_DUMP" --connect "$S" --frames 30 --verify >"$TEST_TMP/dump.out" 2>&1 ||
+    fail "shmcam-dump --connect: $(cat "$TEST_TMP/dump.out")"
+grep -qx "$(verify_line 30)" "$TEST_TMP/dump.out" ||
+    fail "shmcam-dump --connect: $(cat "$TEST_TMP/dump.out")"
+wait_log "shmcam-host: client [0-9]* disconnected"
 
 # kill -9 of the server: its capture process goes too, the socket file
 # stays behind, and the next server takes it over

@@ -674,6 +674,25 @@ static void test_full(void)
 
         g_assert_true(g_str_has_suffix(line, "): all 32 client ids are in use"));
     }
+    /* shmcam-dump as the 33rd says why it got nothing */
+    {
+        g_autofree char *err = NULL, *want = NULL;
+        const char *argv[] = { g_getenv("SHMCAM_DUMP"), "--connect", s.sock,
+                               "--frames", "1", NULL };
+        int status;
+
+        g_assert_nonnull(argv[0]);
+        g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL,
+                                   G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
+                                   NULL, &err, &status, NULL));
+        g_assert_true(WIFEXITED(status));
+        g_assert_cmpint(WEXITSTATUS(status), ==, 1);
+        want = g_strdup_printf("shmcam-dump: the server at %s closed the "
+                               "connection before its setup (it takes 32 "
+                               "clients at most)\n", s.sock);
+        g_assert_cmpstr(err, ==, want);
+        g_free(server_wait_line(&s, "shmcam-host: refusing a client (pid ", 2));
+    }
     for (i = 0; i < SHMCAM_MAX_CONSUMERS; i++) {
         client_assert_quiet(&c[i]);
     }
