@@ -845,6 +845,37 @@ static void test_header_scribbled(void)
 }
 
 /*
+ * A consumer area whose owner stopped beating is freed after
+ * SHMCAM_CONSUMER_TIMEOUT_MS; one whose owner beats is kept.
+ */
+static void test_reclaim(void)
+{
+    struct server s;
+    struct client a;
+    struct shmcam_consumer *areas;
+    gint64 end = deadline();
+
+    server_start(&s, NULL);
+    client_connect(&a, &s, 0);
+    client_frame(&a);
+    areas = (struct shmcam_consumer *)(a.base + SHMCAM_CONSUMER_OFFSET);
+    __atomic_store_n(&areas[7].heartbeat, 41, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&areas[7].owner, 0x7007, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&areas[8].owner, 0x8009, __ATOMIC_SEQ_CST);
+    while (shmcam_load64(&areas[7].owner)) {
+        check_deadline(end, "the stale area to be freed");
+        __atomic_fetch_add(&areas[8].heartbeat, 1, __ATOMIC_SEQ_CST);
+        g_usleep(50000);
+    }
+    g_assert_cmphex(shmcam_load64(&areas[8].owner), ==, 0x8009);
+    g_free(server_wait_line(&s, "shmcam-host: consumer area 7: no heartbeat "
+                            "for 5 s, freed", 1));
+    g_assert_cmpuint(server_count_lines(&s, "shmcam-host: consumer area "), ==, 1);
+    client_close(&a);
+    server_stop(&s);
+}
+
+/*
  * --isolate: each guest its own region, and guests do not learn of each
  * other.  One guest wrecking its region changes nothing for another.
  */
@@ -1032,6 +1063,7 @@ int main(int argc, char **argv)
     g_test_add_func("/server/restart", test_restart);
     g_test_add_func("/server/request", test_request);
     g_test_add_func("/server/header-scribbled", test_header_scribbled);
+    g_test_add_func("/server/reclaim", test_reclaim);
     g_test_add_func("/server/isolate", test_isolate);
     g_test_add_func("/server/qemu", test_qemu);
     return g_test_run();
