@@ -293,7 +293,7 @@ static int shmcam_server_region_new(struct shmcam_server *s,
     return ret;
 }
 
-/* The capture process is gone: tell the guests now, not by a silent heartbeat. */
+/* The capture process is gone: tell guests now, not by a silent heartbeat. */
 static void shmcam_server_mark_stopped(struct shmcam_server *s)
 {
     struct shmcam_header *hdr;
@@ -509,7 +509,7 @@ static void shmcam_server_accept(struct shmcam_server *s)
     }
 }
 
-/* Clients say nothing in protocol 0: what they send is ignored, EOF is a goodbye. */
+/* Clients say nothing in protocol 0: data is ignored, EOF is a goodbye. */
 static void shmcam_server_client_input(struct shmcam_server *s, uint32_t id)
 {
     char buf[256];
@@ -526,7 +526,8 @@ static void shmcam_server_client_input(struct shmcam_server *s, uint32_t id)
 }
 
 /* In the child: keep what capture needs, let go of what the server holds. */
-static void __attribute__((noreturn)) shmcam_server_child(struct shmcam_server *s, int ctrl)
+static void __attribute__((noreturn))
+shmcam_server_child(struct shmcam_server *s, int ctrl)
 {
     struct shmcam_host *h = s->h;
     uint32_t i;
@@ -703,7 +704,7 @@ static int shmcam_server_loop(struct shmcam_server *s)
     return 0;
 }
 
-/* Stop the capture process (it marks the regions stopped), then let go of everything. */
+/* Stop the capture process (it marks the regions stopped), let go of all. */
 static void shmcam_server_shutdown(struct shmcam_server *s)
 {
     uint64_t deadline = shmcam_server_now() + SHMCAM_CHILD_STOP_NS;

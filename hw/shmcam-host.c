@@ -587,9 +587,11 @@ static int shmcam_host_wait(struct shmcam_host *h,
     bool paced = h->src->paced;
     struct timespec ts;
 
-    pfd[SHMCAM_PFD_SIGNAL] = (struct pollfd) { .fd = h->sigfd, .events = POLLIN };
+    pfd[SHMCAM_PFD_SIGNAL] = (struct pollfd) { .fd = h->sigfd,
+                                               .events = POLLIN };
     pfd[SHMCAM_PFD_SOURCE] = (struct pollfd) { .fd = -1, .events = POLLIN };
-    pfd[SHMCAM_PFD_CTRL] = (struct pollfd) { .fd = h->ctrl_fd, .events = POLLIN };
+    pfd[SHMCAM_PFD_CTRL] = (struct pollfd) { .fd = h->ctrl_fd,
+                                             .events = POLLIN };
     pfd[SHMCAM_PFD_DOORBELL] = (struct pollfd) { .fd = -1, .events = POLLIN };
     if (now >= h->doorbell_ns) {
         pfd[SHMCAM_PFD_DOORBELL].fd = h->doorbell_fd;

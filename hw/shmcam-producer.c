@@ -99,7 +99,7 @@ int shmcam_producer_init(struct shmcam_producer *p, void *base,
     p->slot_size = slot_size;
     p->heartbeat_ms = SHMCAM_PRODUCER_HEARTBEAT_MS;
     p->state = SHMCAM_STATE_STOPPED;
-    /* Counters go on from the earlier session's, so that readers see them move. */
+    /* Counters go on from the earlier session's: readers see them move. */
     p->heartbeat = shmcam_load64(&h->heartbeat);
     p->format_gen = shmcam_load32(&h->format_gen);
 
@@ -317,8 +317,8 @@ uint32_t shmcam_producer_reclaim(struct shmcam_producer *p, uint64_t now_ns)
             p->seen_ns[i] = now_ns;
             continue;
         }
-        if (!owner ||
-            now_ns - p->seen_ns[i] < SHMCAM_CONSUMER_TIMEOUT_MS * NSEC_PER_MSEC) {
+        if (!owner || now_ns - p->seen_ns[i] <
+                      SHMCAM_CONSUMER_TIMEOUT_MS * NSEC_PER_MSEC) {
             continue;
         }
         if (__atomic_compare_exchange_n(&c->owner, &owner, 0, false,

@@ -234,7 +234,7 @@ static void test_requests_new_owner(void)
 
 #define MS 1000000ull
 
-/* Areas whose owner and heartbeat stall for the timeout on our clock are freed. */
+/* Areas whose owner and heartbeat stall for the timeout (our clock) go free. */
 static void test_reclaim(void)
 {
     struct req_env e;
@@ -259,7 +259,8 @@ static void test_reclaim(void)
     e.c[6].owner = 0x63;
     g_assert_cmphex(shmcam_producer_reclaim(&e.p, t0 + 2 * timeout - 1), ==, 0);
     g_assert_cmphex(shmcam_producer_reclaim(&e.p, t0 + 3 * timeout - 2), ==, 0);
-    g_assert_cmphex(shmcam_producer_reclaim(&e.p, t0 + 3 * timeout - 1), ==, 1u << 6);
+    g_assert_cmphex(shmcam_producer_reclaim(&e.p, t0 + 3 * timeout - 1), ==,
+                    1u << 6);
     g_assert_cmphex(e.c[6].owner, ==, 0);
     /* freed areas are not freed again, and area 1 can be claimed again */
     g_assert_cmphex(shmcam_producer_reclaim(&e.p, t0 + 9 * timeout), ==, 0);
@@ -299,7 +300,8 @@ static void test_header_scribbled(void)
     g_assert_cmpuint(e.p.heartbeat_ms, ==, 100);
     shmcam_producer_heartbeat(&e.p);
     g_assert_cmpuint(h->heartbeat, ==, beat + 1);
-    g_assert_cmpint(shmcam_producer_publish(&e.p, frame, sizeof(frame), 5, 0), ==, 0);
+    g_assert_cmpint(shmcam_producer_publish(&e.p, frame, sizeof(frame), 5, 0),
+                    ==, 0);
     g_assert_cmpuint(h->slots[0].seq % 2, ==, 0);
     g_assert_cmpuint(h->slots[0].format.width, ==, 640);
     g_assert_cmpuint(h->slots[0].format_gen, ==, e.p.format_gen);

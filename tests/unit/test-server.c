@@ -239,10 +239,15 @@ static int client_recv(struct client *c, int64_t *value, int *fd,
         .msg_control = cm.buf, .msg_controllen = sizeof(cm.buf),
     };
     struct cmsghdr *cmsg;
+    bool hang_guard = false;
     ssize_t n;
 
-    if (poll(&pfd, 1, timeout_ms < 0 ? HANG_GUARD_US / 1000 : timeout_ms) == 0) {
-        if (timeout_ms < 0) {
+    if (timeout_ms < 0) {
+        timeout_ms = HANG_GUARD_US / 1000;
+        hang_guard = true;
+    }
+    if (poll(&pfd, 1, timeout_ms) == 0) {
+        if (hang_guard) {
             g_error("hang guard: no message from the server");
         }
         return -ETIMEDOUT;
@@ -448,7 +453,8 @@ static uint64_t client_frame(struct client *c)
 
     for (;;) {
         check_deadline(end, "a frame");
-        if (c->have_layout && shmcam_load64(&h->session_id) != c->l.session_id) {
+        if (c->have_layout &&
+            shmcam_load64(&h->session_id) != c->l.session_id) {
             c->have_layout = false;
         }
         if (!c->have_layout) {
@@ -494,7 +500,7 @@ static uint64_t client_frame(struct client *c)
     return fi.frame;
 }
 
-/* Wait for a capture process to lay the region out with a session other than @old. */
+/* Wait for a capture process to lay the region out for a new session. */
 static void client_wait_session(struct client *c, uint64_t old)
 {
     gint64 end = deadline();
@@ -672,7 +678,8 @@ static void test_full(void)
         g_autofree char *line = server_wait_line(&s, "shmcam-host: refusing a "
                                                  "client (pid ", 1);
 
-        g_assert_true(g_str_has_suffix(line, "): all 32 client ids are in use"));
+        g_assert_true(g_str_has_suffix(line,
+                                       "): all 32 client ids are in use"));
     }
     /* shmcam-dump as the 33rd says why it got nothing */
     {
@@ -835,7 +842,8 @@ static void test_header_scribbled(void)
     beat1 = shmcam_load64(&h->heartbeat);
     f1 = client_latest(&a);
     g_assert_cmpuint(beat1 - beat0, <=, f1 - f0);
-    g_assert_cmpuint(h->heartbeat_ms, ==, 0);   /* never read back, never fixed */
+    /* never read back, never rewritten */
+    g_assert_cmpuint(h->heartbeat_ms, ==, 0);
     client_frames(&b, 10);
     g_assert_cmpuint(server_count_lines(&s, "shmcam-host: capture process "),
                      ==, 1);
@@ -870,7 +878,8 @@ static void test_reclaim(void)
     g_assert_cmphex(shmcam_load64(&areas[8].owner), ==, 0x8009);
     g_free(server_wait_line(&s, "shmcam-host: consumer area 7: no heartbeat "
                             "for 5 s, freed", 1));
-    g_assert_cmpuint(server_count_lines(&s, "shmcam-host: consumer area "), ==, 1);
+    g_assert_cmpuint(server_count_lines(&s, "shmcam-host: consumer area "),
+                     ==, 1);
     client_close(&a);
     server_stop(&s);
 }
@@ -895,7 +904,8 @@ static void test_isolate(void)
     g_assert_cmpuint(sa.st_ino, !=, sb.st_ino);
     client_frames(&a, 5);
     client_frames(&b, 5);
-    g_assert_cmpuint(client_hdr(&a)->session_id, !=, client_hdr(&b)->session_id);
+    g_assert_cmpuint(client_hdr(&a)->session_id, !=,
+                     client_hdr(&b)->session_id);
 
     /* rings come from each guest's own area */
     client_set_streaming(&b, true);
@@ -931,7 +941,8 @@ struct qemu {
 static void qemu_start(struct qemu *q, struct server *s, const char *qemu,
                        unsigned int n)
 {
-    g_autofree char *chardev = g_strdup_printf("socket,id=cam,path=%s", s->sock);
+    g_autofree char *chardev = g_strdup_printf("socket,id=cam,path=%s",
+                                               s->sock);
     const char *argv[] = {
         qemu, "-M", "q35", "-nodefaults", "-display", "none", "-S",
         "-monitor", "none", "-serial", "none",
