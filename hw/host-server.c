@@ -162,12 +162,25 @@ static int shmcam_server_stale(const struct sockaddr_un *sa, GError **errp)
               -errno : 0;
         close(probe);
     }
-    if (ret == -ECONNREFUSED && unlink(path) == 0) {
-        return 0;
+    if (ret == -ECONNREFUSED) {
+        if (unlink(path) == 0) {
+            return 0;
+        }
+        ret = -errno;
+        g_set_error(errp, G_FILE_ERROR, 0, "cannot remove the stale socket "
+                    "%s: %s (remove it, or choose another path)", path,
+                    g_strerror(-ret));
+        return ret;
     }
-    g_set_error(errp, G_FILE_ERROR, 0, "%s is in use by a running server "
-                "(stop it first, or choose another path)", path);
-    return -EADDRINUSE;
+    if (!ret) {
+        g_set_error(errp, G_FILE_ERROR, 0, "%s is in use by a running server "
+                    "(stop it first, or choose another path)", path);
+        return -EADDRINUSE;
+    }
+    g_set_error(errp, G_FILE_ERROR, 0, "cannot listen on %s: it exists, and "
+                "connecting to it fails: %s (remove it, or choose another "
+                "path)", path, g_strerror(-ret));
+    return ret;
 }
 
 /* Bind and listen on --listen, the socket file getting --mode. */
