@@ -12,6 +12,9 @@
 #   lifecycle   producer restart, unbind and rmmod while streaming
 #   camera      shmcam-host --camera on vivid in one guest, captured
 #               through shmcam.ko in a second guest (camera.sh)
+#   doorbell    two guests on one shmcam-host --listen (ivshmem-doorbell,
+#               MSI-X): both stream, capture killed, a stopped reader
+#               (doorbell.sh); doorbell-isolate: the same, --isolate
 set -e
 . "$(dirname -- "$0")/lib.sh"
 
@@ -43,6 +46,10 @@ capture|lifecycle)
         --shm "$shm" --producer "$pattern" ;;
 camera)
     exec "$VM_SRC/camera.sh" "$kernel" ;;
+doorbell)
+    exec "$VM_SRC/doorbell.sh" "$kernel" ;;
+doorbell-isolate)
+    exec "$VM_SRC/doorbell.sh" "$kernel" --isolate ;;
 *)
     die "unknown VM test group '$group'" ;;
 esac
