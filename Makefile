@@ -7,11 +7,13 @@
 BUILD_DIR ?= build
 -include $(BUILD_DIR)/config.mak
 
-.PHONY: all module check check-unit check-vm bench demo install clean distclean
+.PHONY: all module check check-unit check-vm check-qemu qemu bench demo install \
+	clean distclean
 
 all: $(BUILD_DIR)/config.mak
 	ninja -C $(BUILD_DIR)
 	@$(MAKE) --no-print-directory module
+	@if [ -n "$(QEMU_SRC)" ]; then $(MAKE) --no-print-directory qemu; fi
 
 $(BUILD_DIR)/config.mak:
 	./configure --builddir=$(BUILD_DIR)
@@ -35,6 +37,15 @@ check-unit: all
 
 check-vm: all
 	meson test -C $(BUILD_DIR) --suite vm --print-errorlogs --num-processes 1
+
+# qemu-system-x86_64 with the shmcam-pci device, built from Debian's QEMU
+# source (or configure --qemu-src) into $(BUILD_DIR)/qemu-build.
+QEMU_SRC_OPT = $(if $(QEMU_SRC),--qemu-src=$(QEMU_SRC))
+qemu: $(BUILD_DIR)/config.mak
+	tests/setup/build-qemu.sh $(QEMU_SRC_OPT) $(BUILD_DIR)
+
+check-qemu: $(BUILD_DIR)/config.mak
+	tests/setup/build-qemu.sh --check $(QEMU_SRC_OPT) $(BUILD_DIR)
 
 bench: all
 	meson test -C $(BUILD_DIR) --benchmark --verbose

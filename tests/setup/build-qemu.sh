@@ -1,0 +1,202 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Build a qemu-system-x86_64 that has the shmcam-pci device, and its qtest.
+#
+# The QEMU tree is Debian's QEMU 10.0 source (the upstream tarball of the
+# bookworm-backports package, fetched with apt-get source into
+# BUILD_DIR/qemu-src), or the tree given with --qemu-src.  hw/qemu/ is
+# overlaid onto it: its files are copied in, and each FILE.append is added
+# to the end of the tree's FILE (the tree keeps FILE.shmcam-orig, so that
+# the overlay can be applied again).  The build is the smallest that boots
+# the VM tests: x86_64 only, the devices of
+# hw/qemu/configs/devices/x86_64-softmmu/shmcam.mak, no optional features,
+# no documentation, firmware from the system's QEMU packages (the paths
+# Debian's qemu-system-x86 searches).
+#
+# Debian 12's meson (1.0) is older than QEMU 10 accepts, so meson and
+# pycotap come from bookworm-backports' .debs, unpacked into
+# BUILD_DIR/qemu-tools: nothing of the system's packages changes apart from
+# python3-venv, installed when missing.
+#
+# Usage: build-qemu.sh [--qemu-src=DIR] [--check] BUILD_DIR
+#   --check   also run the shmcam-pci qtest
+#
+# Outputs: BUILD_DIR/qemu-build/qemu-system-x86_64 and
+# BUILD_DIR/qemu-build/tests/qtest/shmcam-pci-test.
+set -e
+
+src_path=$(cd "$(dirname -- "$0")/../.." && pwd)
+qemu_src=
+check=
+build_dir=
+for opt do
+    case "$opt" in
+    --qemu-src=*) qemu_src=${opt#--qemu-src=} ;;
+    --check) check=yes ;;
+    -*) echo "build-qemu: unknown option '$opt'" >&2; exit 1 ;;
+    *) build_dir=$opt ;;
+    esac
+done
+if [ -z "$build_dir" ]; then
+    echo "usage: build-qemu.sh [--qemu-src=DIR] [--check] BUILD_DIR" >&2
+    exit 1
+fi
+mkdir -p "$build_dir"
+build_dir=$(cd "$build_dir" && pwd)
+qemu_build=$build_dir/qemu-build
+tools=$build_dir/qemu-tools
+
+say() {
+    echo "build-qemu: $*"
+}
+die() {
+    echo "build-qemu: $*" >&2
+    exit 1
+}
+
+installed() {
+    dpkg-query -W -f='${Status}\n' "$1" 2>/dev/null |
+        grep -q 'install ok installed'
+}
+
+# QEMU's configure makes a Python venv; Debian keeps venv in python3-venv.
+if ! installed python3-venv; then
+    [ "$(id -u)" = 0 ] || die "python3-venv is missing; install it as root"
+    say "installing python3-venv"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+        --no-install-recommends python3-venv
+fi
+
+# meson >= 1.5 and pycotap, unpacked from bookworm-backports.
+tools_site=$tools/root/usr/lib/python3/dist-packages
+if [ ! -d "$tools_site/mesonbuild" ] || [ ! -d "$tools_site/pycotap" ]; then
+    say "fetching meson and pycotap from bookworm-backports"
+    rm -rf "$tools"
+    mkdir -p "$tools/debs"
+    (cd "$tools/debs" &&
+        apt-get download meson/bookworm-backports \
+            python3-pycotap/bookworm-backports) ||
+        die "can't download meson and python3-pycotap from" \
+            "bookworm-backports (tests/setup/install-packages.sh adds it)"
+    for deb in "$tools"/debs/*.deb; do
+        dpkg-deb -x "$deb" "$tools/root"
+    done
+fi
+PYTHONPATH=$tools_site${PYTHONPATH:+:$PYTHONPATH}
+export PYTHONPATH
+
+# The source tree.
+if [ -n "$qemu_src" ]; then
+    [ -f "$qemu_src/hw/misc/ivshmem-pci.c" ] ||
+        die "--qemu-src=$qemu_src is not a QEMU source tree"
+    qemu_src=$(cd "$qemu_src" && pwd)
+else
+    qemu_src=$build_dir/qemu-src
+    if [ ! -f "$qemu_src/VERSION" ]; then
+        dl=$build_dir/qemu-dl
+        mkdir -p "$dl"
+        uris=$(cd "$dl" &&
+               apt-get source --print-uris qemu/bookworm-backports 2>/dev/null |
+               grep "^'.*orig\.tar\.xz'" || true)
+        [ -n "$uris" ] ||
+            die "apt-get source knows no qemu in bookworm-backports: add" \
+                "'deb-src' to its apt source and run apt-get update"
+        file=$(echo "$uris" | awk '{ print $2 }')
+        sum=$(echo "$uris" | sed -n 's/.*SHA256:\([0-9a-f]*\).*/\1/p')
+        if [ ! -f "$dl/$file" ]; then
+            say "fetching $file"
+            # The orig tarball is all that is needed; the Debian parts of
+            # the source package may fail to download.
+            (cd "$dl" && apt-get source --download-only \
+                qemu/bookworm-backports >/dev/null 2>&1) || true
+            [ -f "$dl/$file" ] || die "can't download $file"
+        fi
+        echo "$sum  $dl/$file" | sha256sum -c --quiet ||
+            die "$dl/$file does not match its checksum"
+        say "unpacking $file"
+        rm -rf "$qemu_src" "$qemu_src.tmp"
+        mkdir -p "$qemu_src.tmp"
+        tar -xJf "$dl/$file" -C "$qemu_src.tmp" --strip-components=1
+        mv "$qemu_src.tmp" "$qemu_src"
+    fi
+fi
+
+# install SRC DEST: copy only when different, so that ninja rebuilds only
+# what changed.
+install_file() {
+    if ! cmp -s "$1" "$2"; then
+        mkdir -p "$(dirname "$2")"
+        cp "$1" "$2"
+    fi
+}
+
+# The overlay.
+overlay=$src_path/hw/qemu
+(cd "$overlay" && find . -type f ! -name '*.append' | sort) |
+while read -r f; do
+    install_file "$overlay/$f" "$qemu_src/$f"
+done
+install_file "$src_path/include/shmcam.h" \
+    "$qemu_src/include/hw/misc/shmcam.h"
+(cd "$overlay" && find . -type f -name '*.append' | sort) |
+while read -r f; do
+    target=$qemu_src/${f%.append}
+    [ -f "$target.shmcam-orig" ] || cp "$target" "$target.shmcam-orig"
+    cat "$target.shmcam-orig" "$overlay/$f" > "$target.shmcam-new"
+    install_file "$target.shmcam-new" "$target"
+    rm -f "$target.shmcam-new"
+done
+# Debian's +ds tarball has no firmware blobs: do not unpack edk2's.
+if [ ! -f "$qemu_src/pc-bios/edk2-x86_64-code.fd.bz2" ]; then
+    target=$qemu_src/meson.build
+    [ -f "$target.shmcam-orig" ] || cp "$target" "$target.shmcam-orig"
+    sed 's/^\( *unpack_edk2_blobs = \)bzip2\.found()$/\1false/' \
+        "$target.shmcam-orig" > "$target.shmcam-new"
+    install_file "$target.shmcam-new" "$target"
+    rm -f "$target.shmcam-new"
+fi
+
+# Configure once per set of options.
+firmware="/usr/share/qemu /usr/share/seabios /usr/lib/ipxe/qemu"
+set -- --python=/usr/bin/python3 --target-list=x86_64-softmmu \
+    --without-default-features --without-default-devices \
+    --with-devices-x86_64=shmcam --disable-download --disable-install-blobs \
+    --disable-docs --firmwarepath="$(echo $firmware | tr ' ' :)"
+options="$qemu_src $*"
+if [ ! -f "$qemu_build/build.ninja" ] ||
+   [ "$(cat "$qemu_build/shmcam-options" 2>/dev/null)" != "$options" ]; then
+    say "configuring $qemu_src"
+    rm -rf "$qemu_build"
+    mkdir -p "$qemu_build"
+    (cd "$qemu_build" && nice -n 19 "$qemu_src/configure" "$@") \
+        > "$build_dir/qemu-configure.log" 2>&1 || {
+        tail -n 30 "$build_dir/qemu-configure.log" >&2
+        die "QEMU configure failed (log: $build_dir/qemu-configure.log)"
+    }
+    # So that ninja finds meson when run by hand, too.
+    for site in "$qemu_build"/pyvenv/lib/python3*/site-packages; do
+        echo "$tools_site" > "$site/shmcam-tools.pth"
+    done
+    echo "$options" > "$qemu_build/shmcam-options"
+fi
+
+# Run from the build tree, QEMU looks for every data directory under
+# qemu-bundle/: point the firmware directories there at the system's.
+for dir in $firmware; do
+    if [ -d "$dir" ] && [ ! -e "$qemu_build/qemu-bundle$dir" ]; then
+        mkdir -p "$qemu_build/qemu-bundle$(dirname "$dir")"
+        ln -s "$dir" "$qemu_build/qemu-bundle$dir"
+    fi
+done
+
+say "building qemu-system-x86_64 and the shmcam-pci qtest"
+start=$(date +%s)
+nice -n 19 ninja -C "$qemu_build" qemu-system-x86_64 \
+    tests/qtest/shmcam-pci-test
+say "built in $(($(date +%s) - start)) s: $qemu_build/qemu-system-x86_64"
+
+if [ -n "$check" ]; then
+    cd "$qemu_build"
+    QTEST_QEMU_BINARY=./qemu-system-x86_64 tests/qtest/shmcam-pci-test --tap -k
+fi
