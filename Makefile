@@ -27,9 +27,11 @@ module: $(BUILD_DIR)/config.mak
 		echo "shmcam.ko skipped: configure found no kernel headers"; \
 	fi
 
-# Fast tests first; the VM tests only run when those pass.
+# Fast tests first; the VM tests only run when those pass.  check-qemu
+# builds QEMU with shmcam-pci once (several minutes), then runs its qtest.
 check: all
 	@$(MAKE) --no-print-directory check-unit
+	@$(MAKE) --no-print-directory check-qemu
 	@$(MAKE) --no-print-directory check-vm
 
 check-unit: all
