@@ -364,6 +364,70 @@ static void test_fd_handover(void)
     cleanup_vm(&h);
 }
 
+/* Events only interrupt once unmasked, and at once when already pending. */
+static void test_interrupt_mask(void)
+{
+    Host h = { 0 };
+    uint64_t one = 1;
+
+    setup_vm(&h);
+    connect_host(&h, 0);
+    g_assert_cmphex(reg_read(&h, SHMCAM_PCI_REG_INTR_STATUS), ==,
+                    SHMCAM_PCI_INTR_CONNECTION);
+    g_assert_false(qpci_msix_pending(h.dev, SHMCAM_PCI_VECTOR_CONNECTION));
+
+    g_assert_cmpint(write(h.fds[SHMCAM_PCI_FD_FRAME], &one, sizeof(one)), ==,
+                    sizeof(one));
+    g_assert_cmphex(wait_reg(&h, SHMCAM_PCI_REG_INTR_STATUS,
+                             SHMCAM_PCI_INTR_FRAME, SHMCAM_PCI_INTR_FRAME),
+                    ==, SHMCAM_PCI_INTR_ALL);
+    g_assert_false(qpci_msix_pending(h.dev, SHMCAM_PCI_VECTOR_FRAME));
+
+    reg_write(&h, SHMCAM_PCI_REG_INTR_MASK, SHMCAM_PCI_INTR_FRAME);
+    g_assert_true(qpci_msix_pending(h.dev, SHMCAM_PCI_VECTOR_FRAME));
+    g_assert_false(qpci_msix_pending(h.dev, SHMCAM_PCI_VECTOR_CONNECTION));
+
+    reg_write(&h, SHMCAM_PCI_REG_INTR_STATUS, SHMCAM_PCI_INTR_FRAME);
+    g_assert_cmphex(reg_read(&h, SHMCAM_PCI_REG_INTR_STATUS), ==,
+                    SHMCAM_PCI_INTR_CONNECTION);
+
+    cleanup_vm(&h);
+}
+
+/* A reset withdraws the guest's request but keeps the connection. */
+static void test_reset(void)
+{
+    Host h = { 0 };
+    uint64_t barsize;
+
+    setup_vm(&h);
+    connect_host(&h, 4);
+    qpci_io_writel(h.dev, h.reg_bar, SHMCAM_PCI_REG_CONSUMER_AREA +
+                   offsetof(struct shmcam_consumer, flags),
+                   SHMCAM_CONSUMER_STREAMING);
+    reg_write(&h, SHMCAM_PCI_REG_INTR_MASK, SHMCAM_PCI_INTR_ALL);
+    g_assert_false(buffer_is_zero(consumer_area(&h, 4),
+                                  sizeof(struct shmcam_consumer)));
+
+    qtest_system_reset(h.qs->qts);
+    h.reg_bar = qpci_iomap(h.dev, SHMCAM_PCI_REG_BAR, &barsize);
+    qpci_device_enable(h.dev);
+
+    g_assert_true(buffer_is_zero(consumer_area(&h, 4),
+                                 sizeof(struct shmcam_consumer)));
+    g_assert_cmphex(qpci_io_readl(h.dev, h.reg_bar,
+                                  SHMCAM_PCI_REG_CONSUMER_AREA +
+                                  offsetof(struct shmcam_consumer, flags)),
+                    ==, 0);
+    g_assert_cmphex(reg_read(&h, SHMCAM_PCI_REG_INTR_MASK), ==, 0);
+    g_assert_cmphex(reg_read(&h, SHMCAM_PCI_REG_INTR_STATUS), ==, 0);
+    g_assert_cmphex(reg_read(&h, SHMCAM_PCI_REG_STATUS), ==,
+                    SHMCAM_PCI_STATUS_CONNECTED);
+    g_assert_cmpuint(reg_read(&h, SHMCAM_PCI_REG_CONSUMER), ==, 4);
+
+    cleanup_vm(&h);
+}
+
 static void test_reconnect(void)
 {
     Host h = { 0 };
@@ -526,6 +590,8 @@ int main(int argc, char **argv)
 
     qtest_add_func("/shmcam-pci/registers", test_registers);
     qtest_add_func("/shmcam-pci/fd-handover", test_fd_handover);
+    qtest_add_func("/shmcam-pci/interrupt-mask", test_interrupt_mask);
+    qtest_add_func("/shmcam-pci/reset", test_reset);
     qtest_add_func("/shmcam-pci/reconnect", test_reconnect);
     qtest_add_func("/shmcam-pci/refused", test_refused);
     qtest_add_func("/shmcam-pci/bad-config", test_bad_config);
