@@ -47,6 +47,10 @@ build_dir=$(cd "$build_dir" && pwd)
 qemu_build=$build_dir/qemu-build
 tools=$build_dir/qemu-tools
 
+# One build at a time: two ninjas in one build directory corrupt its logs.
+exec 9> "$build_dir/qemu.lock"
+flock 9
+
 say() {
     echo "build-qemu: $*"
 }
