@@ -14,6 +14,7 @@
 #   ffmpeg                                        demo snapshots (PNG, GIF)
 #   debian-archive-keyring                        trixie's key, for the VM
 #                                                 tests' v4l-utils download
+# and the deb-src line of bookworm-backports, for QEMU's source (make qemu).
 #
 # Usage: install-packages.sh [--print]   (--print: list what is missing)
 set -e
@@ -66,6 +67,25 @@ SRC
 fi
 
 if [ -z "$(kernel_abi bookworm-backports)" ] && [ -z "$updated" ]; then
+    apt-get update -q
+    updated=1
+fi
+
+# make qemu fetches QEMU's source from bookworm-backports: a machine that
+# had the suite without its deb-src gets that line too.
+if ! apt-get source --print-uris -qq qemu/bookworm-backports >/dev/null 2>&1; then
+    if [ "$1" = --print ]; then
+        echo "bookworm-backports deb-src apt source"
+        exit 0
+    fi
+    echo "install-packages: adding bookworm-backports' deb-src to the apt sources"
+    cat > /etc/apt/sources.list.d/shmcam-backports-src.sources <<'SRC'
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: bookworm-backports
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
     apt-get update -q
     updated=1
 fi
