@@ -48,15 +48,17 @@ if [ "$(id -u)" != 0 ] && [ "$1" != --print ]; then
     exit 1
 fi
 
+# add_backports TYPES FILE WHAT: an apt source for bookworm-backports,
+# then apt-get update (with --print, only say that it is missing).
 updated=
-if ! have_backports; then
-    if [ "$1" = --print ]; then
-        echo "bookworm-backports apt source"
+add_backports() {
+    if [ "$print" ]; then
+        echo "$3"
         exit 0
     fi
-    echo "install-packages: adding bookworm-backports to the apt sources"
-    cat > /etc/apt/sources.list.d/bookworm-backports.sources <<'SRC'
-Types: deb deb-src
+    echo "install-packages: adding $3 to the apt sources"
+    cat > "/etc/apt/sources.list.d/$2" <<SRC
+Types: $1
 URIs: http://deb.debian.org/debian
 Suites: bookworm-backports
 Components: main
@@ -64,6 +66,12 @@ Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SRC
     apt-get update -q
     updated=1
+}
+print=
+[ "$1" = --print ] && print=1
+
+if ! have_backports; then
+    add_backports "deb deb-src" bookworm-backports.sources "bookworm-backports"
 fi
 
 if [ -z "$(kernel_abi bookworm-backports)" ] && [ -z "$updated" ]; then
@@ -74,20 +82,8 @@ fi
 # make qemu fetches QEMU's source from bookworm-backports: a machine that
 # had the suite without its deb-src gets that line too.
 if ! apt-get source --print-uris -qq qemu/bookworm-backports >/dev/null 2>&1; then
-    if [ "$1" = --print ]; then
-        echo "bookworm-backports deb-src apt source"
-        exit 0
-    fi
-    echo "install-packages: adding bookworm-backports' deb-src to the apt sources"
-    cat > /etc/apt/sources.list.d/shmcam-backports-src.sources <<'SRC'
-Types: deb-src
-URIs: http://deb.debian.org/debian
-Suites: bookworm-backports
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-SRC
-    apt-get update -q
-    updated=1
+    add_backports deb-src shmcam-backports-src.sources \
+        "bookworm-backports' deb-src"
 fi
 
 k612=$(kernel_abi bookworm-backports)
