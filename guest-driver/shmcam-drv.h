@@ -2,7 +2,7 @@
 /*
  * shmcam: a V4L2 capture device fed by a shared-memory region
  *
- * The PCI glue (shmcam-pci.c) maps the region and finds the interrupt;
+ * The PCI glue (shmcam-ivshmem.c) maps the region and finds the interrupt;
  * shmcam-region.c follows the producer and copies frames; shmcam-v4l2.c is
  * the video device.  A second bus (the QEMU-native device) only needs its
  * own probe filling the fields marked "bus".

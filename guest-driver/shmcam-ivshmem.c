@@ -44,7 +44,7 @@ MODULE_PARM_DESC(consumer,
 		 "Consumer area index 0-31 for ivshmem-plain (default -1: claim a free one; ivshmem-doorbell uses its IVPosition)");
 
 /* Hard irq: only queue the worker, which does the copying. */
-static irqreturn_t shmcam_irq(int irq, void *data)
+static irqreturn_t shmcam_ivshmem_irq(int irq, void *data)
 {
 	struct shmcam *s = data;
 
@@ -57,7 +57,7 @@ static irqreturn_t shmcam_irq(int irq, void *data)
  * consumer area holds a new request.  writel() orders the area's stores
  * before the doorbell.  QEMU ignores a peer that is not connected.
  */
-static void shmcam_pci_notify(struct shmcam *s)
+static void shmcam_ivshmem_notify(struct shmcam *s)
 {
 	writel(SHMCAM_HOST_PEER_ID << 16, s->regs + SHMCAM_IVSHMEM_DOORBELL);
 }
@@ -68,7 +68,8 @@ static void shmcam_pci_notify(struct shmcam *s)
  * names this guest's consumer area.  Returns the Linux irq number, 0
  * without MSI-X, or a negative errno.
  */
-static int shmcam_pci_setup_doorbell(struct pci_dev *pdev, struct shmcam *s)
+static int shmcam_ivshmem_setup_doorbell(struct pci_dev *pdev,
+					 struct shmcam *s)
 {
 	u32 pos;
 	int ret;
@@ -90,12 +91,12 @@ static int shmcam_pci_setup_doorbell(struct pci_dev *pdev, struct shmcam *s)
 				     "cannot allocate an MSI-X vector\n");
 	pci_set_master(pdev);
 	s->doorbell = true;
-	s->notify = shmcam_pci_notify;
+	s->notify = shmcam_ivshmem_notify;
 	return pci_irq_vector(pdev, 0);
 }
 
-static int shmcam_pci_probe(struct pci_dev *pdev,
-			    const struct pci_device_id *id)
+static int shmcam_ivshmem_probe(struct pci_dev *pdev,
+				const struct pci_device_id *id)
 {
 	struct device *dev = &pdev->dev;
 	resource_size_t start, len;
@@ -140,7 +141,7 @@ static int shmcam_pci_probe(struct pci_dev *pdev,
 	s->cons_index = consumer < SHMCAM_MAX_CONSUMERS ? consumer : -1;
 	snprintf(s->bus_info, sizeof(s->bus_info), "PCI:%s", pci_name(pdev));
 
-	irq = shmcam_pci_setup_doorbell(pdev, s);
+	irq = shmcam_ivshmem_setup_doorbell(pdev, s);
 	if (irq < 0) {
 		ret = irq;
 		goto free_state;
@@ -161,8 +162,8 @@ static int shmcam_pci_probe(struct pci_dev *pdev,
 	 * Until then a client that starts streaming is served by the timer.
 	 */
 	if (irq) {
-		ret = devm_request_irq(dev, irq, shmcam_irq, 0, KBUILD_MODNAME,
-				       s);
+		ret = devm_request_irq(dev, irq, shmcam_ivshmem_irq, 0,
+				       KBUILD_MODNAME, s);
 		if (ret) {
 			dev_err_probe(dev, ret, "cannot request irq %d\n", irq);
 			goto unregister;
@@ -187,7 +188,7 @@ free_state:
 	return ret;
 }
 
-static void shmcam_pci_remove(struct pci_dev *pdev)
+static void shmcam_ivshmem_remove(struct pci_dev *pdev)
 {
 	struct shmcam *s = pci_get_drvdata(pdev);
 
@@ -203,19 +204,19 @@ static void shmcam_pci_remove(struct pci_dev *pdev)
 	shmcam_v4l2_put(s);
 }
 
-static const struct pci_device_id shmcam_pci_ids[] = {
+static const struct pci_device_id shmcam_ivshmem_ids[] = {
 	{ PCI_DEVICE(PCI_VENDOR_ID_REDHAT_QUMRANET, SHMCAM_IVSHMEM_DEVICE_ID) },
 	{ }
 };
-MODULE_DEVICE_TABLE(pci, shmcam_pci_ids);
+MODULE_DEVICE_TABLE(pci, shmcam_ivshmem_ids);
 
-static struct pci_driver shmcam_pci_driver = {
+static struct pci_driver shmcam_ivshmem_driver = {
 	.name = KBUILD_MODNAME,
-	.id_table = shmcam_pci_ids,
-	.probe = shmcam_pci_probe,
-	.remove = shmcam_pci_remove,
+	.id_table = shmcam_ivshmem_ids,
+	.probe = shmcam_ivshmem_probe,
+	.remove = shmcam_ivshmem_remove,
 };
-module_pci_driver(shmcam_pci_driver);
+module_pci_driver(shmcam_ivshmem_driver);
 
 MODULE_DESCRIPTION("V4L2 capture device for a shmcam region shared over ivshmem");
 MODULE_AUTHOR("The shmcam authors");
