@@ -165,9 +165,9 @@ static int shmcam_host_region_size(struct shmcam_host *h, uint32_t slot_size,
 }
 
 /*
- * Under --listen the server created the region (or, with --isolate, hands
- * over each guest's as it comes): it is ours, and only needs a new session
- * laid out.  The source may have picked a larger format than the command
+ * In a server, the server created the region (or, with --isolate or for
+ * shmcam-pci, hands over each guest's as it comes): it is ours, and only
+ * needs a new session laid out.  The source may have picked a larger format than the command
  * line said (a camera does): it must still fit.
  */
 static int shmcam_host_region_listen(struct shmcam_host *h, GError **errp)
@@ -189,7 +189,7 @@ static int shmcam_host_region_listen(struct shmcam_host *h, GError **errp)
                     h->o.slots, want_s, want_arg);
         return -ENOSPC;
     }
-    if (h->o.isolate) {
+    if (!shmcam_host_shares_region(h)) {
         h->initialised = true;      /* the regions come with their guests */
         return 0;
     }
@@ -216,7 +216,7 @@ int shmcam_host_region_setup(struct shmcam_host *h, GError **errp)
     uint64_t needed = shmcam_producer_needed(h->o.slots, slot_size);
     int ret;
 
-    if (h->o.listen) {
+    if (shmcam_host_serves(h)) {
         return shmcam_host_region_listen(h, errp);
     }
 

@@ -4,6 +4,12 @@
  * ivshmem-doorbell speaks) whose shared memory is the shmcam region.
  * docs/ivshmem-server.rst describes the design.
  *
+ * shmcam-host --pci-listen: the server of QEMU's shmcam-pci devices
+ * (docs/specs/shmcam-pci.rst).  There the memory comes the other way: each
+ * device sends its memory backend, its frame eventfd and its doorbell
+ * eventfd, and gets back the consumer index it is to use.  Both kinds of
+ * guest take ids from one table, and may be served by one process.
+ *
  * This process is the supervisor.  It holds everything a connected QEMU
  * depends on: the listening socket, each client's connection and eventfd,
  * the host peer's eventfd and the region memfds.  It never captures:
@@ -18,6 +24,7 @@
  * without passing through this process.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -51,9 +58,13 @@
 /* How long a child may take to stop after SIGTERM, before SIGKILL. */
 #define SHMCAM_CHILD_STOP_NS    (5 * NSEC_PER_SEC)
 
+#define SHMCAM_PCI_PROTOCOL     1
+#define SHMCAM_PCI_HELLO_FDS    3       /* memory, frame and doorbell fds */
+
 enum shmcam_ctrl_op {
     SHMCAM_CTRL_ADD = 1,        /* fds: the guest's eventfd [, its memfd] */
     SHMCAM_CTRL_DEL = 2,
+    SHMCAM_CTRL_ADD_PCI = 3,    /* fds: frame eventfd, memory, doorbell */
 };
 
 struct shmcam_ctrl_msg {
@@ -64,14 +75,24 @@ struct shmcam_ctrl_msg {
 struct shmcam_server_client {
     int sock;                   /* -1 while the id is free */
     int efd;                    /* vector 0: written to interrupt the guest */
-    struct shmcam_region region;        /* --isolate: the guest's own */
+    struct shmcam_region region;        /* --isolate, shmcam-pci: its own */
+    bool pci;                   /* a shmcam-pci device */
+    bool ready;                 /* set up: the capture process knows it */
+    int doorbell_fd;            /* shmcam-pci: the guest writes it */
+    int hello_fds[SHMCAM_PCI_HELLO_FDS];        /* shmcam-pci, until ready */
+    unsigned int hello_nfds;
+    bool hello_bad;             /* more descriptors than a hello has */
+    size_t hello_len;
+    int64_t hello[2];
 };
 
 struct shmcam_server {
     struct shmcam_host *h;
     pid_t self;
-    int listen_fd;
-    bool listening;             /* the socket file is ours to remove */
+    int listen_fd;              /* --listen, or -1 */
+    int pci_fd;                 /* --pci-listen, or -1 */
+    bool listening;             /* --listen's socket file is ours to remove */
+    bool pci_listening;         /* and --pci-listen's */
     int sigfd;
     int host_efd;               /* peer SHMCAM_HOST_PEER_ID's vector 0 */
     int ctrl_fd;                /* to the child; -1 when none runs */
@@ -183,10 +204,14 @@ static int shmcam_server_stale(const struct sockaddr_un *sa, GError **errp)
     return ret;
 }
 
-/* Bind and listen on --listen, the socket file getting --mode. */
-static int shmcam_server_listen(struct shmcam_server *s, GError **errp)
+/*
+ * Bind and listen on @path, the socket file getting --mode: 0 with *@fd
+ * listening and *@bound set once the file is ours to remove, or a negative
+ * errno with @errp set.
+ */
+static int shmcam_server_listen(struct shmcam_server *s, const char *path,
+                                int *fd, bool *bound, GError **errp)
 {
-    const char *path = s->h->o.listen;
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
     mode_t old_mask;
     int ret;
@@ -198,9 +223,9 @@ static int shmcam_server_listen(struct shmcam_server *s, GError **errp)
         return -ENAMETOOLONG;
     }
     strcpy(sa.sun_path, path);
-    s->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+    *fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
                           0);
-    if (s->listen_fd < 0) {
+    if (*fd < 0) {
         ret = -errno;
         g_set_error(errp, G_FILE_ERROR, 0, "cannot create a unix socket: %s",
                     g_strerror(-ret));
@@ -208,12 +233,12 @@ static int shmcam_server_listen(struct shmcam_server *s, GError **errp)
     }
     /* Nobody may connect before the socket has the mode asked for. */
     old_mask = umask(0177);
-    ret = bind(s->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ?
+    ret = bind(*fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ?
           -errno : 0;
     if (ret == -EADDRINUSE) {
         ret = shmcam_server_stale(&sa, errp);
         if (!ret) {
-            ret = bind(s->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ?
+            ret = bind(*fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ?
                   -errno : 0;
         } else {
             umask(old_mask);
@@ -227,9 +252,9 @@ static int shmcam_server_listen(struct shmcam_server *s, GError **errp)
                     g_strerror(-ret));
         return ret;
     }
-    s->listening = true;
+    *bound = true;
     if (chmod(path, s->h->shm_mode) < 0 ||
-        listen(s->listen_fd, SHMCAM_SERVER_BACKLOG) < 0) {
+        listen(*fd, SHMCAM_SERVER_BACKLOG) < 0) {
         ret = -errno;
         g_set_error(errp, G_FILE_ERROR, 0, "cannot listen on %s: %s", path,
                     g_strerror(-ret));
@@ -265,6 +290,12 @@ static int shmcam_server_signals(struct shmcam_server *s, GError **errp)
     return ret;
 }
 
+/* The slot size of every region we serve, as the capture process has it. */
+static uint32_t shmcam_server_slot_size(const struct shmcam_host *h)
+{
+    return shmcam_producer_slot_size(h->region_bytes, h->o.slots);
+}
+
 /*
  * A region a guest may map before any capture process has run: laid out
  * with its own session, STOPPED, so that a guest finds a shmcam region
@@ -276,7 +307,7 @@ static int shmcam_server_layout(struct shmcam_server *s,
     struct shmcam_host *h = s->h;
     struct shmcam_producer p;
     int ret = shmcam_producer_init(&p, r->base, r->size, h->o.slots,
-                                   shmcam_format_slot_size(&h->fmt),
+                                   shmcam_server_slot_size(h),
                                    shmcam_host_session_id());
 
     if (ret) {
@@ -335,14 +366,18 @@ static void shmcam_server_tell(struct shmcam_server *s, uint32_t op,
     struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
     union {
         struct cmsghdr align;
-        char buf[CMSG_SPACE(2 * sizeof(int))];
+        char buf[CMSG_SPACE(SHMCAM_PCI_HELLO_FDS * sizeof(int))];
     } cm;
     struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-    int fds[2] = { c->efd, c->region.fd }, nfds = s->h->o.isolate ? 2 : 1;
+    int fds[SHMCAM_PCI_HELLO_FDS] = { c->efd, c->region.fd, c->doorbell_fd };
+    int nfds = c->pci ? 3 : s->h->o.isolate ? 2 : 1;
     struct cmsghdr *cmsg;
 
     if (!s->child || s->ctrl_fd < 0) {
         return;
+    }
+    if (op == SHMCAM_CTRL_ADD && c->pci) {
+        m.op = SHMCAM_CTRL_ADD_PCI;
     }
     if (op == SHMCAM_CTRL_ADD) {
         memset(&cm, 0, sizeof(cm));
@@ -361,8 +396,16 @@ static void shmcam_server_tell(struct shmcam_server *s, uint32_t op,
     }
 }
 
+/* An ivshmem guest that hears of the others: not a shmcam-pci device. */
+static bool shmcam_server_is_peer(const struct shmcam_server_client *c)
+{
+    return c->sock >= 0 && !c->pci;
+}
+
 static void shmcam_server_client_free(struct shmcam_server_client *c)
 {
+    unsigned int i;
+
     if (c->sock >= 0) {
         close(c->sock);
         c->sock = -1;
@@ -371,39 +414,59 @@ static void shmcam_server_client_free(struct shmcam_server_client *c)
         close(c->efd);
         c->efd = -1;
     }
+    if (c->doorbell_fd >= 0) {
+        close(c->doorbell_fd);
+        c->doorbell_fd = -1;
+    }
+    for (i = 0; i < c->hello_nfds; i++) {
+        if (c->hello_fds[i] >= 0) {
+            close(c->hello_fds[i]);
+        }
+    }
+    c->hello_nfds = 0;
+    c->hello_bad = false;
+    c->hello_len = 0;
+    c->pci = false;
+    c->ready = false;
     shmcam_region_close(&c->region);
 }
 
 /*
- * Drop client @id: the others (except under --isolate, where guests do
- * not know each other) hear that it left; its consumer area is cleared,
- * so that the next guest with this id starts from a free area.
+ * Drop client @id.  For an ivshmem guest, the others (except under
+ * --isolate, where guests do not know each other) hear that it left, and
+ * its consumer area is cleared, so that the next guest with this id starts
+ * from a free area.  A shmcam-pci device takes its region with it.
  */
 static void shmcam_server_drop(struct shmcam_server *s, uint32_t id,
                                const char *why)
 {
     struct shmcam_server_client *c = &s->c[id];
     struct shmcam_consumer *area;
+    bool peers = !c->pci && !s->h->o.isolate;
     uint32_t j;
 
     if (c->sock < 0) {
         return;
     }
-    shmcam_server_tell(s, SHMCAM_CTRL_DEL, id);
-    if (!s->h->o.isolate) {
+    if (c->ready) {
+        shmcam_server_tell(s, SHMCAM_CTRL_DEL, id);
+    }
+    if (peers) {
         area = (struct shmcam_consumer *)((uint8_t *)s->h->region.base +
                                           SHMCAM_CONSUMER_OFFSET) + id;
         __atomic_store_n(&area->flags, 0, __ATOMIC_RELAXED);
         __atomic_store_n(&area->owner, 0, __ATOMIC_RELAXED);
     }
+    fprintf(stderr, "shmcam-host: %sclient %u %s\n", c->pci ? "shmcam-pci " : "",
+            id, why);
     shmcam_server_client_free(c);
     s->doomed &= ~(1u << id);
-    fprintf(stderr, "shmcam-host: client %u %s\n", id, why);
-    if (s->h->o.isolate) {
+    if (!peers) {
         return;
     }
     for (j = 0; j < SHMCAM_MAX_CONSUMERS; j++) {
-        if (s->c[j].sock >= 0 && shmcam_server_send(s->c[j].sock, id, -1)) {
+        if (shmcam_server_is_peer(&s->c[j]) &&
+            shmcam_server_send(s->c[j].sock, id, -1)) {
             s->doomed |= 1u << j;
         }
     }
@@ -435,39 +498,51 @@ static int shmcam_server_setup(struct shmcam_server *s, uint32_t id)
           shmcam_server_send(c->sock, -1, shm_fd) ?:
           shmcam_server_send(c->sock, SHMCAM_HOST_PEER_ID, s->host_efd);
     for (j = 0; j < SHMCAM_MAX_CONSUMERS && !ret && !s->h->o.isolate; j++) {
-        if (j != id && s->c[j].sock >= 0) {
+        if (j != id && shmcam_server_is_peer(&s->c[j])) {
             ret = shmcam_server_send(c->sock, j, s->c[j].efd);
         }
     }
     return ret ?: shmcam_server_send(c->sock, id, c->efd);
 }
 
-/* A new connection: the lowest free id, or refused when all are taken. */
-static void shmcam_server_client_new(struct shmcam_server *s, int sock)
+/*
+ * The lowest free id for a new connection on @sock, or -1 (and @sock
+ * closed) when all are taken.
+ */
+static int shmcam_server_client_id(struct shmcam_server *s, int sock)
 {
-    struct shmcam_server_client *c = NULL;
-    pid_t pid = shmcam_server_peer_pid(sock);
-    g_autofree char *name = NULL;
-    GError *err = NULL;
-    uint32_t id, j;
-    int ret;
+    uint32_t id;
 
     for (id = 0; id < SHMCAM_MAX_CONSUMERS; id++) {
         if (s->c[id].sock < 0) {
-            c = &s->c[id];
-            break;
+            s->c[id].sock = sock;
+            return id;
         }
     }
-    if (!c) {
-        fprintf(stderr, "shmcam-host: refusing a client (pid %d): all %u "
-                "client ids are in use\n", (int)pid, SHMCAM_MAX_CONSUMERS);
-        close(sock);
+    fprintf(stderr, "shmcam-host: refusing a client (pid %d): all %u "
+            "client ids are in use\n", (int)shmcam_server_peer_pid(sock),
+            SHMCAM_MAX_CONSUMERS);
+    close(sock);
+    return -1;
+}
+
+/* A new ivshmem guest: its setup goes out at once. */
+static void shmcam_server_client_new(struct shmcam_server *s, int sock)
+{
+    struct shmcam_server_client *c;
+    pid_t pid = shmcam_server_peer_pid(sock);
+    g_autofree char *name = NULL;
+    GError *err = NULL;
+    int ret, id = shmcam_server_client_id(s, sock);
+    uint32_t j;
+
+    if (id < 0) {
         return;
     }
-    c->sock = sock;
+    c = &s->c[id];
     c->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (c->efd < 0) {
-        fprintf(stderr, "shmcam-host: refusing client %u (pid %d): no "
+        fprintf(stderr, "shmcam-host: refusing client %d (pid %d): no "
                 "eventfd: %s\n", id, (int)pid, g_strerror(errno));
         shmcam_server_client_free(c);
         return;
@@ -475,7 +550,7 @@ static void shmcam_server_client_new(struct shmcam_server *s, int sock)
     name = g_strdup_printf("shmcam-%u", id);
     if (s->h->o.isolate &&
         shmcam_server_region_new(s, &c->region, name, &err)) {
-        fprintf(stderr, "shmcam-host: refusing client %u (pid %d): %s\n", id,
+        fprintf(stderr, "shmcam-host: refusing client %d (pid %d): %s\n", id,
                 (int)pid, err->message);
         g_error_free(err);
         shmcam_server_client_free(c);
@@ -483,42 +558,252 @@ static void shmcam_server_client_new(struct shmcam_server *s, int sock)
     }
     ret = shmcam_server_setup(s, id);
     if (ret) {
-        fprintf(stderr, "shmcam-host: client %u (pid %d): cannot send the "
+        fprintf(stderr, "shmcam-host: client %d (pid %d): cannot send the "
                 "setup: %s\n", id, (int)pid, g_strerror(-ret));
         shmcam_server_client_free(c);
         return;
     }
-    fprintf(stderr, "shmcam-host: client %u connected (pid %d)\n", id,
+    fprintf(stderr, "shmcam-host: client %d connected (pid %d)\n", id,
             (int)pid);
+    c->ready = true;
     shmcam_server_tell(s, SHMCAM_CTRL_ADD, id);
     if (s->h->o.isolate) {
         return;
     }
     for (j = 0; j < SHMCAM_MAX_CONSUMERS; j++) {
-        if (j != id && s->c[j].sock >= 0 &&
+        if (j != (uint32_t)id && shmcam_server_is_peer(&s->c[j]) &&
             shmcam_server_send(s->c[j].sock, id, c->efd)) {
             s->doomed |= 1u << j;
         }
     }
 }
 
-static void shmcam_server_accept(struct shmcam_server *s)
+/*
+ * A new shmcam-pci device.  It sends its hello at once; until then it only
+ * holds an id (shmcam_server_pci_input()).
+ */
+static void shmcam_server_pci_new(struct shmcam_server *s, int sock)
 {
-    int sock;
+    int id = shmcam_server_client_id(s, sock);
+
+    if (id >= 0) {
+        s->c[id].pci = true;
+    }
+}
+
+static void shmcam_server_accept(struct shmcam_server *s, bool pci)
+{
+    int sock, fd = pci ? s->pci_fd : s->listen_fd;
 
     for (;;) {
-        sock = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        sock = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (sock < 0) {
             if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED) {
                 fprintf(stderr, "shmcam-host: accept on %s: %s\n",
-                        s->h->o.listen, g_strerror(errno));
+                        pci ? s->h->o.pci_listen : s->h->o.listen,
+                        g_strerror(errno));
             }
             if (errno != EINTR && errno != ECONNABORTED) {
                 return;
             }
             continue;
         }
-        shmcam_server_client_new(s, sock);
+        if (pci) {
+            shmcam_server_pci_new(s, sock);
+        } else {
+            shmcam_server_client_new(s, sock);
+        }
+    }
+}
+
+/* The device's reply: the protocol version and @value, an id or -errno. */
+static int shmcam_server_pci_reply(int sock, int64_t value)
+{
+    int64_t msg[2] = { GINT64_TO_LE(SHMCAM_PCI_PROTOCOL),
+                       GINT64_TO_LE(value) };
+    ssize_t n = send(sock, msg, sizeof(msg), MSG_DONTWAIT | MSG_NOSIGNAL);
+
+    if (n < 0) {
+        return -errno;
+    }
+    return n == sizeof(msg) ? 0 : -EIO;
+}
+
+/* Is @fd an eventfd?  A device could pass anything. */
+static bool shmcam_server_is_eventfd(int fd)
+{
+    g_autofree char *link = g_strdup_printf("/proc/self/fd/%d", fd);
+    char target[64];
+    ssize_t n = readlink(link, target, sizeof(target) - 1);
+
+    if (n < 0) {
+        return false;
+    }
+    target[n] = '\0';
+    return !strcmp(target, "anon_inode:[eventfd]");
+}
+
+/*
+ * Check a complete hello and take the device's descriptors: 0, or a
+ * negative errno to reply with, @why saying what was wrong.
+ */
+static int shmcam_server_pci_accept(struct shmcam_server *s, uint32_t id,
+                                    char *why, size_t len)
+{
+    struct shmcam_server_client *c = &s->c[id];
+    struct shmcam_host *h = s->h;
+    int64_t version = GINT64_FROM_LE(c->hello[0]);
+    int64_t size = GINT64_FROM_LE(c->hello[1]);
+    uint64_t needed = shmcam_producer_needed(h->o.slots,
+                                             shmcam_server_slot_size(h));
+    g_autofree char *path = g_strdup_printf("shmcam-pci:%u", id);
+    char size_s[32], needed_s[32], needed_arg[32], desc[64];
+    GError *err = NULL;
+    int ret;
+
+    if (version != SHMCAM_PCI_PROTOCOL) {
+        g_snprintf(why, len, "speaks protocol %" PRId64 ", not %d (use a "
+                   "QEMU and a shmcam-host of one release)", version,
+                   SHMCAM_PCI_PROTOCOL);
+        return -EPROTONOSUPPORT;
+    }
+    if (c->hello_nfds != SHMCAM_PCI_HELLO_FDS || c->hello_bad ||
+        !shmcam_server_is_eventfd(c->hello_fds[1]) ||
+        !shmcam_server_is_eventfd(c->hello_fds[2])) {
+        g_snprintf(why, len, "sent %s%u descriptors, not its memory and two "
+                   "eventfds", c->hello_bad ? "more than " : "",
+                   c->hello_nfds);
+        return -EINVAL;
+    }
+    if (size <= 0 || !shmcam_is_pow2(size) ||
+        (uint64_t)size < SHMCAM_MIN_REGION_SIZE ||
+        (uint64_t)size > SHMCAM_MAX_REGION_SIZE) {
+        g_snprintf(why, len, "announces a region of %" PRId64 " bytes, not a "
+                   "power of two from 64 KiB to 64 GiB", size);
+        return -EINVAL;
+    }
+    shmcam_region_size_str(size, size_s, sizeof(size_s));
+    if ((uint64_t)size < needed) {
+        shmcam_region_size_str(shmcam_region_round_size(needed), needed_s,
+                               sizeof(needed_s));
+        shmcam_host_size_arg(shmcam_region_round_size(needed), needed_arg,
+                             sizeof(needed_arg));
+        shmcam_format_str(&h->fmt, desc, sizeof(desc));
+        g_snprintf(why, len, "its region is %s; %s with %d slots needs %s "
+                   "(give its memory backend size=%s)", size_s, desc,
+                   h->o.slots, needed_s, needed_arg);
+        return -ENOSPC;
+    }
+    ret = shmcam_region_open_fd(&c->region, c->hello_fds[0], path, true);
+    c->hello_fds[0] = -1;
+    if (!ret && c->region.size != (uint64_t)size) {
+        g_snprintf(why, len, "announces %s, but its memory is %" PRIu64
+                   " bytes", size_s, c->region.size);
+        return -EINVAL;
+    }
+    if (ret) {
+        g_snprintf(why, len, "cannot map its memory: %s", g_strerror(-ret));
+        return ret;
+    }
+    ret = shmcam_server_layout(s, &c->region, &err);
+    if (ret) {
+        g_snprintf(why, len, "%s", err->message);
+        g_error_free(err);
+        return ret;
+    }
+    c->efd = c->hello_fds[1];
+    c->doorbell_fd = c->hello_fds[2];
+    c->hello_nfds = 0;
+    g_snprintf(why, len, "a region of %s", size_s);
+    return 0;
+}
+
+/* The hello has come in whole: set the device up, or refuse it. */
+static void shmcam_server_pci_hello(struct shmcam_server *s, uint32_t id)
+{
+    struct shmcam_server_client *c = &s->c[id];
+    pid_t pid = shmcam_server_peer_pid(c->sock);
+    char why[256];
+    int ret = shmcam_server_pci_accept(s, id, why, sizeof(why));
+
+    if (ret) {
+        fprintf(stderr, "shmcam-host: refusing shmcam-pci client %u (pid "
+                "%d): %s\n", id, (int)pid, why);
+        shmcam_server_pci_reply(c->sock, ret);
+        shmcam_server_client_free(c);
+        return;
+    }
+    ret = shmcam_server_pci_reply(c->sock, id);
+    if (ret) {
+        fprintf(stderr, "shmcam-host: shmcam-pci client %u (pid %d): cannot "
+                "reply: %s\n", id, (int)pid, g_strerror(-ret));
+        shmcam_server_client_free(c);
+        return;
+    }
+    fprintf(stderr, "shmcam-host: shmcam-pci client %u connected (pid %d), "
+            "%s\n", id, (int)pid, why);
+    c->ready = true;
+    shmcam_server_tell(s, SHMCAM_CTRL_ADD, id);
+}
+
+/*
+ * A shmcam-pci device spoke: its hello, with the descriptors on its first
+ * byte.  After that it says nothing; data is ignored, EOF is a goodbye.
+ */
+static void shmcam_server_pci_input(struct shmcam_server *s, uint32_t id)
+{
+    struct shmcam_server_client *c = &s->c[id];
+    char buf[256];
+    struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(SHMCAM_PCI_HELLO_FDS * sizeof(int))];
+    } cm;
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+    struct cmsghdr *cmsg;
+    unsigned int i, nfds;
+    ssize_t n;
+    int fd;
+
+    if (!c->ready) {
+        iov = (struct iovec) { .iov_base = (char *)c->hello + c->hello_len,
+                               .iov_len = sizeof(c->hello) - c->hello_len };
+        msg.msg_control = cm.buf;
+        msg.msg_controllen = sizeof(cm.buf);
+    }
+    n = recvmsg(c->sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+        return;
+    }
+    for (cmsg = n > 0 && msg.msg_controllen ? CMSG_FIRSTHDR(&msg) : NULL;
+         cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
+        if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS) {
+            continue;
+        }
+        nfds = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (i = 0; i < nfds; i++) {
+            memcpy(&fd, CMSG_DATA(cmsg) + i * sizeof(int), sizeof(int));
+            if (!c->ready && c->hello_nfds < SHMCAM_PCI_HELLO_FDS) {
+                c->hello_fds[c->hello_nfds++] = fd;
+            } else {
+                close(fd);
+                c->hello_bad = true;
+            }
+        }
+    }
+    if (n <= 0) {
+        shmcam_server_drop(s, id, "disconnected");
+        return;
+    }
+    if (msg.msg_flags & MSG_CTRUNC) {
+        c->hello_bad = true;    /* the kernel closed the ones that did not fit */
+    }
+    if (c->ready) {
+        return;
+    }
+    c->hello_len += n;
+    if (c->hello_len == sizeof(c->hello)) {
+        shmcam_server_pci_hello(s, id);
     }
 }
 
@@ -529,6 +814,10 @@ static void shmcam_server_client_input(struct shmcam_server *s, uint32_t id)
     ssize_t n;
 
     if (s->c[id].sock < 0) {
+        return;
+    }
+    if (s->c[id].pci) {
+        shmcam_server_pci_input(s, id);
         return;
     }
     n = recv(s->c[id].sock, buf, sizeof(buf), MSG_DONTWAIT);
@@ -550,7 +839,12 @@ shmcam_server_child(struct shmcam_server *s, int ctrl)
     if (getppid() != s->self) {
         _exit(SHMCAM_EXIT_OK);      /* the server died while we forked */
     }
-    close(s->listen_fd);
+    if (s->listen_fd >= 0) {
+        close(s->listen_fd);
+    }
+    if (s->pci_fd >= 0) {
+        close(s->pci_fd);
+    }
     close(s->sigfd);
     for (i = 0; i < SHMCAM_MAX_CONSUMERS; i++) {
         shmcam_server_client_free(&s->c[i]);
@@ -595,7 +889,7 @@ static void shmcam_server_start_child(struct shmcam_server *s)
     s->child_start_ns = shmcam_server_now();
     fprintf(stderr, "shmcam-host: capture process %d started\n", (int)pid);
     for (id = 0; id < SHMCAM_MAX_CONSUMERS; id++) {
-        if (s->c[id].sock >= 0) {
+        if (s->c[id].ready) {
             shmcam_server_tell(s, SHMCAM_CTRL_ADD, id);
         }
     }
@@ -667,10 +961,18 @@ static void shmcam_server_signal(struct shmcam_server *s)
     }
 }
 
+enum {
+    SHMCAM_SERVER_PFD_SIGNAL,
+    SHMCAM_SERVER_PFD_LISTEN,   /* --listen; a negative fd is not polled */
+    SHMCAM_SERVER_PFD_PCI,      /* --pci-listen */
+    SHMCAM_SERVER_PFD_CLIENTS,  /* then each client's socket */
+};
+
 /* Until SIGINT or SIGTERM: connections, departures, the capture process. */
 static int shmcam_server_loop(struct shmcam_server *s)
 {
-    struct pollfd pfd[2 + SHMCAM_MAX_CONSUMERS];
+    struct pollfd pfd[SHMCAM_SERVER_PFD_CLIENTS + SHMCAM_MAX_CONSUMERS];
+    const uint32_t first = SHMCAM_SERVER_PFD_CLIENTS;
     uint32_t ids[SHMCAM_MAX_CONSUMERS], id, k, n;
     uint64_t now;
     int timeout;
@@ -679,9 +981,10 @@ static int shmcam_server_loop(struct shmcam_server *s)
         n = 0;
         pfd[n++] = (struct pollfd) { .fd = s->sigfd, .events = POLLIN };
         pfd[n++] = (struct pollfd) { .fd = s->listen_fd, .events = POLLIN };
+        pfd[n++] = (struct pollfd) { .fd = s->pci_fd, .events = POLLIN };
         for (id = 0; id < SHMCAM_MAX_CONSUMERS; id++) {
             if (s->c[id].sock >= 0) {
-                ids[n - 2] = id;
+                ids[n - first] = id;
                 pfd[n++] = (struct pollfd) { .fd = s->c[id].sock,
                                              .events = POLLIN };
             }
@@ -696,18 +999,21 @@ static int shmcam_server_loop(struct shmcam_server *s)
         if (poll(pfd, n, timeout) < 0 && errno != EINTR) {
             return -errno;
         }
-        if (pfd[0].revents) {
+        if (pfd[SHMCAM_SERVER_PFD_SIGNAL].revents) {
             shmcam_server_signal(s);
         }
-        for (k = 2; k < n; k++) {
+        for (k = first; k < n; k++) {
             if (pfd[k].revents) {
-                shmcam_server_client_input(s, ids[k - 2]);
+                shmcam_server_client_input(s, ids[k - first]);
             }
         }
         shmcam_server_drop_doomed(s);
-        if (pfd[1].revents && !s->stop) {
-            shmcam_server_accept(s);
+        if (pfd[SHMCAM_SERVER_PFD_LISTEN].revents && !s->stop) {
+            shmcam_server_accept(s, false);
             shmcam_server_drop_doomed(s);
+        }
+        if (pfd[SHMCAM_SERVER_PFD_PCI].revents && !s->stop) {
+            shmcam_server_accept(s, true);
         }
         if (s->restart_ns && !s->stop &&
             shmcam_server_now() >= s->restart_ns) {
@@ -746,8 +1052,14 @@ static void shmcam_server_shutdown(struct shmcam_server *s)
     if (s->listening) {
         unlink(s->h->o.listen);
     }
+    if (s->pci_listening) {
+        unlink(s->h->o.pci_listen);
+    }
     if (s->listen_fd >= 0) {
         close(s->listen_fd);
+    }
+    if (s->pci_fd >= 0) {
+        close(s->pci_fd);
     }
     if (s->ctrl_fd >= 0) {
         close(s->ctrl_fd);
@@ -763,7 +1075,7 @@ static void shmcam_server_shutdown(struct shmcam_server *s)
 /*
  * shmcam_server_main - serve guests until SIGINT or SIGTERM
  *
- * Returns the exit status: 0 after a signal, 1 when the socket or the
+ * Returns the exit status: 0 after a signal, 1 when a socket or the
  * region cannot be set up (with a message on stderr).
  */
 int shmcam_server_main(struct shmcam_host *h)
@@ -772,6 +1084,7 @@ int shmcam_server_main(struct shmcam_host *h)
         .h = h,
         .self = getpid(),
         .listen_fd = -1,
+        .pci_fd = -1,
         .sigfd = -1,
         .host_efd = -1,
         .ctrl_fd = -1,
@@ -783,10 +1096,19 @@ int shmcam_server_main(struct shmcam_host *h)
 
     for (i = 0; i < SHMCAM_MAX_CONSUMERS; i++) {
         s.c[i] = (struct shmcam_server_client) {
-            .sock = -1, .efd = -1, .region = SHMCAM_REGION_INIT,
+            .sock = -1, .efd = -1, .doorbell_fd = -1,
+            .region = SHMCAM_REGION_INIT,
         };
     }
-    ret = shmcam_server_signals(&s, &err) ?: shmcam_server_listen(&s, &err);
+    ret = shmcam_server_signals(&s, &err);
+    if (!ret && h->o.listen) {
+        ret = shmcam_server_listen(&s, h->o.listen, &s.listen_fd,
+                                   &s.listening, &err);
+    }
+    if (!ret && h->o.pci_listen) {
+        ret = shmcam_server_listen(&s, h->o.pci_listen, &s.pci_fd,
+                                   &s.pci_listening, &err);
+    }
     if (!ret) {
         s.host_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         if (s.host_efd < 0) {
@@ -795,7 +1117,7 @@ int shmcam_server_main(struct shmcam_host *h)
                         g_strerror(-ret));
         }
     }
-    if (!ret && !h->o.isolate) {
+    if (!ret && shmcam_host_shares_region(h)) {
         ret = shmcam_server_region_new(&s, &h->region, "shmcam", &err);
     }
     if (ret) {
@@ -805,10 +1127,17 @@ int shmcam_server_main(struct shmcam_host *h)
         return SHMCAM_EXIT_ERROR;
     }
     shmcam_region_size_str(h->region_bytes, size_s, sizeof(size_s));
-    fprintf(stderr, "shmcam-host: ivshmem server on %s for up to %u guests, "
-            "%s %s\n", h->o.listen, SHMCAM_MAX_CONSUMERS,
-            h->o.isolate ? "a region of its own for each:" : "one region:",
-            size_s);
+    if (h->o.listen) {
+        fprintf(stderr, "shmcam-host: ivshmem server on %s for up to %u "
+                "guests, %s %s\n", h->o.listen, SHMCAM_MAX_CONSUMERS,
+                h->o.isolate ? "a region of its own for each:" :
+                "one region:", size_s);
+    }
+    if (h->o.pci_listen) {
+        fprintf(stderr, "shmcam-host: shmcam-pci server on %s for up to %u "
+                "guests, each bringing a region of %s or more\n",
+                h->o.pci_listen, SHMCAM_MAX_CONSUMERS, size_s);
+    }
     shmcam_server_start_child(&s);
     ret = shmcam_server_loop(&s);
     if (ret) {
@@ -831,14 +1160,14 @@ int shmcam_server_ctrl_recv(struct shmcam_host *h)
         struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
         union {
             struct cmsghdr align;
-            char buf[CMSG_SPACE(2 * sizeof(int))];
+            char buf[CMSG_SPACE(SHMCAM_PCI_HELLO_FDS * sizeof(int))];
         } cm;
         struct msghdr msg = {
             .msg_iov = &iov, .msg_iovlen = 1,
             .msg_control = cm.buf, .msg_controllen = sizeof(cm.buf),
         };
         struct cmsghdr *cmsg;
-        int fds[2] = { -1, -1 };
+        int fds[SHMCAM_PCI_HELLO_FDS] = { -1, -1, -1 };
         uint32_t nfds = 0, i;
         ssize_t n;
 
@@ -856,13 +1185,18 @@ int shmcam_server_ctrl_recv(struct shmcam_host *h)
             if (cmsg->cmsg_level == SOL_SOCKET &&
                 cmsg->cmsg_type == SCM_RIGHTS) {
                 nfds = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-                nfds = MIN(nfds, 2u);
+                nfds = MIN(nfds, (uint32_t)SHMCAM_PCI_HELLO_FDS);
                 memcpy(fds, CMSG_DATA(cmsg), nfds * sizeof(int));
             }
         }
         if (n == sizeof(m) && m.id < SHMCAM_MAX_CONSUMERS &&
             m.op == SHMCAM_CTRL_ADD && nfds == (h->o.isolate ? 2u : 1u)) {
-            shmcam_host_out_add(h, m.id, fds[0], fds[1]);
+            shmcam_host_out_add(h, m.id, fds[0], fds[1], -1);
+            continue;
+        }
+        if (n == sizeof(m) && m.id < SHMCAM_MAX_CONSUMERS &&
+            m.op == SHMCAM_CTRL_ADD_PCI && nfds == SHMCAM_PCI_HELLO_FDS) {
+            shmcam_host_out_add(h, m.id, fds[0], fds[1], fds[2]);
             continue;
         }
         if (n == sizeof(m) && m.id < SHMCAM_MAX_CONSUMERS &&

@@ -6,10 +6,10 @@
  * One thread, one loop: ppoll() on a signalfd and the source's fd, with a
  * timeout to the next frame or heartbeat.  The producer never waits for a
  * consumer and reads their areas only as untrusted requests.  Under
- * --listen this loop runs in a child of the ivshmem server (host-server.c,
- * docs/ivshmem-server.rst), which also hands it the guests' eventfds: it
- * rings each streaming guest for each frame, and polls the consumer areas
- * at once when a guest rings it.
+ * --listen or --pci-listen this loop runs in a child of the server
+ * (host-server.c, docs/ivshmem-server.rst), which also hands it the
+ * guests' eventfds: it rings each streaming guest for each frame, and
+ * polls the consumer areas at once when a guest rings it.
  */
 #include <errno.h>
 #include <poll.h>
@@ -80,12 +80,17 @@ static int shmcam_host_parse(struct shmcam_host *h, int *argc, char ***argv,
           "Serve QEMU's ivshmem-doorbell on a unix socket (ivshmem server "
           "protocol 0), the region being a memfd passed to each guest",
           "SOCKET" },
+        { "pci-listen", 0, 0, G_OPTION_ARG_FILENAME, &o->pci_listen,
+          "Serve QEMU's shmcam-pci devices on a unix socket: each passes its "
+          "memory backend, a region of its own (with or without --listen)",
+          "SOCKET" },
         { "isolate", 0, 0, G_OPTION_ARG_NONE, &o->isolate,
           "With --listen: a region of its own for each guest (one more copy "
           "of each frame per guest)", NULL },
         { "region-size", 0, 0, G_OPTION_ARG_STRING, &o->region_size,
           "With --listen: the region size, a power of two such as 64M "
-          "(default: the smallest that fits)", "SIZE" },
+          "(default: the smallest that fits); a shmcam-pci region must be "
+          "at least as large", "SIZE" },
         { "mode", 0, 0, G_OPTION_ARG_STRING, &o->mode,
           "File mode of a created shm region or --listen socket (default "
           "0600)", "OCTAL" },
@@ -111,8 +116,13 @@ static int shmcam_host_parse(struct shmcam_host *h, int *argc, char ***argv,
         "  -chardev socket,id=cam,path=SOCKET "
         "-device ivshmem-doorbell,chardev=cam,vectors=1\n"
         "and capture runs in a child process that is restarted when it fails, "
-        "while\nguests stay connected (docs/ivshmem-server.rst).  The server "
-        "itself exits 0 after\nSIGINT/SIGTERM, 1 when its socket or region "
+        "while\nguests stay connected (docs/ivshmem-server.rst).  With "
+        "--pci-listen SOCKET,\n"
+        "  -object memory-backend-shm,id=cam,size=32M\n"
+        "  -chardev socket,id=cams,path=SOCKET,reconnect-ms=1000\n"
+        "  -device shmcam-pci,memdev=cam,chardev=cams\n"
+        "connects the same way (docs/specs/shmcam-pci.rst).  The server "
+        "itself exits 0\nafter SIGINT/SIGTERM, 1 when its sockets or region "
         "cannot be set up.\n");
     ok = g_option_context_parse(ctx, argc, argv, errp);
     g_option_context_free(ctx);
@@ -202,15 +212,22 @@ static int shmcam_host_check(struct shmcam_host *h, GError **errp)
 
     if (!!o->pattern + !!o->camera + !!o->file > 1) {
         why = "choose one source: --pattern, --camera or --file";
-    } else if (!!o->shm + !!o->region + !!o->listen > 1) {
-        why = "choose one region: --shm NAME, --region PATH or --listen SOCKET";
+    } else if (!!o->shm + !!o->region + !!(o->listen || o->pci_listen) > 1) {
+        why = "choose one region: --shm NAME, --region PATH or --listen "
+              "SOCKET (--pci-listen SOCKET: the guests bring theirs)";
     } else if (o->isolate && !o->listen) {
         why = "--isolate needs --listen SOCKET";
-    } else if (o->region_size && !o->listen) {
+    } else if (o->region_size && !shmcam_host_serves(h)) {
         why = "--region-size needs --listen SOCKET (a --shm or --region "
               "region has the size it was created with)";
     } else if (o->listen && !o->listen[0]) {
         why = "--listen needs a socket path (e.g. --listen /run/shmcam.sock)";
+    } else if (o->pci_listen && !o->pci_listen[0]) {
+        why = "--pci-listen needs a socket path (e.g. --pci-listen "
+              "/run/shmcam-pci.sock)";
+    } else if (o->listen && o->pci_listen &&
+               !strcmp(o->listen, o->pci_listen)) {
+        why = "--listen and --pci-listen need two different sockets";
     } else if (o->slots < (int)SHMCAM_MIN_SLOTS || o->slots > (int)SHMCAM_MAX_SLOTS) {
         g_set_error(errp, G_OPTION_ERROR, 0, "--slots %d is out of range "
                     "(use %u..%u)", o->slots, SHMCAM_MIN_SLOTS, SHMCAM_MAX_SLOTS);
@@ -260,13 +277,13 @@ static int shmcam_host_check(struct shmcam_host *h, GError **errp)
         }
         h->shm_mode = m;
     }
-    if (!o->shm && !o->region && !o->listen) {
+    if (!o->shm && !o->region && !shmcam_host_serves(h)) {
         o->shm = g_strdup("shmcam0");
     }
     if (shmcam_format_init(&h->fmt, fourcc, w, hgt, iv)) {
         return -EINVAL;
     }
-    return o->listen ? shmcam_host_check_region_size(h, errp) : 0;
+    return shmcam_host_serves(h) ? shmcam_host_check_region_size(h, errp) : 0;
 }
 
 static int shmcam_host_source(struct shmcam_host *h, GError **errp)
@@ -293,17 +310,18 @@ static int shmcam_host_source(struct shmcam_host *h, GError **errp)
 }
 
 /*
- * The producers frames go to: the one region, or under --isolate each
- * connected guest's own.  Returns how many were written to @p.
+ * The producers frames go to: the one region (the --shm or --region one,
+ * or the one all --listen guests share), and the regions of their own that
+ * guests brought (shmcam-pci) or got (--isolate).  Returns how many were
+ * written to @p.
  */
 static unsigned int shmcam_host_prods(struct shmcam_host *h,
                                       struct shmcam_producer **p)
 {
     unsigned int i, n = 0;
 
-    if (!h->o.isolate) {
+    if (h->prod.hdr) {
         p[n++] = &h->prod;
-        return n;
     }
     for (i = 0; i < SHMCAM_MAX_CONSUMERS; i++) {
         if (h->out[i].region.base) {
@@ -496,10 +514,10 @@ static void shmcam_host_retry(struct shmcam_host *h, uint64_t now)
 }
 
 /*
- * Raise vector 0 of every guest whose consumer area (the one at its id)
- * says it streams.  The flag is one load from guest memory, and only that
- * bit is used.  The eventfds are non-blocking: a guest that takes no
- * interrupts never holds us up.
+ * Raise the frame interrupt of every guest whose consumer area (the one at
+ * its id, in its own region if it has one) says it streams.  The flag is
+ * one load from guest memory, and only that bit is used.  The eventfds are
+ * non-blocking: a guest that takes no interrupts never holds us up.
  */
 static void shmcam_host_ring(struct shmcam_host *h)
 {
@@ -510,11 +528,9 @@ static void shmcam_host_ring(struct shmcam_host *h)
         struct shmcam_host_out *o = &h->out[i];
         const struct shmcam_consumer *c;
 
-        if (o->efd < 0 || (h->o.isolate && !o->region.base)) {
-            continue;
-        }
-        c = h->o.isolate ? o->prod.consumers : h->prod.consumers;
-        if (!(shmcam_load32(&c[i].flags) & SHMCAM_CONSUMER_STREAMING)) {
+        c = o->region.base ? o->prod.consumers : h->prod.consumers;
+        if (o->efd < 0 || !c ||
+            !(shmcam_load32(&c[i].flags) & SHMCAM_CONSUMER_STREAMING)) {
             continue;
         }
         if (write(o->efd, &one, sizeof(one)) < 0) {
@@ -548,7 +564,7 @@ static int shmcam_host_frame(struct shmcam_host *h, uint64_t now)
         return ret;
     }
     if (!ret) {
-        /* --isolate: one copy per guest, the cost of isolation. */
+        /* One copy per region: the cost of isolation. */
         for (i = 0; i < n && !ret; i++) {
             ret = shmcam_producer_publish(prods[i], f.data, f.len, now,
                                           f.flags);
@@ -575,14 +591,18 @@ static int shmcam_host_frame(struct shmcam_host *h, uint64_t now)
 enum {
     SHMCAM_PFD_SIGNAL,
     SHMCAM_PFD_SOURCE,
-    SHMCAM_PFD_CTRL,            /* --listen: the supervisor's messages */
-    SHMCAM_PFD_DOORBELL,        /* --listen: a guest rang us */
+    SHMCAM_PFD_CTRL,            /* server: the supervisor's messages */
+    SHMCAM_PFD_DOORBELL,        /* --listen: an ivshmem guest rang us */
     SHMCAM_PFD_COUNT,
+    /* then the doorbells of the shmcam-pci guests: h->out[].doorbell_fd */
+    SHMCAM_PFD_MAX = SHMCAM_PFD_COUNT + SHMCAM_MAX_CONSUMERS,
 };
 
+/* Returns the number of entries in @pfd, or a negative errno. */
 static int shmcam_host_wait(struct shmcam_host *h,
-                            struct pollfd pfd[SHMCAM_PFD_COUNT])
+                            struct pollfd pfd[SHMCAM_PFD_MAX])
 {
+    unsigned int n = SHMCAM_PFD_COUNT, i;
     uint64_t now = shmcam_now_ns(), deadline = h->next_beat_ns, wait;
     bool paced = h->src->paced;
     struct timespec ts;
@@ -595,6 +615,12 @@ static int shmcam_host_wait(struct shmcam_host *h,
     pfd[SHMCAM_PFD_DOORBELL] = (struct pollfd) { .fd = -1, .events = POLLIN };
     if (now >= h->doorbell_ns) {
         pfd[SHMCAM_PFD_DOORBELL].fd = h->doorbell_fd;
+        for (i = 0; i < SHMCAM_MAX_CONSUMERS; i++) {
+            if (h->out[i].doorbell_fd >= 0) {
+                pfd[n++] = (struct pollfd) { .fd = h->out[i].doorbell_fd,
+                                             .events = POLLIN };
+            }
+        }
     } else if (h->doorbell_ns < deadline) {
         deadline = h->doorbell_ns;
     }
@@ -611,42 +637,56 @@ static int shmcam_host_wait(struct shmcam_host *h,
     wait = deadline > now ? deadline - now : 0;
     ts.tv_sec = wait / NSEC_PER_SEC;
     ts.tv_nsec = wait % NSEC_PER_SEC;
-    if (ppoll(pfd, SHMCAM_PFD_COUNT, &ts, NULL) < 0 && errno != EINTR) {
+    if (ppoll(pfd, n, &ts, NULL) < 0 && errno != EINTR) {
         return -errno;
     }
-    return 0;
+    return n;
 }
 
 /*
- * --listen: a guest rang us.  Look at the consumer areas now, then leave
- * the doorbell alone for a while: the eventfd adds up the rings meanwhile,
- * and a guest ringing without pause costs us a look every
- * SHMCAM_DOORBELL_GAP_NS at most, never the frame rate.
+ * A guest rang us.  Empty the doorbells that rang, look at the consumer
+ * areas now, then leave the doorbells alone for a while: the eventfds add
+ * up the rings meanwhile, and a guest ringing without pause costs us a
+ * look every SHMCAM_DOORBELL_GAP_NS at most, never the frame rate.
  */
-static void shmcam_host_doorbell(struct shmcam_host *h, uint64_t now)
+static void shmcam_host_doorbell(struct shmcam_host *h,
+                                 const struct pollfd *pfd, unsigned int n,
+                                 uint64_t now)
 {
+    bool rang = false;
     uint64_t rings;
+    unsigned int i;
 
-    if (read(h->doorbell_fd, &rings, sizeof(rings)) == sizeof(rings)) {
-        shmcam_host_request(h, now);
+    for (i = 0; i < n; i++) {
+        if ((pfd[i].revents & POLLIN) &&
+            read(pfd[i].fd, &rings, sizeof(rings)) == sizeof(rings)) {
+            rang = true;
+        }
     }
-    h->doorbell_ns = now + SHMCAM_DOORBELL_GAP_NS;
+    if (rang) {
+        shmcam_host_request(h, now);
+        h->doorbell_ns = now + SHMCAM_DOORBELL_GAP_NS;
+    }
 }
 
 static int shmcam_host_run(struct shmcam_host *h)
 {
-    struct pollfd pfd[SHMCAM_PFD_COUNT];
+    struct pollfd pfd[SHMCAM_PFD_MAX];
     struct pollfd *src = &pfd[SHMCAM_PFD_SOURCE];
     uint64_t now = shmcam_now_ns();
-    int ret = 0;
+    int ret = 0, n;
 
     h->next_beat_ns = h->next_frame_ns = h->stats_start_ns = now;
     h->next_stats_ns = now + NSEC_PER_SEC;
     shmcam_host_publish_format(h);
     shmcam_host_set_state(h, SHMCAM_STATE_STREAMING);
     while (!ret) {
-        ret = shmcam_host_wait(h, pfd);
-        if (ret || pfd[SHMCAM_PFD_SIGNAL].revents) {
+        n = shmcam_host_wait(h, pfd);
+        if (n < 0) {
+            ret = n;
+            break;
+        }
+        if (pfd[SHMCAM_PFD_SIGNAL].revents) {
             break;
         }
         now = shmcam_now_ns();
@@ -658,9 +698,8 @@ static int shmcam_host_run(struct shmcam_host *h)
                 break;
             }
         }
-        if (pfd[SHMCAM_PFD_DOORBELL].revents & POLLIN) {
-            shmcam_host_doorbell(h, now);
-        }
+        shmcam_host_doorbell(h, &pfd[SHMCAM_PFD_DOORBELL],
+                             n - SHMCAM_PFD_DOORBELL, now);
         if (now >= h->next_beat_ns) {
             shmcam_host_tick(h, now);
         }
@@ -697,11 +736,12 @@ static int shmcam_host_signals(struct shmcam_host *h)
 }
 
 /*
- * --listen: a guest came (the supervisor passes its eventfd, and with
- * --isolate its region, which we lay out for a session of our own).
+ * A guest came: the supervisor passes its eventfd, with --isolate or for
+ * shmcam-pci its region, which we lay out for a session of our own, and
+ * for shmcam-pci the eventfd its doorbell writes.
  */
 void shmcam_host_out_add(struct shmcam_host *h, uint32_t id, int efd,
-                         int memfd)
+                         int memfd, int doorbell_fd)
 {
     struct shmcam_host_out *o = &h->out[id];
     g_autofree char *path = g_strdup_printf("memfd:shmcam-%u", id);
@@ -709,16 +749,18 @@ void shmcam_host_out_add(struct shmcam_host *h, uint32_t id, int efd,
 
     shmcam_host_out_del(h, id);
     o->efd = efd;
+    o->doorbell_fd = doorbell_fd;
     if (memfd < 0) {
         return;
     }
     ret = shmcam_region_open_fd(&o->region, memfd, path, true);
-    if (!ret && o->region.size != h->region_bytes) {
-        ret = -EINVAL;
+    if (!ret && o->region.size < shmcam_producer_needed(h->o.slots,
+                                                        h->slot_size)) {
+        ret = -ENOSPC;
     }
     if (!ret) {
         ret = shmcam_producer_init(&o->prod, o->region.base, o->region.size,
-                                   h->o.slots, shmcam_format_slot_size(&h->fmt),
+                                   h->o.slots, h->slot_size,
                                    shmcam_host_session_id());
     }
     if (ret) {
@@ -731,7 +773,7 @@ void shmcam_host_out_add(struct shmcam_host *h, uint32_t id, int efd,
     shmcam_producer_set_state(&o->prod, h->state);
 }
 
-/* --listen: a guest went. */
+/* A guest went. */
 void shmcam_host_out_del(struct shmcam_host *h, uint32_t id)
 {
     struct shmcam_host_out *o = &h->out[id];
@@ -739,6 +781,10 @@ void shmcam_host_out_del(struct shmcam_host *h, uint32_t id)
     if (o->efd >= 0) {
         close(o->efd);
         o->efd = -1;
+    }
+    if (o->doorbell_fd >= 0) {
+        close(o->doorbell_fd);
+        o->doorbell_fd = -1;
     }
     shmcam_region_close(&o->region);
 }
@@ -767,7 +813,7 @@ int shmcam_host_capture(struct shmcam_host *h)
         fprintf(stderr, "shmcam-host: %s, %s at %u/%u s per frame into %s "
                 "(%u slots of %u bytes)\n", h->src_name, desc,
                 h->fmt.interval.numerator, h->fmt.interval.denominator,
-                h->o.isolate ? "each guest's own region" : h->region.path,
+                h->region.base ? h->region.path : "each guest's own region",
                 h->o.slots, h->slot_size);
         ret = shmcam_host_run(h);
     }
@@ -812,6 +858,7 @@ void shmcam_host_free(struct shmcam_host *h)
     g_free(h->o.mode);
     g_free(h->o.card);
     g_free(h->o.listen);
+    g_free(h->o.pci_listen);
     g_free(h->o.region_size);
     memset(&h->o, 0, sizeof(h->o));
     h->src_name = NULL;
@@ -831,7 +878,7 @@ int main(int argc, char **argv)
     int ret, status = SHMCAM_EXIT_USAGE;
 
     for (i = 0; i < SHMCAM_MAX_CONSUMERS; i++) {
-        h.out[i] = (struct shmcam_host_out) { .efd = -1,
+        h.out[i] = (struct shmcam_host_out) { .efd = -1, .doorbell_fd = -1,
                                               .region = SHMCAM_REGION_INIT };
     }
     ret = shmcam_host_parse(&h, &argc, &argv, &err);
@@ -854,7 +901,8 @@ int main(int argc, char **argv)
         shmcam_host_free(&h);
         return status;
     }
-    status = h.o.listen ? shmcam_server_main(&h) : shmcam_host_capture(&h);
+    status = shmcam_host_serves(&h) ? shmcam_server_main(&h) :
+             shmcam_host_capture(&h);
     shmcam_host_free(&h);
     return status;
 }

@@ -2,8 +2,8 @@
 /*
  * shmcam-host: the producer daemon's context, shared by its files:
  * shmcam-host.c (options, the capture loop), host-region.c (region setup)
- * and host-server.c (--listen: the ivshmem server that supervises the
- * capture loop in a child process).
+ * and host-server.c (--listen and --pci-listen: the server that holds
+ * QEMU's connections and supervises the capture loop in a child process).
  */
 #ifndef SHMCAM_HOST_H
 #define SHMCAM_HOST_H
@@ -40,20 +40,25 @@ struct shmcam_host_opts {
     gboolean stats;
     char *card;
     char *listen;
+    char *pci_listen;
     gboolean isolate;
     char *region_size;
     gboolean version;
 };
 
 /*
- * Under --listen, the capture process's view of one connected guest: the
- * eventfd that raises its vector 0, and with --isolate the guest's own
- * region.  The supervisor hands these over (host-server.c).
+ * In a server, the capture process's view of one connected guest: the
+ * eventfd that raises its frame interrupt; with --isolate, or for a
+ * shmcam-pci device, the guest's own region; for shmcam-pci, the eventfd
+ * the guest's doorbell writes.  The supervisor hands these over
+ * (host-server.c).  In a region of its own the guest's consumer area is
+ * still the one at its id.
  */
 struct shmcam_host_out {
     int efd;                            /* -1: no guest with this id */
-    struct shmcam_region region;        /* --isolate only */
-    struct shmcam_producer prod;        /* --isolate only */
+    int doorbell_fd;                    /* shmcam-pci only, else -1 */
+    struct shmcam_region region;        /* a region of its own, or none */
+    struct shmcam_producer prod;        /* laid out in that region */
 };
 
 struct shmcam_host {
@@ -65,12 +70,12 @@ struct shmcam_host {
     struct shmcam_producer prod;
     bool initialised;                   /* the region carries our session */
     mode_t shm_mode;
-    uint64_t region_bytes;              /* --listen: each region's size */
+    uint64_t region_bytes;              /* server: the regions we create */
     uint32_t slot_size;                 /* of every region we publish into */
     uint64_t frames;                    /* published since start */
     int sigfd;
-    int ctrl_fd;                        /* --listen: from the supervisor */
-    int doorbell_fd;                    /* --listen: guests ring it */
+    int ctrl_fd;                        /* server: from the supervisor */
+    int doorbell_fd;                    /* --listen: ivshmem guests ring it */
     uint64_t doorbell_ns;               /* look at it again from then on */
     struct shmcam_host_out out[SHMCAM_MAX_CONSUMERS];
     enum shmcam_state state;
@@ -94,10 +99,22 @@ void shmcam_host_size_arg(uint64_t size, char *buf, size_t len);
 int shmcam_host_capture(struct shmcam_host *h);
 void shmcam_host_free(struct shmcam_host *h);
 void shmcam_host_out_add(struct shmcam_host *h, uint32_t id, int efd,
-                         int memfd);
+                         int memfd, int doorbell_fd);
 void shmcam_host_out_del(struct shmcam_host *h, uint32_t id);
 
-/* --listen: serve guests until SIGINT/SIGTERM; returns the exit status. */
+/* Is shmcam-host a server (--listen, --pci-listen or both)? */
+static inline bool shmcam_host_serves(const struct shmcam_host *h)
+{
+    return h->o.listen || h->o.pci_listen;
+}
+
+/* In a server: one region that every ivshmem guest maps (no --isolate). */
+static inline bool shmcam_host_shares_region(const struct shmcam_host *h)
+{
+    return h->o.listen && !h->o.isolate;
+}
+
+/* A server: serve guests until SIGINT/SIGTERM; returns the exit status. */
 int shmcam_server_main(struct shmcam_host *h);
 /* In the capture process: take the supervisor's messages (guests that
  * came or went).  Returns 0, or -EPIPE when the supervisor is gone. */

@@ -7,6 +7,10 @@
  * byte for byte against the test pattern.  Then the same with real QEMU
  * processes connecting.
  *
+ * shmcam-host --pci-listen the same way: the test is a shmcam-pci device
+ * that sends its memory and eventfds, as QEMU's shmcam-pci does
+ * (docs/specs/shmcam-pci.rst); the VM tests run the real device.
+ *
  * Every wait is bounded by a hang guard; none is a measurement.
  */
 #include <errno.h>
@@ -15,6 +19,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -34,12 +39,18 @@
 #define HOST_ID         SHMCAM_HOST_PEER_ID
 #define NO_PEER         (-2)
 
-/* shmcam-host --listen, run by a test */
+/* shmcam-host --listen and/or --pci-listen, run by a test */
 struct server {
     char *dir;
-    char *sock;
+    char *sock;                 /* --listen, or NULL */
+    char *pci_sock;             /* --pci-listen, or NULL */
     char *log;
     pid_t pid;
+};
+
+enum {
+    SERVE_IVSHMEM = 1,
+    SERVE_PCI = 2,
 };
 
 /* One ivshmem client, as QEMU is one */
@@ -78,7 +89,8 @@ static void check_deadline(gint64 end, const char *what)
 static char *server_wait_line(struct server *s, const char *prefix,
                               unsigned int nth);
 
-static void server_start(struct server *s, const char *const *extra)
+static void server_start_on(struct server *s, unsigned int serve,
+                            const char *const *extra)
 {
     const char *host = g_getenv("SHMCAM_HOST");
     GPtrArray *argv = g_ptr_array_new();
@@ -87,11 +99,19 @@ static void server_start(struct server *s, const char *const *extra)
     g_assert_nonnull(host);
     s->dir = g_dir_make_tmp("shmcam-server-XXXXXX", NULL);
     g_assert_nonnull(s->dir);
-    s->sock = g_build_filename(s->dir, "sock", NULL);
+    s->sock = s->pci_sock = NULL;
     s->log = g_build_filename(s->dir, "host.log", NULL);
     g_ptr_array_add(argv, (char *)host);
-    g_ptr_array_add(argv, "--listen");
-    g_ptr_array_add(argv, s->sock);
+    if (serve & SERVE_IVSHMEM) {
+        s->sock = g_build_filename(s->dir, "sock", NULL);
+        g_ptr_array_add(argv, "--listen");
+        g_ptr_array_add(argv, s->sock);
+    }
+    if (serve & SERVE_PCI) {
+        s->pci_sock = g_build_filename(s->dir, "pci.sock", NULL);
+        g_ptr_array_add(argv, "--pci-listen");
+        g_ptr_array_add(argv, s->pci_sock);
+    }
     g_ptr_array_add(argv, "--size");
     g_ptr_array_add(argv, "320x240");
     g_ptr_array_add(argv, "--fps");
@@ -116,7 +136,14 @@ static void server_start(struct server *s, const char *const *extra)
     }
     close(fd);
     g_ptr_array_free(argv, TRUE);
-    g_free(server_wait_line(s, "shmcam-host: ivshmem server on ", 1));
+    g_free(server_wait_line(s, serve & SERVE_PCI ?
+                            "shmcam-host: shmcam-pci server on " :
+                            "shmcam-host: ivshmem server on ", 1));
+}
+
+static void server_start(struct server *s, const char *const *extra)
+{
+    server_start_on(s, SERVE_IVSHMEM, extra);
 }
 
 static char *server_log(struct server *s)
@@ -209,12 +236,15 @@ static void server_stop(struct server *s)
 
         g_error("shmcam-host ended with status 0x%x:\n%s", status, text);
     }
-    g_assert_false(g_file_test(s->sock, G_FILE_TEST_EXISTS));
+    g_assert_true(!s->sock || !g_file_test(s->sock, G_FILE_TEST_EXISTS));
+    g_assert_true(!s->pci_sock ||
+                  !g_file_test(s->pci_sock, G_FILE_TEST_EXISTS));
     g_assert_cmpint(kill(child, 0), ==, -1);
     g_unlink(s->log);
     g_rmdir(s->dir);
     g_free(s->dir);
     g_free(s->sock);
+    g_free(s->pci_sock);
     g_free(s->log);
 }
 
@@ -931,6 +961,307 @@ static void test_isolate(void)
     server_stop(&s);
 }
 
+/* --- a shmcam-pci device ------------------------------------------- */
+
+#define PCI_PROTOCOL    1
+
+/*
+ * What a shmcam-pci device sends at each connection: its protocol version
+ * and region size, with @nfds of @fds on the first byte.  Returns the
+ * reply's value (the consumer index or a negative errno), or -EPIPE when
+ * the server hung up without one.
+ */
+static int64_t pci_hello(struct server *s, int *sock, int64_t version,
+                         int64_t size, const int *fds, unsigned int nfds)
+{
+    int64_t msg[2] = { GINT64_TO_LE(version), GINT64_TO_LE(size) };
+    struct iovec iov = { .iov_base = msg, .iov_len = sizeof(msg) };
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(4 * sizeof(int))];
+    } cm;
+    struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+    struct cmsghdr *cmsg;
+    struct pollfd pfd;
+    ssize_t n;
+
+    g_assert_cmpuint(nfds, <=, 4);
+    *sock = client_dial(s->pci_sock);
+    if (nfds) {
+        memset(&cm, 0, sizeof(cm));
+        m.msg_control = cm.buf;
+        m.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+        cmsg = CMSG_FIRSTHDR(&m);
+        cmsg->cmsg_level = SOL_SOCKET;
+        cmsg->cmsg_type = SCM_RIGHTS;
+        cmsg->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+        memcpy(CMSG_DATA(cmsg), fds, nfds * sizeof(int));
+    }
+    g_assert_cmpint(sendmsg(*sock, &m, 0), ==, sizeof(msg));
+    pfd = (struct pollfd) { .fd = *sock, .events = POLLIN };
+    g_assert_cmpint(poll(&pfd, 1, HANG_GUARD_US / 1000), ==, 1);
+    n = recv(*sock, msg, sizeof(msg), MSG_WAITALL);
+    if (n == 0) {
+        return -EPIPE;
+    }
+    g_assert_cmpint(n, ==, sizeof(msg));
+    g_assert_cmpint(GINT64_FROM_LE(msg[0]), ==, PCI_PROTOCOL);
+    return GINT64_FROM_LE(msg[1]);
+}
+
+/* Memory as a memory backend has it: a memfd of @size bytes, mapped. */
+static int pci_memory(uint64_t size, uint8_t **base)
+{
+    int fd = memfd_create("test-memdev", MFD_CLOEXEC);
+
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(ftruncate(fd, size), ==, 0);
+    *base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    g_assert_true(*base != MAP_FAILED);
+    return fd;
+}
+
+/*
+ * Connect as a device with a region of @size bytes and take the consumer
+ * index.  c->efd is the frame eventfd (the host rings it), c->host_efd
+ * the doorbell (we ring it).
+ */
+static void pci_connect(struct client *c, struct server *s, uint64_t size)
+{
+    int fds[3];
+
+    memset(c, 0, sizeof(*c));
+    c->last = SHMCAM_NO_FRAME;
+    c->last_stamp = SHMCAM_PATTERN_NONE;
+    c->size = size;
+    c->shm_fd = pci_memory(size, &c->base);
+    c->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    c->host_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    g_assert_cmpint(c->efd, >=, 0);
+    g_assert_cmpint(c->host_efd, >=, 0);
+    fds[0] = c->shm_fd;
+    fds[1] = c->efd;
+    fds[2] = c->host_efd;
+    c->id = pci_hello(s, &c->sock, PCI_PROTOCOL, size, fds, 3);
+    g_assert_cmpint(c->id, >=, 0);
+    g_assert_cmpint(c->id, <, SHMCAM_MAX_CONSUMERS);
+    /* laid out before the reply: a shmcam region from the first moment */
+    g_assert_cmpint(shmcam_check_identity((void *)c->base, c->size), ==, 0);
+}
+
+/* Is every byte of @p @byte? */
+static bool all_bytes(const uint8_t *p, size_t len, uint8_t byte)
+{
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        if (p[i] != byte) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/*
+ * A refused hello: the reply is @err, the log says @why, and the device's
+ * memory is untouched.
+ */
+static void pci_refused(struct server *s, int64_t version, int64_t size,
+                        uint64_t real_size, unsigned int nfds, bool pipe_fd,
+                        int64_t err, const char *why)
+{
+    g_autofree char *want = NULL;
+    g_autofree char *line = NULL;
+    uint8_t *base;
+    int fds[4], p[2] = { -1, -1 }, sock;
+    unsigned int i, before;
+
+    fds[0] = pci_memory(real_size, &base);
+    memset(base, 0xa5, real_size);
+    for (i = 1; i < 4; i++) {
+        fds[i] = eventfd(0, EFD_CLOEXEC);
+    }
+    if (pipe_fd) {
+        g_assert_cmpint(pipe(p), ==, 0);
+        fds[2] = p[0];
+    }
+    before = server_count_lines(s, "shmcam-host: refusing shmcam-pci "
+                                "client 0 ");
+    g_assert_cmpint(pci_hello(s, &sock, version, size, fds, nfds), ==, err);
+    want = g_strdup_printf("shmcam-host: refusing shmcam-pci client 0 (pid "
+                           "%d): %s", (int)getpid(), why);
+    line = server_wait_line(s, "shmcam-host: refusing shmcam-pci client 0 ",
+                            before + 1);
+    g_assert_cmpstr(line, ==, want);
+    g_assert_true(all_bytes(base, real_size, 0xa5));
+    /* the server hung up */
+    g_assert_cmpint(recv(sock, &i, 1, 0), ==, 0);
+    close(sock);
+    munmap(base, real_size);
+    for (i = 0; i < 4; i++) {
+        close(fds[i]);
+    }
+    if (p[1] >= 0) {
+        close(p[1]);
+    }
+}
+
+/*
+ * A shmcam-pci device: its own region, laid out and filled with verified
+ * frames; rings on its frame eventfd while its consumer area (at the index
+ * it was given, in its own region) says it streams; a request announced on
+ * its doorbell; a second device with a region of its own; a kill -9 of the
+ * capture process; departures.
+ */
+static void test_pci(void)
+{
+    struct server s;
+    struct client a, b;
+    struct shmcam_consumer *area;
+    static const uint64_t one = 1;
+    g_autofree char *want = NULL;
+    gint64 end = deadline();
+    uint64_t session, l;
+    pid_t child;
+
+    server_start_on(&s, SERVE_PCI, NULL);
+    pci_connect(&a, &s, 4 << 20);
+    g_assert_cmpint(a.id, ==, 0);
+    want = g_strdup_printf("shmcam-host: shmcam-pci client 0 connected (pid "
+                           "%d), a region of 4 MiB", (int)getpid());
+    g_free(server_wait_line(&s, want, 1));
+    client_frames(&a, 5);
+
+    /* rings only while streaming */
+    client_wait_latest(&a, client_latest(&a) + 2);
+    g_assert_cmpuint(client_rings(&a), ==, 0);
+    client_set_streaming(&a, true);
+    client_rings(&a);
+    client_wait_latest(&a, client_latest(&a) + 3);
+    g_assert_cmpuint(client_rings(&a), >=, 2);
+
+    /* a request, announced on the doorbell */
+    area = client_area(&a);
+    area->req_pixelformat = SHMCAM_FMT_NV12;
+    area->req_width = 320;
+    area->req_height = 240;
+    area->req_interval = (struct shmcam_fract) { 1, 30 };
+    __atomic_store_n(&area->owner, 1, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&area->flags, SHMCAM_CONSUMER_STREAMING |
+                     SHMCAM_CONSUMER_REQUEST, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&area->request_gen, 1, __ATOMIC_SEQ_CST);
+    g_assert_cmpint(write(a.host_efd, &one, sizeof(one)), ==, sizeof(one));
+    g_free(server_wait_line(&s, "shmcam-host: consumer 0 requests 320x240 "
+                            "NV12 at 1/30 s per frame: switching", 1));
+    while (client_frame(&a), a.pat.fmt.pixelformat != SHMCAM_FMT_NV12) {
+        check_deadline(end, "an NV12 frame");
+    }
+
+    /* a second device: a region of its own, a session of its own */
+    pci_connect(&b, &s, 8 << 20);
+    g_assert_cmpint(b.id, ==, 1);
+    client_frames(&b, 3);
+    g_assert_cmpuint(client_hdr(&a)->session_id, !=,
+                     client_hdr(&b)->session_id);
+
+    /* kill -9 of the capture process: both get frames again */
+    session = client_hdr(&a)->session_id;
+    child = server_child(&s, 1);
+    g_assert_cmpint(kill(child, SIGKILL), ==, 0);
+    server_child(&s, 2);
+    client_wait_session(&a, session);
+    client_frames(&a, 5);
+    client_frames(&b, 5);
+    client_rings(&a);
+    l = client_latest(&a);
+    client_wait_latest(&a, l + 3);
+    g_assert_cmpuint(client_rings(&a), >=, 2);
+
+    /* a leaves: b goes on; the id is free again */
+    client_close(&a);
+    g_free(server_wait_line(&s, "shmcam-host: shmcam-pci client 0 "
+                            "disconnected", 1));
+    client_frames(&b, 5);
+    pci_connect(&a, &s, 4 << 20);
+    g_assert_cmpint(a.id, ==, 0);
+    client_frames(&a, 2);
+    client_assert_quiet(&a);
+    client_assert_quiet(&b);
+    client_close(&a);
+    client_close(&b);
+    server_stop(&s);
+}
+
+/*
+ * Hellos a server must refuse, each with its reply, its message and the
+ * device's memory untouched; a good device is served afterwards.
+ */
+static void test_pci_refused(void)
+{
+    struct server s;
+    struct client a;
+
+    server_start_on(&s, SERVE_PCI, NULL);
+    pci_refused(&s, 2, 4 << 20, 4 << 20, 3, false, -EPROTONOSUPPORT,
+                "speaks protocol 2, not 1 (use a QEMU and a shmcam-host of "
+                "one release)");
+    pci_refused(&s, PCI_PROTOCOL, 4 << 20, 4 << 20, 2, false, -EINVAL,
+                "sent 2 descriptors, not its memory and two eventfds");
+    pci_refused(&s, PCI_PROTOCOL, 4 << 20, 4 << 20, 4, false, -EINVAL,
+                "sent more than 3 descriptors, not its memory and two "
+                "eventfds");
+    pci_refused(&s, PCI_PROTOCOL, 4 << 20, 4 << 20, 3, true, -EINVAL,
+                "sent 3 descriptors, not its memory and two eventfds");
+    pci_refused(&s, PCI_PROTOCOL, 3 << 20, 4 << 20, 3, false, -EINVAL,
+                "announces a region of 3145728 bytes, not a power of two "
+                "from 64 KiB to 64 GiB");
+    pci_refused(&s, PCI_PROTOCOL, 8 << 20, 4 << 20, 3, false, -EINVAL,
+                "announces 8 MiB, but its memory is 4194304 bytes");
+    pci_refused(&s, PCI_PROTOCOL, 1 << 20, 1 << 20, 3, false, -ENOSPC,
+                "its region is 1 MiB; 320x240 YUYV with 16 slots needs 4 MiB "
+                "(give its memory backend size=4M)");
+    pci_connect(&a, &s, 4 << 20);
+    g_assert_cmpint(a.id, ==, 0);
+    client_frames(&a, 3);
+    client_close(&a);
+    server_stop(&s);
+}
+
+/*
+ * --listen and --pci-listen in one server: ivshmem guests share a region
+ * and hear of each other, never of the device, which has its own region.
+ */
+static void test_pci_mixed(void)
+{
+    struct server s;
+    struct client a, b, d;
+
+    server_start_on(&s, SERVE_IVSHMEM | SERVE_PCI, NULL);
+    client_connect(&a, &s, 0);
+    pci_connect(&d, &s, 4 << 20);
+    g_assert_cmpint(d.id, ==, 1);
+    client_connect(&b, &s, 1u << 0);
+    g_assert_cmpint(b.id, ==, 2);
+    g_assert_true(peer_joined(&a, 2));
+    client_frames(&a, 3);
+    client_frames(&b, 3);
+    client_frames(&d, 3);
+    g_assert_cmpuint(client_hdr(&a)->session_id, ==,
+                     client_hdr(&b)->session_id);
+    g_assert_cmpuint(client_hdr(&a)->session_id, !=,
+                     client_hdr(&d)->session_id);
+    client_close(&d);
+    g_free(server_wait_line(&s, "shmcam-host: shmcam-pci client 1 "
+                            "disconnected", 1));
+    client_frames(&a, 3);
+    client_assert_quiet(&a);
+    client_assert_quiet(&b);
+    client_close(&b);
+    g_assert_true(peer_gone(&a, 2));
+    client_close(&a);
+    server_stop(&s);
+}
+
 /* --- real QEMU ----------------------------------------------------- */
 
 struct qemu {
@@ -1076,6 +1407,9 @@ int main(int argc, char **argv)
     g_test_add_func("/server/header-scribbled", test_header_scribbled);
     g_test_add_func("/server/reclaim", test_reclaim);
     g_test_add_func("/server/isolate", test_isolate);
+    g_test_add_func("/server/pci", test_pci);
+    g_test_add_func("/server/pci-refused", test_pci_refused);
+    g_test_add_func("/server/pci-mixed", test_pci_mixed);
     g_test_add_func("/server/qemu", test_qemu);
     return g_test_run();
 }
