@@ -55,9 +55,16 @@ struct shmcam {
 	u64 size;
 	char bus_info[32];
 	bool doorbell;			/* frames announced by interrupt */
-	void __iomem *regs;		/* ivshmem registers, or NULL */
+	void __iomem *regs;		/* device registers, or NULL */
 	/* Tell the producer the consumer area changed; NULL if the bus can't. */
 	void (*notify)(struct shmcam *s);
+	/*
+	 * For a bus whose region is read only (shmcam-pci): the consumer
+	 * area lives in cons_shadow, is always this guest's (no claim),
+	 * and this writes it out to the device after each change.  NULL
+	 * when the area is in the region.  Called with cons_lock held.
+	 */
+	void (*cons_flush)(struct shmcam *s, const struct shmcam_consumer *c);
 
 	/*
 	 * The consumer area this device claimed (NULL while none is) and
@@ -65,7 +72,8 @@ struct shmcam {
 	 * them, as ioctls (requests) and the worker (heartbeat) write it.
 	 */
 	spinlock_t cons_lock;
-	struct shmcam_consumer *cons;
+	struct shmcam_consumer *cons;	/* in the region, or &cons_shadow */
+	struct shmcam_consumer cons_shadow;
 	u64 cons_token;
 	int cons_index;			/* fixed index, or -1 to claim one */
 	u32 cons_flags;

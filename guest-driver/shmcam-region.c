@@ -45,7 +45,17 @@ static u64 shmcam_poll_period(struct shmcam *s)
 	return clamp_t(u64, ns, SHMCAM_MIN_POLL_NS, SHMCAM_IDLE_POLL_NS);
 }
 
-/* Copy the shadow into the consumer area.  Called with cons_lock held. */
+/* A bus with a read-only region writes the area out to its device. */
+static void shmcam_consumer_flush(struct shmcam *s)
+{
+	if (s->cons_flush)
+		s->cons_flush(s, s->cons);
+}
+
+/*
+ * Copy request, flags and statistics into the consumer area.  Called with
+ * cons_lock held.
+ */
 static void shmcam_consumer_publish(struct shmcam *s)
 {
 	struct shmcam_consumer *c = s->cons;
@@ -66,25 +76,36 @@ static void shmcam_consumer_publish(struct shmcam *s)
 	smp_wmb();
 	WRITE_ONCE(c->flags, s->cons_flags);
 	WRITE_ONCE(c->request_gen, s->req_gen);
+	shmcam_consumer_flush(s);
 }
 
 /*
  * Claim a consumer area: the fixed index when there is one (the doorbell
  * device's IVPosition or the consumer= parameter), else the first area
- * whose owner is 0.  Called with cons_lock held.  Returns true when an
- * area was claimed and written.
+ * whose owner is 0.  A device with an area of its own (cons_flush) needs
+ * no claim: its area is the shadow, marked with our token so that the
+ * producer takes its requests.  Called with cons_lock held.  Returns true
+ * when an area was claimed and written.
  */
 static bool shmcam_consumer_claim(struct shmcam *s)
 {
 	struct shmcam_consumer *areas = s->base + SHMCAM_CONSUMER_OFFSET;
-	u32 n = READ_ONCE(shmcam_hdr(s)->consumer_count);
-	u32 i;
+	u32 n, i;
 
-	if (!n || n > SHMCAM_MAX_CONSUMERS)
-		n = SHMCAM_MAX_CONSUMERS;
 	if (!s->cons_token)
 		s->cons_token = get_random_u64() | 1;
 
+	if (s->cons_flush) {
+		s->cons = &s->cons_shadow;
+		s->cons->owner = s->cons_token;
+		dev_dbg(s->v4l2_dev.dev, "consumer area kept by the device\n");
+		shmcam_consumer_publish(s);
+		return true;
+	}
+
+	n = READ_ONCE(shmcam_hdr(s)->consumer_count);
+	if (!n || n > SHMCAM_MAX_CONSUMERS)
+		n = SHMCAM_MAX_CONSUMERS;
 	if (s->cons_index >= 0) {
 		if (s->cons_index >= n)
 			return false;
@@ -125,7 +146,8 @@ static void shmcam_consumer_beat(struct shmcam *s)
 
 	spin_lock(&s->cons_lock);
 	c = s->cons;
-	if (c && READ_ONCE(c->owner) != s->cons_token) {
+	/* The shadow (cons_flush) is never taken away from us. */
+	if (c && !s->cons_flush && READ_ONCE(c->owner) != s->cons_token) {
 		/* The producer reset the page, or the area timed out. */
 		s->cons = NULL;
 		c = NULL;
@@ -138,6 +160,7 @@ static void shmcam_consumer_beat(struct shmcam *s)
 		WRITE_ONCE(c->last_timestamp_ns, s->stat_last_timestamp);
 		WRITE_ONCE(c->frames, s->frames);
 		WRITE_ONCE(c->dropped, s->dropped);
+		shmcam_consumer_flush(s);
 	}
 	spin_unlock(&s->cons_lock);
 	if (claimed)
@@ -369,9 +392,10 @@ void shmcam_region_start(struct shmcam *s)
  * shmcam_region_stop - stop reading and writing the region for good
  * @s: the device, with its interrupt already freed
  *
- * Releases the consumer area.  Afterwards nothing touches the region, so
- * the bus may unmap it.  Called with s->lock held, so that no ioctl is
- * reading the capability table meanwhile.
+ * Releases the consumer area (through cons_flush, so the device's
+ * registers must still be mapped).  Afterwards nothing touches the region
+ * or the registers, so the bus may unmap them.  Called with s->lock held,
+ * so that no ioctl is reading the capability table meanwhile.
  */
 void shmcam_region_stop(struct shmcam *s)
 {
@@ -384,7 +408,12 @@ void shmcam_region_stop(struct shmcam *s)
 	spin_lock(&s->cons_lock);
 	if (s->cons) {
 		WRITE_ONCE(s->cons->flags, 0);
-		cmpxchg64(&s->cons->owner, s->cons_token, 0);
+		if (s->cons_flush) {
+			s->cons->owner = 0;
+			shmcam_consumer_flush(s);
+		} else {
+			cmpxchg64(&s->cons->owner, s->cons_token, 0);
+		}
 		s->cons = NULL;
 	}
 	spin_unlock(&s->cons_lock);
