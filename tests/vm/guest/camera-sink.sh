@@ -8,8 +8,6 @@
 # takes longer than a frame interval, which happens under emulation at
 # its default rate.
 
-YUYV_VGA=614400
-
 source_named() {
     v4l2-ctl -d "$DEV" --info | tee /tmp/info.out &&
         grep -q 'Card type *: .*vivid' /tmp/info.out

@@ -4,8 +4,6 @@
 # against the test pattern by shmcam-dump; format changes; two openers;
 # and a corrupted capture that the verification must reject.
 
-YUYV_VGA=614400		# bytes of a 640x480 YUYV frame
-
 # One flipped byte in frame 5 must make the verification fail, naming
 # exactly one bad frame: proof that the check compares the bytes.
 corrupt_detected() {

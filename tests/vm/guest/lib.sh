@@ -7,6 +7,7 @@
 
 FAILED=
 NCHECKS=0
+YUYV_VGA=614400		# bytes of a 640x480 YUYV frame
 
 # check NAME COMMAND...: a failed check does not stop the test, so that
 # one boot reports every check of its group.  A check also fails when
@@ -84,6 +85,11 @@ ivshmem_bdf() {
         fi
     done
     return 1
+}
+
+# shmcam_bdf: the PCI address of the device behind $DEV.
+shmcam_bdf() {
+    basename "$(readlink "/sys/class/video4linux/${DEV#/dev/}/device")"
 }
 
 # video_node DRIVER: /dev/videoN of the first capture node DRIVER made.
@@ -193,4 +199,51 @@ disk_up() {
         _i=$((_i + 1))
     done
     [ -b /dev/vda ] || { echo "no /dev/vda"; return 1; }
+}
+
+# stream_bg FILE N: capture N 640x480 YUYV frames from $DEV into FILE in
+# the background (its pid in $BG).
+stream_bg() {
+    rm -f "$1"
+    v4l2-ctl -d "$DEV" --set-fmt-video=width=640,height=480,pixelformat=YUYV \
+        --stream-mmap --stream-count="$2" --stream-to="$1" &
+    BG=$!
+}
+
+# The host kills shmcam-host and starts a new one mid-capture.  The
+# capture completes with every frame intact; the new producer's frame
+# counter starts again, so exactly one step back in order is expected.
+producer_restart() {
+    stream_bg /tmp/r.raw 150
+    wait_frames /tmp/r.raw $YUYV_VGA 20 || { kill $BG; return 1; }
+    host_cmd producer-restart || { kill $BG; return 1; }
+    _at=$(frames_in /tmp/r.raw $YUYV_VGA)
+    echo "producer restarted after $_at frames"
+    wait $BG || { echo "capture failed across the restart"; return 1; }
+    shmcam-dump --input /tmp/r.raw --format YUYV --size 640x480 --verify \
+        --frames 150 > /tmp/verify.out 2>&1
+    cat /tmp/verify.out
+    [ "$_at" -lt 150 ] &&
+        [ "$(tail -n 1 /tmp/verify.out)" = "verified 150 frames, 0 bad, 1 out of order" ]
+}
+
+# Unbinding the PCI device under a streaming client ends its stream early
+# (v4l2-ctl exits 0 even then: count the frames), removes the node, and a
+# new bind serves captures again.
+unbind_rebind() {
+    _bdf=$(shmcam_bdf) || { echo "no PCI device behind $DEV"; return 1; }
+    stream_bg /tmp/u.raw 300
+    wait_frames /tmp/u.raw $YUYV_VGA 5 || { kill $BG; return 1; }
+    echo "$_bdf" > /sys/bus/pci/drivers/shmcam/unbind || return 1
+    wait $BG
+    _rc=$?
+    _n=$(frames_in /tmp/u.raw $YUYV_VGA)
+    echo "streaming client exited with $_rc after unbind, $_n of 300 frames"
+    _ok=1
+    [ ! -e "$DEV" ] || { echo "$DEV still exists after unbind"; _ok=; }
+    [ "$_n" -lt 300 ] || { echo "the stream did not notice the unbind"; _ok=; }
+    head -c $((_n * YUYV_VGA)) /tmp/u.raw > /tmp/u-whole.raw
+    verify_file YUYV 640x480 "$_n" /tmp/u-whole.raw || _ok=
+    echo "$_bdf" > /sys/bus/pci/drivers/shmcam/bind || return 1
+    shmcam_up && capture_verify YUYV 640x480 10 && [ -n "$_ok" ]
 }

@@ -1,0 +1,96 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# pci.sh KERNEL: the shmcam-pci group.  One guest with QEMU's own device
+# (the QEMU make check-qemu built, with memory-backend-shm) served by
+# shmcam-host --pci-listen; its checks are guest/pci.sh.  run-vm.sh runs
+# shmcam-host and restarts it on request; this script answers the one
+# request that needs QEMU's side:
+#   host-region-verify   shmcam-dump on the host reads the memory backend
+#                        through QEMU's descriptor of it: the host's
+#                        session, format and card, frames that verify.
+set -e
+. "$(dirname -- "$0")/lib.sh"
+
+kernel=${1:-6.12}
+abi=$(kabi_of "$kernel")
+dir=$VM_DIR/runs/pci-$abi
+# A socket path must stay short (108 bytes): not under the build tree.
+sockdir=$(mktemp -d /tmp/shmcam-vm.XXXXXX)
+sock=$sockdir/pci.sock
+out=$dir.out
+events=$dir.host.log
+
+vm=
+cleanup() {
+    if [ -n "$vm" ]; then
+        kill "$vm" 2>/dev/null || true
+        wait "$vm" 2>/dev/null || true
+    fi
+    rm -rf "$sockdir"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+"$VM_SRC/run-vm.sh" --kernel "$kernel" --test pci --dir "$dir" \
+    --pci "$sock" --producer "--pci-listen $sock --pattern --size 640x480 --format YUYV --card shmcam-pci-test" \
+    > "$out" 2>&1 &
+vm=$!
+
+# region_verify: find QEMU's descriptor of the memory backend (the shm
+# object it unlinked: /dev/shm/NAME (deleted), 32 MiB) and read it as
+# the host sees it.
+region_verify() {
+    _qemu=
+    for _p in $(pgrep qemu-system); do
+        tr '\0' ' ' < "/proc/$_p/cmdline" 2>/dev/null |
+            grep -qF -- "-initrd $dir/initrd " && _qemu=$_p
+    done
+    [ -n "$_qemu" ] || { echo "no QEMU running $dir/initrd"; return 1; }
+    _mem=
+    for _fd in /proc/"$_qemu"/fd/*; do
+        case "$(readlink "$_fd")" in
+        /dev/shm/*)
+            [ "$(stat -L -c %s "$_fd")" = 33554432 ] && _mem=$_fd ;;
+        esac
+    done
+    [ -n "$_mem" ] || { echo "QEMU $_qemu has no 32 MiB shm object open"; return 1; }
+    "$BUILD_DIR/hw/shmcam-dump" --region "$_mem" --status || return 1
+    "$BUILD_DIR/hw/shmcam-dump" --region "$_mem" --status |
+        grep -qx 'format: 640x480 YUYV at 1/30 s per frame' || return 1
+    "$BUILD_DIR/hw/shmcam-dump" --region "$_mem" --status |
+        grep -qx 'card: shmcam-pci-test' || return 1
+    "$BUILD_DIR/hw/shmcam-dump" --region "$_mem" --frames 20 --verify
+}
+
+served=0
+while kill -0 "$vm" 2>/dev/null; do
+    if [ -f "$dir/console.log" ]; then
+        req=$(grep -ao 'SHMCAM-HOST: .*' "$dir/console.log" | tr -d '\r' |
+              sed -n "$((served + 1))p")
+        if [ -n "$req" ]; then
+            served=$((served + 1))
+            case "$req" in
+            "SHMCAM-HOST: host-region-verify")
+                if region_verify >> "$events" 2>&1; then
+                    reply=ok
+                else
+                    reply="the host's view of the region is wrong"
+                fi
+                timeout 10 sh -c 'echo "$1" > "$2"' sh "$reply" \
+                    "$dir/ctl.in" || true
+                echo "$(date +%T) $req -> $reply" >> "$events" ;;
+            esac
+        fi
+    fi
+    sleep 0.2
+done
+rc=0
+wait "$vm" || rc=1
+vm=
+cat "$out"
+if [ -s "$events" ]; then
+    echo "---- host-region-verify ----"
+    cat "$events"
+fi
+exit $rc
