@@ -6,10 +6,13 @@
 # The QEMU tree is Debian's QEMU 10.0 source (the upstream tarball of the
 # bookworm-backports package, fetched with apt-get source into
 # BUILD_DIR/qemu-src), or the tree given with --qemu-src.  hw/qemu/ is
-# overlaid onto it: its files are copied in, and each FILE.append is added
-# to the end of the tree's FILE (the tree keeps FILE.shmcam-orig, so that
-# the overlay can be applied again).  The build is the smallest that boots
-# the VM tests: x86_64 only, the devices of
+# overlaid onto it: files named shmcam* are the project's own and are
+# copied in; each FILE.append is added to the end of the tree's FILE;
+# each FILE.patch (a unified diff) is applied to it (qapi/qom.json); any
+# other FILE replaces the tree's FILE (backends/hostmem-shm.c).  The tree
+# keeps upstream's FILE as FILE.shmcam-orig, so that the overlay can be
+# applied again and upstream's file stays at hand.  The build is the
+# smallest that boots the VM tests: x86_64 only, the devices of
 # hw/qemu/configs/devices/x86_64-softmmu/shmcam.mak, no optional features,
 # no documentation, firmware from the system's QEMU packages (the paths
 # Debian's qemu-system-x86 searches).
@@ -135,26 +138,57 @@ install_file() {
     fi
 }
 
+# keep_orig FILE: keep upstream's FILE as FILE.shmcam-orig the first time
+# the overlay changes it.
+keep_orig() {
+    [ -f "$1.shmcam-orig" ] || cp "$1" "$1.shmcam-orig"
+}
+
 # The overlay.
 overlay=$src_path/hw/qemu
-(cd "$overlay" && find . -type f ! -name '*.append' | sort) |
+(cd "$overlay" && find . -type f ! -name '*.append' ! -name '*.patch' |
+    sort) |
 while read -r f; do
-    install_file "$overlay/$f" "$qemu_src/$f"
+    target=$qemu_src/${f#./}
+    case "$(basename "$f")" in
+    shmcam*) ;;
+    *)
+        [ -f "$target" ] ||
+            die "hw/qemu/${f#./} replaces a file of QEMU's, but" \
+                "$qemu_src has none (name a new file shmcam*)"
+        keep_orig "$target" ;;
+    esac
+    install_file "$overlay/$f" "$target"
 done
 install_file "$src_path/include/shmcam.h" \
     "$qemu_src/include/hw/misc/shmcam.h"
 (cd "$overlay" && find . -type f -name '*.append' | sort) |
 while read -r f; do
     target=$qemu_src/${f%.append}
-    [ -f "$target.shmcam-orig" ] || cp "$target" "$target.shmcam-orig"
+    keep_orig "$target"
     cat "$target.shmcam-orig" "$overlay/$f" > "$target.shmcam-new"
+    install_file "$target.shmcam-new" "$target"
+    rm -f "$target.shmcam-new"
+done
+(cd "$overlay" && find . -type f -name '*.patch' | sort) |
+while read -r f; do
+    target=$qemu_src/${f%.patch}
+    keep_orig "$target"
+    command -v patch > /dev/null ||
+        die "patch is missing (apt-get install patch)"
+    if ! patch -s --no-backup-if-mismatch -r /dev/null \
+            -o "$target.shmcam-new" "$target.shmcam-orig" < "$overlay/$f"
+    then
+        rm -f "$target.shmcam-new"
+        die "hw/qemu/${f#./} does not apply to $target.shmcam-orig"
+    fi
     install_file "$target.shmcam-new" "$target"
     rm -f "$target.shmcam-new"
 done
 # Debian's +ds tarball has no firmware blobs: do not unpack edk2's.
 if [ ! -f "$qemu_src/pc-bios/edk2-x86_64-code.fd.bz2" ]; then
     target=$qemu_src/meson.build
-    [ -f "$target.shmcam-orig" ] || cp "$target" "$target.shmcam-orig"
+    keep_orig "$target"
     sed 's/^\( *unpack_edk2_blobs = \)bzip2\.found()$/\1false/' \
         "$target.shmcam-orig" > "$target.shmcam-new"
     install_file "$target.shmcam-new" "$target"
