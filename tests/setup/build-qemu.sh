@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# Build a qemu-system-x86_64 that has the shmcam-pci device, and its qtest.
+# Build a qemu-system-x86_64 that has the shmcam-pci device and a
+# memory-backend-shm that takes a name, and their qtests.
 #
 # The QEMU tree is Debian's QEMU 10.0 source (the upstream tarball of the
 # bookworm-backports package, fetched with apt-get source into
@@ -23,10 +24,11 @@
 # python3-venv, installed when missing.
 #
 # Usage: build-qemu.sh [--qemu-src=DIR] [--check] BUILD_DIR
-#   --check   also run the shmcam-pci qtest
+#   --check   also run the qtests: shmcam-pci's and memory-backend-shm's
 #
-# Outputs: BUILD_DIR/qemu-build/qemu-system-x86_64 and
-# BUILD_DIR/qemu-build/tests/qtest/shmcam-pci-test.
+# Outputs: BUILD_DIR/qemu-build/qemu-system-x86_64 and the qtests
+# BUILD_DIR/qemu-build/tests/qtest/shmcam-pci-test and
+# shmcam-hostmem-shm-test.
 set -e
 
 src_path=$(cd "$(dirname -- "$0")/../.." && pwd)
@@ -228,13 +230,21 @@ for dir in $firmware; do
     fi
 done
 
-say "building qemu-system-x86_64 and the shmcam-pci qtest"
+qtests="shmcam-pci-test shmcam-hostmem-shm-test"
+say "building qemu-system-x86_64 and the qtests"
 start=$(date +%s)
+# shellcheck disable=SC2046 # one word per qtest
 nice -n 19 ninja -C "$qemu_build" qemu-system-x86_64 \
-    tests/qtest/shmcam-pci-test
+    $(for t in $qtests; do echo "tests/qtest/$t"; done)
 say "built in $(($(date +%s) - start)) s: $qemu_build/qemu-system-x86_64"
 
 if [ -n "$check" ]; then
     cd "$qemu_build"
-    QTEST_QEMU_BINARY=./qemu-system-x86_64 tests/qtest/shmcam-pci-test --tap -k
+    failed=
+    for t in $qtests; do
+        say "running $t"
+        QTEST_QEMU_BINARY=./qemu-system-x86_64 "tests/qtest/$t" --tap -k ||
+            failed="$failed $t"
+    done
+    [ -z "$failed" ] || die "failed:$failed"
 fi
