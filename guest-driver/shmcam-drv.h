@@ -2,10 +2,10 @@
 /*
  * shmcam: a V4L2 capture device fed by a shared-memory region
  *
- * The PCI glue (shmcam-ivshmem.c) maps the region and finds the interrupt;
+ * The PCI glue (shmcam-ivshmem.c for ivshmem, shmcam-pci.c for the
+ * QEMU-native shmcam-pci device) maps the region and finds the interrupts;
  * shmcam-region.c follows the producer and copies frames; shmcam-v4l2.c is
- * the video device.  A second bus (the QEMU-native device) only needs its
- * own probe filling the fields marked "bus".
+ * the video device.  A probe fills the fields marked "bus".
  */
 #ifndef SHMCAM_DRV_H
 #define SHMCAM_DRV_H
@@ -21,8 +21,15 @@
 
 #include "shmcam-reader.h"
 
+struct pci_driver;
+
+/* shmcam-main.c: module parameters */
 extern unsigned int shmcam_poll_divisor;
 extern unsigned int shmcam_producer_timeout_ms;
+
+/* The two buses, registered by shmcam-main.c */
+extern struct pci_driver shmcam_ivshmem_driver;	/* shmcam-ivshmem.c */
+extern struct pci_driver shmcam_pci_driver;	/* shmcam-pci.c */
 
 struct shmcam_buffer {
 	struct vb2_v4l2_buffer vb;	/* first: vb2 allocates this struct */

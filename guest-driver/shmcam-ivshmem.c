@@ -27,21 +27,10 @@
 #define SHMCAM_IVSHMEM_IVPOSITION	0x08
 #define SHMCAM_IVSHMEM_DOORBELL		0x0c
 
-unsigned int shmcam_poll_divisor = 4;
-module_param_named(poll_divisor, shmcam_poll_divisor, uint, 0644);
-MODULE_PARM_DESC(poll_divisor,
-		 "Without a doorbell, poll the region this many times per frame interval (default 4)");
-
-unsigned int shmcam_producer_timeout_ms = 2000;
-module_param_named(producer_timeout_ms, shmcam_producer_timeout_ms, uint,
-		   0644);
-MODULE_PARM_DESC(producer_timeout_ms,
-		 "Treat the producer as gone when its heartbeat stalls this long (default 2000)");
-
 static int consumer = -1;
 module_param(consumer, int, 0444);
 MODULE_PARM_DESC(consumer,
-		 "Consumer area index 0-31 for ivshmem-plain (default -1: claim a free one; ivshmem-doorbell uses its IVPosition)");
+		 "Consumer area index 0-31 for ivshmem-plain (default -1: claim a free one; ivshmem-doorbell uses its IVPosition, shmcam-pci the index its host assigns)");
 
 /* Hard irq: only queue the worker, which does the copying. */
 static irqreturn_t shmcam_ivshmem_irq(int irq, void *data)
@@ -210,14 +199,10 @@ static const struct pci_device_id shmcam_ivshmem_ids[] = {
 };
 MODULE_DEVICE_TABLE(pci, shmcam_ivshmem_ids);
 
-static struct pci_driver shmcam_ivshmem_driver = {
+/* Registered by shmcam-main.c; named "shmcam" as before shmcam-pci came. */
+struct pci_driver shmcam_ivshmem_driver = {
 	.name = KBUILD_MODNAME,
 	.id_table = shmcam_ivshmem_ids,
 	.probe = shmcam_ivshmem_probe,
 	.remove = shmcam_ivshmem_remove,
 };
-module_pci_driver(shmcam_ivshmem_driver);
-
-MODULE_DESCRIPTION("V4L2 capture device for a shmcam region shared over ivshmem");
-MODULE_AUTHOR("The shmcam authors");
-MODULE_LICENSE("GPL");

@@ -7,9 +7,9 @@
  * consumer area alive, and copies the newest complete frame into the next
  * queued buffer.  An hrtimer queues it (at a fraction of the frame
  * interval while streaming without a doorbell, every 100 ms otherwise);
- * with ivshmem-doorbell the producer's interrupt queues it for each frame,
- * and the guest rings the producer when its consumer area holds a new
- * request.  Copies of several megabytes thus never run in hard interrupt
+ * with ivshmem-doorbell or shmcam-pci the producer's interrupt queues it
+ * for each frame, and the guest rings the producer when its consumer area
+ * holds a new request.  Copies of several megabytes thus never run in hard interrupt
  * context.
  */
 
