@@ -8,11 +8,23 @@
 #   --shm NAME          attach an ivshmem-plain device backed by
 #                       /dev/shm/NAME (32 MiB, created zeroed, removed after)
 #   --shm-shared NAME   the same, sharing a file another guest created
+#   --shm-backend NAME  attach an ivshmem-plain device whose memory is a
+#                       memory-backend-shm named /NAME (32 MiB) that QEMU
+#                       creates and removes when it exits; QEMU starts
+#                       paused, --producer is started once the region
+#                       exists (and attaches to it), then the guest runs
+#   --pci SOCKET        attach a shmcam-pci device on a memory-backend-shm
+#                       (32 MiB) whose chardev connects to SOCKET, served
+#                       by shmcam-host --pci-listen SOCKET
+#   --qemu PATH         the QEMU binary [qemu-system-x86_64, or with
+#                       --shm-backend and --pci the one make qemu builds,
+#                       build/qemu-build/qemu-system-x86_64]
 #   --doorbell SOCKET   attach an ivshmem-doorbell device (one MSI-X
 #                       vector) whose ivshmem server, normally
 #                       shmcam-host --listen SOCKET, listens on SOCKET
 #   --producer 'ARGS'   run build/hw/shmcam-host ARGS while the guest runs
-#                       (started before the guest, stopped after it)
+#                       (started before QEMU, or with --shm-backend before
+#                       the guest; stopped after it)
 #   --disk FILE         a raw virtio disk (/dev/vda in the guest)
 #   --env VAR=VALUE     set VAR in the guest test's environment (repeatable)
 #   --timeout SECONDS   hang guard for the whole boot [500]
@@ -23,7 +35,8 @@
 # reads the answer ("ok" or an error) from its second serial port:
 #   producer-stop | producer-kill | producer-start [ARGS] |
 #   producer-restart [ARGS]
-# (without ARGS, those of --producer; with ARGS, ARGS --shm NAME;
+# (without ARGS, those of --producer; with ARGS, ARGS --shm NAME, or
+# --pci-listen SOCKET, or --listen SOCKET;
 # producer-kill is SIGKILL: the region is left saying "streaming" with a
 # heartbeat that no longer moves.)
 # Commands it does not know are left for another script to answer by
@@ -38,6 +51,9 @@ kernel=6.12
 test=smoke
 shm=
 shm_owner=
+shm_backend=
+pci=
+qemu=
 doorbell=
 producer=
 disk=
@@ -50,6 +66,9 @@ while [ $# -gt 0 ]; do
     --test) test=$2; shift ;;
     --shm) shm=$2; shm_owner=1; shift ;;
     --shm-shared) shm=$2; shift ;;
+    --shm-backend) shm=$2; shm_backend=1; shift ;;
+    --pci) pci=$2; shift ;;
+    --qemu) qemu=$2; shift ;;
     --doorbell) doorbell=$2; shift ;;
     --producer) producer=$2; shift ;;
     --disk) disk=$2; shift ;;
@@ -61,6 +80,17 @@ while [ $# -gt 0 ]; do
     esac
     shift
 done
+
+if [ -z "$qemu" ]; then
+    qemu="qemu-system-x86_64"
+    if [ -n "$shm_backend$pci" ]; then
+        qemu=$BUILD_DIR/qemu-build/qemu-system-x86_64
+        # Not a skip: the groups that need it fail without it.
+        [ -x "$qemu" ] || die "no $qemu: --shm-backend and --pci need" \
+            "the QEMU that make qemu (or make check-qemu) builds"
+    fi
+fi
+command -v "$qemu" > /dev/null || die "no QEMU binary $qemu"
 
 abi=$(kabi_of "$kernel")
 kern=$VM_DIR/kernels/$abi
@@ -79,9 +109,11 @@ log=$dir/console.log
 } > "$dir/extra/test/env"
 make_initrd "$abi" "$dir"
 
-# KVM only where a probe boot showed that Debian's kernel boots with it.
+# KVM only where a probe boot showed that Debian's kernel boots with it,
+# and the QEMU has it (the one make qemu builds has TCG only).
 accel="-accel tcg"
-if [ "$test" != probe ] && [ "$("$VM_SRC/kvm-probe.sh")" = kvm ]; then
+if [ "$test" != probe ] && "$qemu" -accel help | grep -qx kvm &&
+   [ "$("$VM_SRC/kvm-probe.sh")" = kvm ]; then
     accel="-enable-kvm -cpu host"
 fi
 
@@ -134,23 +166,69 @@ if [ -n "$shm_owner" ]; then
     rm -f "/dev/shm/$shm"
     truncate -s 32M "/dev/shm/$shm"
 fi
-if [ -n "$shm" ]; then
+if [ -n "$shm_backend" ]; then
+    # QEMU creates the region: a name in the way is an error, not ours to
+    # remove.  It waits paused (-S) until the producer has laid it out,
+    # and a monitor on DIR/mon.in lets it go.
+    [ ! -e "/dev/shm/$shm" ] ||
+        die "/dev/shm/$shm exists: QEMU would refuse to create it"
+    mkfifo "$dir/mon.in" "$dir/mon.out"
+    set -- "$@" -object "memory-backend-shm,id=cam,size=32M,name=/$shm" \
+        -device ivshmem-plain,memdev=cam -S \
+        -chardev "pipe,id=mon,path=$dir/mon" -mon chardev=mon,mode=readline
+elif [ -n "$shm" ]; then
     set -- "$@" -object "memory-backend-file,id=cam,mem-path=/dev/shm/$shm,size=32M,share=on" \
         -device ivshmem-plain,memdev=cam
 fi
+[ -n "$pci" ] && set -- "$@" -object memory-backend-shm,id=cam,size=32M \
+    -chardev "socket,id=cams,path=$pci,reconnect-ms=1000" \
+    -device shmcam-pci,memdev=cam,chardev=cams
 [ -n "$disk" ] && set -- "$@" -drive "file=$disk,format=raw,if=virtio"
 # QEMU takes the region and the peers from the server as it starts, so
 # the server must listen before then (--producer is started just below).
 [ -n "$doorbell" ] && set -- "$@" -chardev "socket,id=ivs,path=$doorbell" \
     -device ivshmem-doorbell,chardev=ivs,vectors=1
 
-if [ -n "$producer" ]; then
+# What a guest's producer-restart ARGS add to say where to publish.
+if [ -n "$pci" ]; then
+    region_args="--pci-listen $pci"
+elif [ -n "$doorbell" ] && [ -z "$shm" ]; then
+    region_args="--listen $doorbell"
+else
+    region_args="--shm $shm"
+fi
+
+if [ -n "$producer" ] && [ -z "$shm_backend" ]; then
     producer_start "$producer" >&2 || exit 1
 fi
 
-step "booting $abi: test $test (${accel#-})"
-qemu-system-x86_64 "$@" > "$dir/qemu.log" 2>&1 &
+step "booting $abi: test $test (${accel#-}, $qemu)"
+"$qemu" "$@" > "$dir/qemu.log" 2>&1 &
 qemu_pid=$!
+
+# wait_region: until QEMU has made /dev/shm/$shm its full 32 MiB; fails
+# (with QEMU's log) when QEMU exits first.
+wait_region() {
+    _i=0
+    while [ $_i -lt 300 ]; do
+        kill -0 "$qemu_pid" 2>/dev/null || break
+        [ "$(stat -c %s "/dev/shm/$shm" 2>/dev/null)" = 33554432 ] &&
+            return 0
+        sleep 0.1
+        _i=$((_i + 1))
+    done
+    echo "QEMU did not create /dev/shm/$shm:"
+    cat "$dir/qemu.log"
+    return 1
+}
+if [ -n "$shm_backend" ]; then
+    wait_region >&2 || exit 1
+    step "QEMU created /dev/shm/$shm: $(stat -c '%A %U %s bytes' "/dev/shm/$shm")"
+    if [ -n "$producer" ]; then
+        producer_start "$producer" >&2 || exit 1
+    fi
+    echo cont > "$dir/mon.in"
+fi
 
 # Serve the guest's requests until it powers off; the hang guard kills it.
 start=$(date +%s)
@@ -176,7 +254,7 @@ while kill -0 "$qemu_pid" 2>/dev/null; do
             producer-start|producer-restart)
                 producer_stop
                 pargs=$producer
-                [ -n "$args" ] && pargs="$args --shm $shm"
+                [ -n "$args" ] && pargs="$args $region_args"
                 if producer_start "$pargs" >> "$dir/host.log" 2>&1; then
                     answer=ok
                 else
