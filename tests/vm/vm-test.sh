@@ -15,6 +15,10 @@
 #   doorbell    two guests on one shmcam-host --listen (ivshmem-doorbell,
 #               MSI-X): both stream, capture killed, a stopped reader
 #               (doorbell.sh); doorbell-isolate: the same, --isolate
+#   shm-named   capture's checks on a memory-backend-shm named /NAME that
+#               the built QEMU creates (build/qemu-build, make qemu) and
+#               shmcam-host --shm NAME attaches to; the name must be gone
+#               once QEMU has exited
 set -e
 . "$(dirname -- "$0")/lib.sh"
 
@@ -50,6 +54,17 @@ doorbell)
     exec "$VM_SRC/doorbell.sh" "$kernel" ;;
 doorbell-isolate)
     exec "$VM_SRC/doorbell.sh" "$kernel" --isolate ;;
+shm-named)
+    "$VM_SRC/run-vm.sh" --kernel "$kernel" --test capture \
+        --shm-backend "$shm" --producer "$pattern" \
+        --dir "$VM_DIR/runs/shm-named-$abi" || exit 1
+    if [ -e "/dev/shm/$shm" ]; then
+        echo "SHMCAM-TEST: FAIL shm-named: /dev/shm/$shm is left after" \
+            "QEMU exited"
+        rm -f "/dev/shm/$shm"
+        exit 1
+    fi
+    echo "/dev/shm/$shm is gone after QEMU exited" ;;
 *)
     die "unknown VM test group '$group'" ;;
 esac
