@@ -208,8 +208,8 @@ shm_backend_memory_alloc(HostMemoryBackend *backend, Error **errp)
 }
 
 /* Properties shape the object: none may change once it exists. */
-static bool shm_backend_check_unset(Object *obj, const char *prop,
-                                    Error **errp)
+static bool shm_backend_prop_settable(Object *obj, const char *prop,
+                                      Error **errp)
 {
     HostMemoryBackend *backend = MEMORY_BACKEND(obj);
     g_autofree char *id = NULL;
@@ -232,7 +232,7 @@ static void shm_backend_set_name(Object *obj, const char *str, Error **errp)
 {
     HostMemoryBackendShm *m = MEMORY_BACKEND_SHM(obj);
 
-    if (!shm_backend_check_unset(obj, "name", errp)) {
+    if (!shm_backend_prop_settable(obj, "name", errp)) {
         return;
     }
     /* The portable form of a POSIX shared memory object's name. */
@@ -256,7 +256,7 @@ static void shm_backend_set_mode(Object *obj, const char *str, Error **errp)
     HostMemoryBackendShm *m = MEMORY_BACKEND_SHM(obj);
     unsigned int mode;
 
-    if (!shm_backend_check_unset(obj, "mode", errp)) {
+    if (!shm_backend_prop_settable(obj, "mode", errp)) {
         return;
     }
     if (qemu_strtoui(str, NULL, 8, &mode) < 0 || mode > 0777) {
@@ -275,7 +275,7 @@ static bool shm_backend_get_attach(Object *obj, Error **errp)
 
 static void shm_backend_set_attach(Object *obj, bool value, Error **errp)
 {
-    if (!shm_backend_check_unset(obj, "attach", errp)) {
+    if (!shm_backend_prop_settable(obj, "attach", errp)) {
         return;
     }
     MEMORY_BACKEND_SHM(obj)->attach = value;
