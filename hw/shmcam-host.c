@@ -351,11 +351,27 @@ static void shmcam_host_publish_format_to(struct shmcam_host *h,
                                           struct shmcam_producer *p)
 {
     struct shmcam_cap caps[SHMCAM_MAX_CAPS];
-    uint32_t n = h->src->ops->caps(h->src, h->slot_size, caps);
+    uint32_t n = h->src->ops->caps(h->src, p->slot_size, caps);
 
     shmcam_producer_set_format(p, &h->fmt);
     shmcam_producer_set_caps(p, caps, n);
     shmcam_producer_set_card(p, h->o.card ? h->o.card : h->src->card);
+}
+
+/*
+ * The largest frame every region we publish into can take: a region a
+ * shmcam-pci guest brought may have larger slots than ours.
+ */
+static uint32_t shmcam_host_fit(struct shmcam_host *h)
+{
+    struct shmcam_producer *prods[SHMCAM_MAX_CONSUMERS];
+    unsigned int i, n = shmcam_host_prods(h, prods);
+    uint32_t fit = n ? UINT32_MAX : h->slot_size;
+
+    for (i = 0; i < n; i++) {
+        fit = MIN(fit, prods[i]->slot_size);
+    }
+    return fit;
 }
 
 static void shmcam_host_publish_format(struct shmcam_host *h)
@@ -385,7 +401,7 @@ static int shmcam_host_restart(struct shmcam_host *h, struct shmcam_format *fmt,
     GError *err = NULL;
     int ret = h->src->ops->start(h->src, fmt, &err);
 
-    if (!ret && shmcam_format_slot_size(fmt) > h->slot_size) {
+    if (!ret && shmcam_format_slot_size(fmt) > shmcam_host_fit(h)) {
         ret = -ENOSPC;
     }
     if (ret) {
@@ -393,7 +409,7 @@ static int shmcam_host_restart(struct shmcam_host *h, struct shmcam_format *fmt,
                 "the new format does not fit a slot");
         g_clear_error(&err);
         if (h->src->ops->start(h->src, &old, NULL) ||
-            shmcam_format_slot_size(&old) > h->slot_size) {
+            shmcam_format_slot_size(&old) > shmcam_host_fit(h)) {
             shmcam_host_lost(h, now);
         }
         return ret;
@@ -503,7 +519,7 @@ static void shmcam_host_retry(struct shmcam_host *h, uint64_t now)
     if (h->src->ops->start(h->src, &fmt, NULL)) {
         return;
     }
-    if (shmcam_format_slot_size(&fmt) > h->slot_size) {
+    if (shmcam_format_slot_size(&fmt) > shmcam_host_fit(h)) {
         h->src->ops->stop(h->src);
         return;
     }
@@ -754,13 +770,9 @@ void shmcam_host_out_add(struct shmcam_host *h, uint32_t id, int efd,
         return;
     }
     ret = shmcam_region_open_fd(&o->region, memfd, path, true);
-    if (!ret && o->region.size < shmcam_producer_needed(h->o.slots,
-                                                        h->slot_size)) {
-        ret = -ENOSPC;
-    }
     if (!ret) {
         ret = shmcam_producer_init(&o->prod, o->region.base, o->region.size,
-                                   h->o.slots, h->slot_size,
+                                   h->o.slots, shmcam_format_slot_size(&h->fmt),
                                    shmcam_host_session_id());
     }
     if (ret) {

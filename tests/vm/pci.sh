@@ -20,6 +20,8 @@ sockdir=$(mktemp -d /tmp/shmcam-vm.XXXXXX)
 sock=$sockdir/pci.sock
 out=$dir.out
 events=$dir.host.log
+# No request of an earlier run may be taken for one of this run.
+rm -rf "$dir" "$events"
 
 vm=
 cleanup() {

@@ -19,6 +19,10 @@
 #               the built QEMU creates (build/qemu-build, make qemu) and
 #               shmcam-host --shm NAME attaches to; the name must be gone
 #               once QEMU has exited
+#   pci         QEMU's own shmcam-pci device with memory-backend-shm,
+#               served by shmcam-host --pci-listen: compliance, captures,
+#               a guest writing its read-only frame area, a restart of
+#               shmcam-host while streaming, unbind (pci.sh)
 set -e
 . "$(dirname -- "$0")/lib.sh"
 
@@ -65,6 +69,8 @@ shm-named)
         exit 1
     fi
     echo "/dev/shm/$shm is gone after QEMU exited" ;;
+pci)
+    exec "$VM_SRC/pci.sh" "$kernel" ;;
 *)
     die "unknown VM test group '$group'" ;;
 esac

@@ -92,11 +92,15 @@ shmcam_bdf() {
     basename "$(readlink "/sys/class/video4linux/${DEV#/dev/}/device")"
 }
 
-# video_node DRIVER: /dev/videoN of the first capture node DRIVER made.
+# video_node DRIVER: /dev/videoN of the first capture node made by DRIVER
+# (or DRIVER-*: shmcam.ko's shmcam-pci driver is shmcam-pci).
 video_node() {
     for _v in /sys/class/video4linux/video*; do
         [ -e "$_v/device/driver" ] || continue
-        [ "$(basename "$(readlink "$_v/device/driver")")" = "$1" ] || continue
+        case "$(basename "$(readlink "$_v/device/driver")")" in
+        "$1"|"$1"-*) ;;
+        *) continue ;;
+        esac
         _dev=/dev/$(basename "$_v")
         if v4l2-ctl -d "$_dev" --info 2>/dev/null |
                 grep -q 'Device Caps.*' &&
@@ -232,9 +236,10 @@ producer_restart() {
 # new bind serves captures again.
 unbind_rebind() {
     _bdf=$(shmcam_bdf) || { echo "no PCI device behind $DEV"; return 1; }
+    _drv=$(readlink -f "/sys/bus/pci/devices/$_bdf/driver")
     stream_bg /tmp/u.raw 300
     wait_frames /tmp/u.raw $YUYV_VGA 5 || { kill $BG; return 1; }
-    echo "$_bdf" > /sys/bus/pci/drivers/shmcam/unbind || return 1
+    echo "$_bdf" > "$_drv/unbind" || return 1
     wait $BG
     _rc=$?
     _n=$(frames_in /tmp/u.raw $YUYV_VGA)
@@ -244,6 +249,6 @@ unbind_rebind() {
     [ "$_n" -lt 300 ] || { echo "the stream did not notice the unbind"; _ok=; }
     head -c $((_n * YUYV_VGA)) /tmp/u.raw > /tmp/u-whole.raw
     verify_file YUYV 640x480 "$_n" /tmp/u-whole.raw || _ok=
-    echo "$_bdf" > /sys/bus/pci/drivers/shmcam/bind || return 1
+    echo "$_bdf" > "$_drv/bind" || return 1
     shmcam_up && capture_verify YUYV 640x480 10 && [ -n "$_ok" ]
 }

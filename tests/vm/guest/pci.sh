@@ -28,21 +28,26 @@ bound_by_id() {
         grep -q "Bus info *: PCI:$_bdf\$" /tmp/info.out
 }
 
-# region_status: the producer's session and format as BAR2 shows them.
+# region_status: the producer's session, format and card as BAR2 shows
+# them to userspace.
 region_status() {
-    shmcam-dump --region "/sys/bus/pci/devices/$(shmcam_pci_bdf)/resource2" \
-        --status > /tmp/status.out 2>&1 || { cat /tmp/status.out; return 1; }
-    grep -E '^(session|format)' /tmp/status.out
+    shmcam-dump --region "$1" --status > /tmp/status.out 2>&1 ||
+        { cat /tmp/status.out >&2; return 1; }
+    grep -E '^(session|format|card)' /tmp/status.out
 }
 
 # A hostile guest: a producer of its own, laid out over BAR2 with
-# another session and format, publishing for two seconds.  BAR2 is read
-# only: the region the guest reads is still the host's, frames verify on
-# the raw BAR and through the driver, and the host's copy (checked by the
-# host on QEMU's memory) is the host's own.
+# another session, format and card, publishing for two seconds.  (While
+# shmcam.ko holds BAR2 userspace cannot map it, so the device is unbound
+# first.)  BAR2 is read only: what the guest reads is still the host's,
+# frames verify on the raw BAR and, once the driver is back, through it;
+# and the host, reading QEMU's memory, finds its own region.
 guest_write_ignored() {
-    _res=/sys/bus/pci/devices/$(shmcam_pci_bdf)/resource2
-    _before=$(region_status) || return 1
+    _bdf=$(shmcam_pci_bdf) || return 1
+    _res=/sys/bus/pci/devices/$_bdf/resource2
+    _drv=$(readlink -f "/sys/bus/pci/devices/$_bdf/driver")
+    echo "$_bdf" > "$_drv/unbind" || return 1
+    _before=$(region_status "$_res") || return 1
     echo "before: $_before"
     shmcam-host --pattern --region "$_res" --force --format NV12 \
         --size 320x240 --card scribbler > /tmp/scribble.out 2>&1 &
@@ -51,7 +56,9 @@ guest_write_ignored() {
     kill $_pid
     wait $_pid
     cat /tmp/scribble.out
-    _after=$(region_status) || return 1
+    grep -q ': streaming$' /tmp/scribble.out ||
+        { echo "the scribbler did not run"; return 1; }
+    _after=$(region_status "$_res") || return 1
     echo "after: $_after"
     [ "$_before" = "$_after" ] || { echo "the guest changed BAR2"; return 1; }
     shmcam-dump --region "$_res" --frames 20 --verify > /tmp/raw.out 2>&1
@@ -59,6 +66,8 @@ guest_write_ignored() {
     cat /tmp/raw.out
     [ "$_rc" = 0 ] && grep -q '^verified 20 frames, 0 bad, 0 out of order$' \
         /tmp/raw.out || return 1
+    echo "$_bdf" > "$_drv/bind" || return 1
+    shmcam_up || return 1
     host_cmd host-region-verify || return 1
     capture_verify YUYV 640x480 10
 }
