@@ -5,6 +5,7 @@
  * every check has passed.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -220,7 +221,8 @@ int shmcam_host_region_setup(struct shmcam_host *h, GError **errp)
         return shmcam_host_region_listen(h, errp);
     }
 
-    ret = shmcam_host_region_open(h, shmcam_region_round_size(needed), errp);
+    ret = shmcam_host_region_open(h, h->region_bytes ?:
+                                  shmcam_region_round_size(needed), errp);
     if (ret) {
         return ret;
     }
@@ -246,11 +248,17 @@ int shmcam_host_region_setup(struct shmcam_host *h, GError **errp)
 }
 
 /*
- * Created regions go away; attached ones stay, marked stopped.  A --listen
+ * Created regions go away (unless --keep); attached ones stay, marked
+ * stopped.  A --listen
  * region is the server's: the capture process only lets go of its mapping.
  */
 void shmcam_host_region_release(struct shmcam_host *h)
 {
+    if (h->o.keep && h->region.created) {
+        h->region.created = false;      /* --keep: left for the next user */
+        fprintf(stderr, "shmcam-host: %s stays (--keep): remove it with rm "
+                "when no one needs it\n", h->region.path);
+    }
     if (h->initialised && h->prod.hdr) {
         shmcam_producer_set_state(&h->prod, SHMCAM_STATE_STOPPED);
         h->initialised = false;

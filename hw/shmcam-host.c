@@ -88,9 +88,14 @@ static int shmcam_host_parse(struct shmcam_host *h, int *argc, char ***argv,
           "With --listen: a region of its own for each guest (one more copy "
           "of each frame per guest)", NULL },
         { "region-size", 0, 0, G_OPTION_ARG_STRING, &o->region_size,
-          "With --listen: the region size, a power of two such as 64M "
-          "(default: the smallest that fits); a shmcam-pci region must be "
-          "at least as large", "SIZE" },
+          "Size of a region shmcam-host creates (--shm or --listen), a power "
+          "of two such as 64M (default: the smallest that fits), so that "
+          "larger formats fit later; a shmcam-pci region must be at least "
+          "as large", "SIZE" },
+        { "keep", 0, 0, G_OPTION_ARG_NONE, &o->keep,
+          "Leave a --shm region shmcam-host created in /dev/shm when it "
+          "stops (marked stopped), for QEMU's memory-backend-shm attach=on "
+          "and the next shmcam-host", NULL },
         { "mode", 0, 0, G_OPTION_ARG_STRING, &o->mode,
           "File mode of a created shm region or --listen socket (default "
           "0600)", "OCTAL" },
@@ -217,9 +222,13 @@ static int shmcam_host_check(struct shmcam_host *h, GError **errp)
               "SOCKET (--pci-listen SOCKET: the guests bring theirs)";
     } else if (o->isolate && !o->listen) {
         why = "--isolate needs --listen SOCKET";
-    } else if (o->region_size && !shmcam_host_serves(h)) {
-        why = "--region-size needs --listen SOCKET (a --shm or --region "
-              "region has the size it was created with)";
+    } else if (o->region_size && o->region) {
+        why = "--region-size is for a region shmcam-host creates (--shm NAME "
+              "or --listen SOCKET); --region PATH has the size it was "
+              "created with";
+    } else if (o->keep && (o->region || o->listen || o->pci_listen)) {
+        why = "--keep is for a --shm region (shmcam-host removes no other "
+              "region at exit)";
     } else if (o->listen && !o->listen[0]) {
         why = "--listen needs a socket path (e.g. --listen /run/shmcam.sock)";
     } else if (o->pci_listen && !o->pci_listen[0]) {
@@ -283,7 +292,8 @@ static int shmcam_host_check(struct shmcam_host *h, GError **errp)
     if (shmcam_format_init(&h->fmt, fourcc, w, hgt, iv)) {
         return -EINVAL;
     }
-    return shmcam_host_serves(h) ? shmcam_host_check_region_size(h, errp) : 0;
+    return shmcam_host_serves(h) || o->region_size ?
+           shmcam_host_check_region_size(h, errp) : 0;
 }
 
 static int shmcam_host_source(struct shmcam_host *h, GError **errp)
@@ -808,7 +818,7 @@ void shmcam_host_out_del(struct shmcam_host *h, uint32_t id)
 int shmcam_host_capture(struct shmcam_host *h)
 {
     GError *err = NULL;
-    char desc[64];
+    char desc[64], size[32];
     int ret;
 
     ret = shmcam_host_signals(h);
@@ -822,11 +832,14 @@ int shmcam_host_capture(struct shmcam_host *h)
     }
     if (!ret) {
         shmcam_format_str(&h->fmt, desc, sizeof(desc));
+        shmcam_region_size_str(h->region.base ? h->region.size :
+                               h->region_bytes, size, sizeof(size));
         fprintf(stderr, "shmcam-host: %s, %s at %u/%u s per frame into %s "
-                "(%u slots of %u bytes)\n", h->src_name, desc,
+                "(%s%s: %u slots of %u bytes)\n", h->src_name, desc,
                 h->fmt.interval.numerator, h->fmt.interval.denominator,
                 h->region.base ? h->region.path : "each guest's own region",
-                h->o.slots, h->slot_size);
+                h->region.base ? "" : "at least ", size, h->o.slots,
+                h->slot_size);
         ret = shmcam_host_run(h);
     }
     if (err) {

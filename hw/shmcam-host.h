@@ -43,6 +43,7 @@ struct shmcam_host_opts {
     char *pci_listen;
     gboolean isolate;
     char *region_size;
+    gboolean keep;
     gboolean version;
 };
 
@@ -70,7 +71,7 @@ struct shmcam_host {
     struct shmcam_producer prod;
     bool initialised;                   /* the region carries our session */
     mode_t shm_mode;
-    uint64_t region_bytes;              /* server: the regions we create */
+    uint64_t region_bytes;              /* --region-size, or 0 (--shm) */
     uint32_t slot_size;                 /* of every region we publish into */
     uint64_t frames;                    /* published since start */
     int sigfd;

@@ -30,8 +30,18 @@ expect_run 2 "shmcam-host: unexpected argument 'extra' (see shmcam-host --help)"
     "$H" --shm "$TEST_NAME" extra
 expect_run 2 "shmcam-host: choose one source: --pattern, --camera or --file (see shmcam-host --help)" \
     "$H" --pattern --file /dev/zero --shm "$TEST_NAME"
-expect_run 2 "shmcam-host: choose one region: --shm NAME, --region PATH or --listen SOCKET (see shmcam-host --help)" \
+expect_run 2 "shmcam-host: choose one region: --shm NAME, --region PATH or --listen SOCKET (--pci-listen SOCKET: the guests bring theirs)" \
     "$H" --shm "$TEST_NAME" --region "$R"
+expect_run 2 "shmcam-host: --region-size is for a region shmcam-host creates (--shm NAME or --listen SOCKET); --region PATH has the size it was created with" \
+    "$H" --region "$R" --region-size 4M
+expect_run 2 "shmcam-host: --region-size 64K is too small: 1280x720 YUYV with 3 slots needs 8 MiB (--region-size 8M)" \
+    "$H" --shm "$TEST_NAME" --region-size 64K
+expect_run 2 "shmcam-host: --keep is for a --shm region (shmcam-host removes no other region at exit)" \
+    "$H" --keep --region "$R"
+expect_run 2 "shmcam-host: --pci-listen needs a socket path (e.g. --pci-listen /run/shmcam-pci.sock)" \
+    "$H" --pci-listen ""
+expect_run 2 "shmcam-host: --listen and --pci-listen need two different sockets (see shmcam-host --help)" \
+    "$H" --listen /tmp/"$TEST_NAME".sock --pci-listen /tmp/"$TEST_NAME".sock
 expect_run 2 "shmcam-host: --shm NAME must be a name without '/' (e.g. --shm cam0)" \
     "$H" --shm a/b
 expect_run 2 "shmcam-host: --mode 0999 is not a file mode (use octal, e.g. 0600)" \

@@ -69,9 +69,9 @@ wait $other
 # the command line: exit 2, no socket
 expect_run 2 "shmcam-host: --isolate needs --listen SOCKET (see shmcam-host --help)" \
     "$H" --isolate
-expect_run 2 "shmcam-host: --region-size needs --listen SOCKET (a --shm or --region region has the size it was created with)" \
-    "$H" --region-size 64M --shm "$TEST_NAME"
-expect_run 2 "shmcam-host: choose one region: --shm NAME, --region PATH or --listen SOCKET (see shmcam-host --help)" \
+expect_run 2 "shmcam-host: choose one region: --shm NAME, --region PATH or --listen SOCKET (--pci-listen SOCKET: the guests bring theirs)" \
+    "$H" --pci-listen "$S" --shm "$TEST_NAME"
+expect_run 2 "shmcam-host: choose one region: --shm NAME, --region PATH or --listen SOCKET (--pci-listen SOCKET: the guests bring theirs)" \
     "$H" --listen "$S" --shm "$TEST_NAME"
 expect_run 2 "shmcam-host: --listen needs a socket path (e.g. --listen /run/shmcam.sock)" \
     "$H" --listen ""
