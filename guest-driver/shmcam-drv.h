@@ -123,6 +123,11 @@ static inline struct shmcam_header *shmcam_hdr(struct shmcam *s)
 	return s->base;
 }
 
+/* shmcam-main.c: what a bus's probe and remove call */
+int shmcam_probe(struct shmcam *s, struct device *dev,
+		 int (*irqs_on)(struct shmcam *s));
+void shmcam_remove(struct shmcam *s, void (*irqs_off)(struct shmcam *s));
+
 /* shmcam-region.c */
 int shmcam_region_init(struct shmcam *s);
 void shmcam_region_start(struct shmcam *s);

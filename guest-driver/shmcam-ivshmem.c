@@ -54,8 +54,8 @@ static void shmcam_ivshmem_notify(struct shmcam *s)
 /*
  * With MSI-X (ivshmem-doorbell) the producer rings vector 0 for each
  * frame, the guest rings the producer for each request, and IVPosition
- * names this guest's consumer area.  Returns the Linux irq number, 0
- * without MSI-X, or a negative errno.
+ * names this guest's consumer area.  Returns 0 (s->doorbell says whether
+ * there is MSI-X) or a negative errno.
  */
 static int shmcam_ivshmem_setup_doorbell(struct pci_dev *pdev,
 					 struct shmcam *s)
@@ -81,7 +81,28 @@ static int shmcam_ivshmem_setup_doorbell(struct pci_dev *pdev,
 	pci_set_master(pdev);
 	s->doorbell = true;
 	s->notify = shmcam_ivshmem_notify;
-	return pci_irq_vector(pdev, 0);
+	return 0;
+}
+
+static int shmcam_ivshmem_irq_on(struct shmcam *s)
+{
+	struct device *dev = s->v4l2_dev.dev;
+	int irq = pci_irq_vector(to_pci_dev(dev), 0);
+	int ret;
+
+	ret = devm_request_irq(dev, irq, shmcam_ivshmem_irq, 0, KBUILD_MODNAME,
+			       s);
+	if (ret)
+		return dev_err_probe(dev, ret, "cannot request irq %d\n", irq);
+	return 0;
+}
+
+/* devres frees the MSI-X vector after remove(). */
+static void shmcam_ivshmem_irq_off(struct shmcam *s)
+{
+	struct device *dev = s->v4l2_dev.dev;
+
+	devm_free_irq(dev, pci_irq_vector(to_pci_dev(dev), 0), s);
 }
 
 static int shmcam_ivshmem_probe(struct pci_dev *pdev,
@@ -91,7 +112,7 @@ static int shmcam_ivshmem_probe(struct pci_dev *pdev,
 	resource_size_t start, len;
 	struct shmcam *s;
 	void *base;
-	int irq, ret;
+	int ret;
 
 	ret = pcim_enable_device(pdev);
 	if (ret)
@@ -121,7 +142,7 @@ static int shmcam_ivshmem_probe(struct pci_dev *pdev,
 		return -ENODEV;
 	}
 
-	/* Freed by the V4L2 release callback once the last file is closed. */
+	/* Freed by shmcam_probe() or the V4L2 release callback. */
 	s = kzalloc(sizeof(*s), GFP_KERNEL);
 	if (!s)
 		return -ENOMEM;
@@ -130,67 +151,20 @@ static int shmcam_ivshmem_probe(struct pci_dev *pdev,
 	s->cons_index = consumer < SHMCAM_MAX_CONSUMERS ? consumer : -1;
 	snprintf(s->bus_info, sizeof(s->bus_info), "PCI:%s", pci_name(pdev));
 
-	irq = shmcam_ivshmem_setup_doorbell(pdev, s);
-	if (irq < 0) {
-		ret = irq;
-		goto free_state;
-	}
-
-	ret = shmcam_region_init(s);
-	if (ret)
-		goto free_state;
-
-	ret = shmcam_v4l2_register(s, dev);
+	ret = shmcam_ivshmem_setup_doorbell(pdev, s);
 	if (ret) {
-		dev_err_probe(dev, ret, "cannot register the video device\n");
-		goto stop_region;
+		kfree(s);
+		return ret;
 	}
-
-	/*
-	 * Only now: the worker an interrupt queues uses the video device.
-	 * Until then a client that starts streaming is served by the timer.
-	 */
-	if (irq) {
-		ret = devm_request_irq(dev, irq, shmcam_ivshmem_irq, 0,
-				       KBUILD_MODNAME, s);
-		if (ret) {
-			dev_err_probe(dev, ret, "cannot request irq %d\n", irq);
-			goto unregister;
-		}
-	}
-	pci_set_drvdata(pdev, s);
-	shmcam_region_start(s);
-	return 0;
-
-unregister:
-	shmcam_v4l2_unregister(s);
-	mutex_lock(&s->lock);
-	shmcam_region_stop(s);
-	mutex_unlock(&s->lock);
-	/* The V4L2 core owns s now: the last file handle frees it. */
-	shmcam_v4l2_put(s);
-	return ret;
-stop_region:
-	shmcam_region_stop(s);
-free_state:
-	kfree(s);
+	ret = shmcam_probe(s, dev, shmcam_ivshmem_irq_on);
+	if (!ret)
+		pci_set_drvdata(pdev, s);
 	return ret;
 }
 
 static void shmcam_ivshmem_remove(struct pci_dev *pdev)
 {
-	struct shmcam *s = pci_get_drvdata(pdev);
-
-	/* Streaming stops here, and no new ioctl reaches the driver. */
-	shmcam_v4l2_unregister(s);
-	/* No new kicks; devres frees the MSI-X vector after remove(). */
-	if (s->doorbell)
-		devm_free_irq(&pdev->dev, pci_irq_vector(pdev, 0), s);
-	/* Wait for a running ioctl; nothing reads BAR2 after this. */
-	mutex_lock(&s->lock);
-	shmcam_region_stop(s);
-	mutex_unlock(&s->lock);
-	shmcam_v4l2_put(s);
+	shmcam_remove(pci_get_drvdata(pdev), shmcam_ivshmem_irq_off);
 }
 
 static const struct pci_device_id shmcam_ivshmem_ids[] = {

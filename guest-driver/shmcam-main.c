@@ -9,6 +9,7 @@
 
 #include <linux/module.h>
 #include <linux/pci.h>
+#include <linux/slab.h>
 
 #include "shmcam-drv.h"
 
@@ -22,6 +23,71 @@ module_param_named(producer_timeout_ms, shmcam_producer_timeout_ms, uint,
 		   0644);
 MODULE_PARM_DESC(producer_timeout_ms,
 		 "Treat the producer as gone when its heartbeat stalls this long (default 2000)");
+
+/**
+ * shmcam_probe - bring up a device whose bus has mapped the region
+ * @s: the device, from kzalloc(), with base, size, bus_info, doorbell,
+ *     cons_index and the bus hooks set
+ * @dev: the bus device, parent of the video device
+ * @irqs_on: requests the bus's frame interrupts (called when s->doorbell)
+ *
+ * The interrupts come last: the worker they queue uses the video device.
+ * Until then a client that starts streaming is served by the timer.
+ *
+ * Returns 0, or a negative errno with @s freed (at once, or by the V4L2
+ * release callback when a file was opened meanwhile).
+ */
+int shmcam_probe(struct shmcam *s, struct device *dev,
+		 int (*irqs_on)(struct shmcam *s))
+{
+	int ret;
+
+	ret = shmcam_region_init(s);
+	if (ret)
+		goto free_state;
+
+	ret = shmcam_v4l2_register(s, dev);
+	if (ret) {
+		dev_err_probe(dev, ret, "cannot register the video device\n");
+		shmcam_region_stop(s);
+		goto free_state;
+	}
+
+	if (s->doorbell) {
+		ret = irqs_on(s);
+		if (ret) {
+			shmcam_remove(s, NULL);
+			return ret;
+		}
+	}
+	shmcam_region_start(s);
+	return 0;
+
+free_state:
+	kfree(s);
+	return ret;
+}
+
+/**
+ * shmcam_remove - take a device down; its bus unmaps the region after
+ * @s: the device
+ * @irqs_off: frees the bus's frame interrupts (called when s->doorbell), or
+ *	      NULL when they were never requested
+ */
+void shmcam_remove(struct shmcam *s, void (*irqs_off)(struct shmcam *s))
+{
+	/* Streaming stops here, and no new ioctl reaches the driver. */
+	shmcam_v4l2_unregister(s);
+	/* No new kicks. */
+	if (s->doorbell && irqs_off)
+		irqs_off(s);
+	/* Wait for a running ioctl; nothing touches the region after this. */
+	mutex_lock(&s->lock);
+	shmcam_region_stop(s);
+	mutex_unlock(&s->lock);
+	/* The last file handle frees s. */
+	shmcam_v4l2_put(s);
+}
 
 static int __init shmcam_init(void)
 {

@@ -127,9 +127,10 @@ static irqreturn_t shmcam_pci_connection_irq(int irq, void *data)
  * connected while the guest booted) interrupts at once.  Returns 0 or a
  * negative errno, with nothing requested.
  */
-static int shmcam_pci_request_irqs(struct pci_dev *pdev, struct shmcam *s)
+static int shmcam_pci_irqs_on(struct shmcam *s)
 {
-	struct device *dev = &pdev->dev;
+	struct device *dev = s->v4l2_dev.dev;
+	struct pci_dev *pdev = to_pci_dev(dev);
 	int frame_irq = pci_irq_vector(pdev, SHMCAM_PCI_VECTOR_FRAME);
 	int conn_irq = pci_irq_vector(pdev, SHMCAM_PCI_VECTOR_CONNECTION);
 	int ret;
@@ -152,9 +153,10 @@ static int shmcam_pci_request_irqs(struct pci_dev *pdev, struct shmcam *s)
 }
 
 /* Mask the device's events, then free both interrupts. */
-static void shmcam_pci_free_irqs(struct pci_dev *pdev, struct shmcam *s)
+static void shmcam_pci_irqs_off(struct shmcam *s)
 {
-	struct device *dev = &pdev->dev;
+	struct device *dev = s->v4l2_dev.dev;
+	struct pci_dev *pdev = to_pci_dev(dev);
 
 	writel(0, s->regs + SHMCAM_PCI_REG_INTR_MASK);
 	devm_free_irq(dev, pci_irq_vector(pdev, SHMCAM_PCI_VECTOR_CONNECTION), s);
@@ -218,7 +220,7 @@ static int shmcam_pci_probe(struct pci_dev *pdev,
 	if (IS_ERR(base))
 		return dev_err_probe(dev, PTR_ERR(base), "cannot map BAR2\n");
 
-	/* Freed by the V4L2 release callback once the last file is closed. */
+	/* Freed by shmcam_probe() or the V4L2 release callback. */
 	s = kzalloc(sizeof(*s), GFP_KERNEL);
 	if (!s)
 		return -ENOMEM;
@@ -239,61 +241,16 @@ static int shmcam_pci_probe(struct pci_dev *pdev,
 		dev_info(dev, "no MSI-X (%d): polling the region\n", ret);
 	}
 
-	ret = shmcam_region_init(s);
-	if (ret)
-		goto free_state;
-
-	ret = shmcam_v4l2_register(s, dev);
-	if (ret) {
-		dev_err_probe(dev, ret, "cannot register the video device\n");
-		goto stop_region;
-	}
-
-	/*
-	 * Only now: the worker an interrupt queues uses the video device.
-	 * Until then a client that starts streaming is served by the timer.
-	 */
-	if (s->doorbell) {
-		ret = shmcam_pci_request_irqs(pdev, s);
-		if (ret)
-			goto unregister;
-	}
-	pci_set_drvdata(pdev, s);
-	shmcam_region_start(s);
-	return 0;
-
-unregister:
-	shmcam_v4l2_unregister(s);
-	mutex_lock(&s->lock);
-	shmcam_region_stop(s);
-	mutex_unlock(&s->lock);
-	/* The V4L2 core owns s now: the last file handle frees it. */
-	shmcam_v4l2_put(s);
-	return ret;
-stop_region:
-	shmcam_region_stop(s);
-free_state:
-	kfree(s);
+	ret = shmcam_probe(s, dev, shmcam_pci_irqs_on);
+	if (!ret)
+		pci_set_drvdata(pdev, s);
 	return ret;
 }
 
+/* Registers, BAR2 and the MSI-X vectors go with devres after this. */
 static void shmcam_pci_remove(struct pci_dev *pdev)
 {
-	struct shmcam *s = pci_get_drvdata(pdev);
-
-	/* Streaming stops here, and no new ioctl reaches the driver. */
-	shmcam_v4l2_unregister(s);
-	/* No new kicks; devres frees the MSI-X vectors after remove(). */
-	if (s->doorbell)
-		shmcam_pci_free_irqs(pdev, s);
-	/*
-	 * Wait for a running ioctl; nothing reads BAR2 or writes the
-	 * registers after this, which devres then unmaps.
-	 */
-	mutex_lock(&s->lock);
-	shmcam_region_stop(s);
-	mutex_unlock(&s->lock);
-	shmcam_v4l2_put(s);
+	shmcam_remove(pci_get_drvdata(pdev), shmcam_pci_irqs_off);
 }
 
 static const struct pci_device_id shmcam_pci_ids[] = {

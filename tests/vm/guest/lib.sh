@@ -75,16 +75,21 @@ modload() {
     done
 }
 
-# The PCI address of the first ivshmem device (1af4:1110).
-ivshmem_bdf() {
+# pci_bdf DEVICE: the PCI address of the first 1af4:DEVICE.
+pci_bdf() {
     for _d in /sys/bus/pci/devices/*; do
         if [ "$(cat "$_d/vendor")" = 0x1af4 ] &&
-           [ "$(cat "$_d/device")" = 0x1110 ]; then
+           [ "$(cat "$_d/device")" = "0x$1" ]; then
             basename "$_d"
             return 0
         fi
     done
     return 1
+}
+
+# The PCI address of the first ivshmem device (1af4:1110).
+ivshmem_bdf() {
+    pci_bdf 1110
 }
 
 # shmcam_bdf: the PCI address of the device behind $DEV.

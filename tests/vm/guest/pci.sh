@@ -8,15 +8,7 @@
 
 # shmcam_pci_bdf: the PCI address of the shmcam-pci device.
 shmcam_pci_bdf() {
-    for _d in /sys/bus/pci/devices/*; do
-        if [ "$(cat "$_d/vendor")" = 0x1af4 ] &&
-           [ "$(cat "$_d/device")" = 0x10fc ]; then
-            basename "$_d"
-            return 0
-        fi
-    done
-    echo "no shmcam-pci device (1af4:10fc)"
-    return 1
+    pci_bdf 10fc || { echo "no shmcam-pci device (1af4:10fc)" >&2; return 1; }
 }
 
 # The capture node is the shmcam-pci device's, bus info included.
