@@ -39,6 +39,7 @@ struct shmcam_dump_live {
     uint8_t *buf;
     uint64_t deadline;          /* give up when no frame came by then */
     uint64_t last;              /* frame counter last read */
+    int open_err;               /* the region exists but cannot be mapped */
 };
 
 static void shmcam_dump_detach(struct shmcam_dump_live *l)
@@ -62,8 +63,9 @@ static void shmcam_dump_touch(struct shmcam_dump *d, struct shmcam_dump_live *l)
 
 /*
  * Wait for the region to exist, carry our magic, and be laid out.
- * Returns 0, -ETIMEDOUT, or -EPROTONOSUPPORT / -EINVAL for a region we
- * cannot read.
+ * Returns 0, -ETIMEDOUT, -EPROTONOSUPPORT / -EINVAL for a region we
+ * cannot read, or -EBADF with l->open_err set for one we cannot map (only
+ * a region that does not exist yet, or is still empty, is waited for).
  */
 static int shmcam_dump_attach(struct shmcam_dump *d, struct shmcam_dump_live *l)
 {
@@ -83,6 +85,10 @@ static int shmcam_dump_attach(struct shmcam_dump *d, struct shmcam_dump_live *l)
             ret = d->o.region ?
                   shmcam_region_open_path(&l->region, d->o.region, false) :
                   shmcam_region_open_shm(&l->region, d->o.shm, false);
+            if (ret && ret != -ENOENT && ret != -ENODATA) {
+                l->open_err = ret;
+                return -EBADF;
+            }
         } else {
             ret = shmcam_check_identity(l->region.base, l->region.size) ?:
                   shmcam_layout_read(l->region.base, l->region.size, &l->layout);
@@ -118,6 +124,13 @@ static int shmcam_dump_layout(struct shmcam_dump *d, struct shmcam_dump_live *l)
     } else if (d->o.connect && !l->region.base && ret && ret != -ETIMEDOUT) {
         fprintf(stderr, "shmcam-dump: cannot connect to %s: %s\n", path,
                 g_strerror(-ret));
+    } else if (ret == -EBADF) {
+        fprintf(stderr, "shmcam-dump: cannot map region %s: %s%s\n", path,
+                g_strerror(-l->open_err),
+                l->open_err == -EACCES ? " (check its owner and mode)" :
+                l->open_err == -EINVAL && g_str_has_prefix(path, "/sys/") ?
+                " (a driver holds this BAR, e.g. shmcam.ko: unbind the "
+                "device first)" : "");
     } else if (ret == -ETIMEDOUT) {
         fprintf(stderr, "shmcam-dump: timeout: no shmcam producer in %s after "
                 "%d s (is shmcam-host running?)\n", path, d->o.timeout);

@@ -52,6 +52,8 @@ expect_run 2 "shmcam-dump: unknown format 'RGB3' (use one of YUYV, NV12, YU12, M
     "$SHMCAM_DUMP" --input /dev/null --format RGB3 --size 640x480
 expect_run 2 "shmcam-dump: Unknown option --bogus (see shmcam-dump --help)" \
     "$SHMCAM_DUMP" --bogus
+expect_run 1 "shmcam-dump: cannot map region $TEST_TMP: Is a directory" \
+    "$SHMCAM_DUMP" --region "$TEST_TMP" --frames 1
 
 # a region file that exists must be left exactly as it was
 # check_untouched FILE SUM WHAT

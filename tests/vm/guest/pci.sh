@@ -28,10 +28,19 @@ region_status() {
     grep -E '^(session|format|card)' /tmp/status.out
 }
 
+# While shmcam.ko holds BAR2, userspace cannot map it, and is told why.
+bar_held() {
+    _res=/sys/bus/pci/devices/$(shmcam_pci_bdf)/resource2
+    shmcam-dump --region "$_res" --status > /tmp/held.out 2>&1
+    _rc=$?
+    cat /tmp/held.out
+    [ "$_rc" = 1 ] && grep -qx "shmcam-dump: cannot map region $_res: Invalid argument (a driver holds this BAR, e.g. shmcam.ko: unbind the device first)" \
+        /tmp/held.out
+}
+
 # A hostile guest: a producer of its own, laid out over BAR2 with
-# another session, format and card, publishing for two seconds.  (While
-# shmcam.ko holds BAR2 userspace cannot map it, so the device is unbound
-# first.)  BAR2 is read only: what the guest reads is still the host's,
+# another session, format and card, publishing for two seconds (with the
+# device unbound: see bar_held).  BAR2 is read only: what the guest reads is still the host's,
 # frames verify on the raw BAR and, once the driver is back, through it;
 # and the host, reading QEMU's memory, finds its own region.
 guest_write_ignored() {
@@ -71,6 +80,7 @@ check capture-yuyv capture_verify YUYV 640x480 30
 check format-change-nv12-720p capture_verify NV12 1280x720 10
 check format-change-mjpeg capture_verify MJPG 640x480 30
 check format-back-yuyv capture_verify YUYV 640x480 10
+check bar-held-by-driver bar_held
 check guest-write-ignored guest_write_ignored
 check shmcam-host-restart-while-streaming producer_restart
 check unbind-while-streaming unbind_rebind
