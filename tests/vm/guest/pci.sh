@@ -73,6 +73,26 @@ guest_write_ignored() {
     capture_verify YUYV 640x480 10
 }
 
+# A guest writing garbage into every register and over its consumer area
+# window, doorbell included: the read-only registers keep their values,
+# the host ignores the nonsense request, and once the driver has written
+# its area again, captures verify.
+garbage_registers() {
+    _bdf=$(shmcam_pci_bdf) || return 1
+    _bar0=$(($(head -n 1 "/sys/bus/pci/devices/$_bdf/resource" | cut -d' ' -f1)))
+    _off=0
+    while [ $_off -lt 384 ]; do
+        devmem $((_bar0 + _off)) 32 0xdeadbeef || return 1
+        _off=$((_off + 4))
+    done
+    _id=$(devmem $_bar0 32)
+    _version=$(devmem $((_bar0 + 4)) 32)
+    echo "after the garbage: ID $_id, VERSION $_version"
+    [ "$_id" = 0x4D434853 ] && [ "$_version" = 0x00000001 ] || return 1
+    sleep 1
+    capture_verify YUYV 640x480 10
+}
+
 check shmcam-loads shmcam_up
 check bound-by-pci-id bound_by_id
 check compliance compliance "$DEV"
@@ -82,6 +102,7 @@ check format-change-mjpeg capture_verify MJPG 640x480 30
 check format-back-yuyv capture_verify YUYV 640x480 10
 check bar-held-by-driver bar_held
 check guest-write-ignored guest_write_ignored
+check garbage-in-registers garbage_registers
 check shmcam-host-restart-while-streaming producer_restart
 check unbind-while-streaming unbind_rebind
 finish
