@@ -12,11 +12,11 @@
 # each FILE.patch (a unified diff) is applied to it (qapi/qom.json); any
 # other FILE replaces the tree's FILE (backends/hostmem-shm.c).  The tree
 # keeps upstream's FILE as FILE.shmcam-orig, so that the overlay can be
-# applied again and upstream's file stays at hand.  The build is the
-# smallest that boots the VM tests: x86_64 only, the devices of
-# hw/qemu/configs/devices/x86_64-softmmu/shmcam.mak, no optional features,
-# no documentation, firmware from the system's QEMU packages (the paths
-# Debian's qemu-system-x86 searches).
+# applied again and upstream's file stays at hand.  The build is small,
+# for the VM tests and a headless guest of one's own: x86_64 only, KVM and
+# TCG, the devices of hw/qemu/configs/devices/x86_64-softmmu/shmcam.mak,
+# no other optional features, no documentation, firmware from the system's
+# QEMU packages (the paths Debian's qemu-system-x86 searches).
 #
 # Debian 12's meson (1.0) is older than QEMU 10 accepts, so meson and
 # pycotap come from bookworm-backports' .debs, unpacked into
@@ -201,7 +201,8 @@ fi
 firmware="/usr/share/qemu /usr/share/seabios /usr/lib/ipxe/qemu"
 set -- --python=/usr/bin/python3 --target-list=x86_64-softmmu \
     --without-default-features --without-default-devices \
-    --with-devices-x86_64=shmcam --disable-download --disable-install-blobs \
+    --with-devices-x86_64=shmcam --enable-kvm --disable-download \
+    --disable-install-blobs \
     --disable-docs --firmwarepath="$(echo $firmware | tr ' ' :)"
 options="$qemu_src $*"
 if [ ! -f "$qemu_build/build.ninja" ] ||
