@@ -16,6 +16,7 @@
 #include "qobject/qdict.h"
 #include "libqos/libqos-pc.h"
 #include "libqtest.h"
+#include "shmcam-qtest.h"
 
 #define IVSHMEM_VENDOR_ID   0x1af4
 #define IVSHMEM_DEVICE_ID   0x1110
@@ -88,11 +89,6 @@ static void fill(uint8_t *p, size_t len, uint8_t seed)
     }
 }
 
-static void save_fn(QPCIDevice *dev, int devfn, void *data)
-{
-    *(QPCIDevice **)data = dev;
-}
-
 /* Boot a pc with ivshmem-plain on the backend that extra defines as cam. */
 static void guest_boot(Guest *g, const char *extra, uint64_t size)
 {
@@ -101,7 +97,7 @@ static void guest_boot(Guest *g, const char *extra, uint64_t size)
     g->qs = qtest_pc_boot("%s -device ivshmem-plain,memdev=cam", extra);
     g->dev = NULL;
     qpci_device_foreach(g->qs->pcibus, IVSHMEM_VENDOR_ID, IVSHMEM_DEVICE_ID,
-                        save_fn, &g->dev);
+                        shmcam_qtest_save_dev, &g->dev);
     g_assert_nonnull(g->dev);
     qpci_device_enable(g->dev);
     g->bar = qpci_iomap(g->dev, IVSHMEM_SHM_BAR, &barsize);
@@ -179,31 +175,6 @@ static bool qom_get_bool(QTestState *qts, const char *path, const char *prop)
 
     qobject_unref(rsp);
     return val;
-}
-
-/*
- * Run QEMU with args; it must exit 1 with message on stderr.  A QEMU that
- * accepted them would wait at -S: timeout(1) is the hang guard.
- */
-static void check_refused(const char *args, const char *message)
-{
-    const char *qemu = g_getenv("QTEST_QEMU_BINARY");
-    g_autofree char *cmd = g_strdup_printf("timeout 60 %s -M pc -nodefaults "
-                                           "-display none -S %s", qemu, args);
-    g_autofree char *out = NULL;
-    g_autofree char *err = NULL;
-    g_auto(GStrv) argv = NULL;
-    g_autoptr(GError) error = NULL;
-    int status;
-
-    g_assert_nonnull(qemu);
-    g_assert_true(g_shell_parse_argv(cmd, NULL, &argv, &error));
-    g_assert_true(g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH, NULL,
-                               NULL, &out, &err, &status, &error));
-    g_test_message("%s: %s", cmd, err);
-    g_assert_true(WIFEXITED(status));
-    g_assert_cmpint(WEXITSTATUS(status), ==, 1);
-    g_assert_nonnull(strstr(err, message));
 }
 
 /*
@@ -333,7 +304,7 @@ static void test_size_mismatch(void)
 
         fill(host, sizes[i], 0x77);
         fill(want, sizes[i], 0x77);
-        check_refused(args, msg);
+        shmcam_refused(args, msg);
         assert_entry(name, 0600, sizes[i]);
         g_assert_cmpmem(host, sizes[i], want, sizes[i]);
 
@@ -364,13 +335,13 @@ static void test_exists(void)
     uint8_t *host;
 
     assert_entry(name, 0600, SIZE_1M);
-    check_refused(second, msg);
+    shmcam_refused(second, msg);
     assert_entry(name, 0600, SIZE_1M);
     qtest_quit(qts);
     g_assert_false(shm_entry(name, NULL));
 
     host = host_create(name, SIZE_1M, 0640);
-    check_refused(second, msg);
+    shmcam_refused(second, msg);
     assert_entry(name, 0640, SIZE_1M);
     munmap(host, SIZE_1M);
     g_assert_cmpint(shm_unlink(name), ==, 0);
@@ -388,7 +359,7 @@ static void test_attach_missing(void)
                                            "attach=on to have it created)",
                                            name);
 
-    check_refused(args, msg);
+    shmcam_refused(args, msg);
     g_assert_false(shm_entry(name, NULL));
 }
 
@@ -398,39 +369,39 @@ static void test_bad_config(void)
     g_autofree char *name = shm_name("bad");
     g_autofree char *args = NULL;
 
-    check_refused("-object memory-backend-shm,id=cam,size=1M,"
+    shmcam_refused("-object memory-backend-shm,id=cam,size=1M,"
                   "name=shmcam-qtest",
                   "shm object name 'shmcam-qtest' must be '/' followed by "
                   "a name without '/' (e.g. /shmcam0)");
-    check_refused("-object memory-backend-shm,id=cam,size=1M,"
+    shmcam_refused("-object memory-backend-shm,id=cam,size=1M,"
                   "name=/shmcam/qtest",
                   "shm object name '/shmcam/qtest' must be '/' followed by "
                   "a name without '/' (e.g. /shmcam0)");
-    check_refused("-object memory-backend-shm,id=cam,size=1M,attach=on",
+    shmcam_refused("-object memory-backend-shm,id=cam,size=1M,attach=on",
                   "attach=on needs the name of the shm object "
                   "(name=/NAME)");
-    check_refused("-object memory-backend-shm,id=cam,size=1M,mode=0644",
+    shmcam_refused("-object memory-backend-shm,id=cam,size=1M,mode=0644",
                   "mode needs a name (name=/NAME): an unnamed shm object "
                   "is private to QEMU");
 
     args = g_strdup_printf("-object memory-backend-shm,id=cam,size=1M,"
                            "name=%s,mode=0800", name);
-    check_refused(args, "shm object mode '0800' is not an octal file mode "
+    shmcam_refused(args, "shm object mode '0800' is not an octal file mode "
                   "from 0 to 0777 (e.g. 0600)");
     g_free(args);
     args = g_strdup_printf("-object memory-backend-shm,id=cam,size=1M,"
                            "name=%s,mode=01777", name);
-    check_refused(args, "shm object mode '01777' is not an octal file mode "
+    shmcam_refused(args, "shm object mode '01777' is not an octal file mode "
                   "from 0 to 0777 (e.g. 0600)");
     g_free(args);
     args = g_strdup_printf("-object memory-backend-shm,id=cam,size=1M,"
                            "name=%s,attach=on,mode=0644", name);
-    check_refused(args, "mode is for a shm object QEMU creates: with "
+    shmcam_refused(args, "mode is for a shm object QEMU creates: with "
                   "attach=on, ");
     g_free(args);
     args = g_strdup_printf("-object memory-backend-shm,id=cam,size=1M,"
                            "name=%s,share=off", name);
-    check_refused(args, "can't create shm backend with `share=off`");
+    shmcam_refused(args, "can't create shm backend with `share=off`");
     g_assert_false(shm_entry(name, NULL));
 }
 
@@ -447,7 +418,7 @@ static void test_error_exit(void)
                                             "memdev=cam,no-such-property=1",
                                             SIZE_1M, name);
 
-    check_refused(args, "no-such-property");
+    shmcam_refused(args, "no-such-property");
     g_assert_false(shm_entry(name, NULL));
 }
 

@@ -21,6 +21,7 @@
 #include "hw/misc/shmcam-pci.h"
 #include "libqos/libqos-pc.h"
 #include "libqtest.h"
+#include "shmcam-qtest.h"
 
 #define REGION_SIZE     (1 << 20)
 /* Every poll loop gives up after this long; none should take a second. */
@@ -40,11 +41,6 @@ typedef struct {
     QPCIBar reg_bar;
     QPCIBar frame_bar;
 } Host;
-
-static void save_fn(QPCIDevice *dev, int devfn, void *data)
-{
-    *(QPCIDevice **)data = dev;
-}
 
 static uint32_t reg_read(Host *h, unsigned reg)
 {
@@ -183,7 +179,7 @@ static void setup_vm(Host *h)
                           REGION_SIZE, h->sock_path);
     h->dev = NULL;
     qpci_device_foreach(h->qs->pcibus, SHMCAM_PCI_VENDOR_ID,
-                        SHMCAM_PCI_DEVICE_ID, save_fn, &h->dev);
+                        SHMCAM_PCI_DEVICE_ID, shmcam_qtest_save_dev, &h->dev);
     g_assert_nonnull(h->dev);
 
     h->reg_bar = qpci_iomap(h->dev, SHMCAM_PCI_REG_BAR, &barsize);
@@ -511,31 +507,6 @@ static void test_refused(void)
     cleanup_vm(&h);
 }
 
-/*
- * Run QEMU with args; it must exit 1 with message on stderr.  A QEMU that
- * accepted them would wait at -S: timeout(1) is the hang guard.
- */
-static void check_refused_config(const char *args, const char *message)
-{
-    const char *qemu = g_getenv("QTEST_QEMU_BINARY");
-    g_autofree char *cmd = g_strdup_printf("timeout 60 %s -M pc -nodefaults "
-                                           "-display none -S %s", qemu, args);
-    g_autofree char *out = NULL;
-    g_autofree char *err = NULL;
-    g_auto(GStrv) argv = NULL;
-    g_autoptr(GError) error = NULL;
-    int status;
-
-    g_assert_nonnull(qemu);
-    g_assert_true(g_shell_parse_argv(cmd, NULL, &argv, &error));
-    g_assert_true(g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH, NULL,
-                               NULL, &out, &err, &status, &error));
-    g_test_message("%s: %s", cmd, err);
-    g_assert_true(WIFEXITED(status));
-    g_assert_cmpint(WEXITSTATUS(status), ==, 1);
-    g_assert_nonnull(strstr(err, message));
-}
-
 static void test_bad_config(void)
 {
     g_autofree char *sock = g_strdup_printf("%s/none.sock", tmpdir);
@@ -543,30 +514,30 @@ static void test_bad_config(void)
                                            "reconnect-ms=1000", sock);
     g_autofree char *args = NULL;
 
-    check_refused_config("-device shmcam-pci",
+    shmcam_refused("-device shmcam-pci",
                          "shmcam-pci needs a memdev");
 
     args = g_strdup_printf("-object memory-backend-memfd,id=m,size=1M "
                            "%s -device shmcam-pci,memdev=m", chr);
-    check_refused_config(args, "shmcam-pci needs a chardev");
+    shmcam_refused(args, "shmcam-pci needs a chardev");
     g_free(args);
 
     args = g_strdup_printf("-object memory-backend-ram,id=m,size=1M "
                            "%s -device shmcam-pci,memdev=m,chardev=s", chr);
-    check_refused_config(args, "memdev m is not shared memory with a file "
+    shmcam_refused(args, "memdev m is not shared memory with a file "
                          "descriptor");
     g_free(args);
 
     args = g_strdup_printf("-object memory-backend-memfd,id=m,size=1M,"
                            "share=off %s -device shmcam-pci,memdev=m,"
                            "chardev=s", chr);
-    check_refused_config(args, "memdev m is not shared memory with a file "
+    shmcam_refused(args, "memdev m is not shared memory with a file "
                          "descriptor");
     g_free(args);
 
     args = g_strdup_printf("-object memory-backend-memfd,id=m,size=3M "
                            "%s -device shmcam-pci,memdev=m,chardev=s", chr);
-    check_refused_config(args, "memdev m is 3145728 bytes; shmcam-pci needs "
+    shmcam_refused(args, "memdev m is 3145728 bytes; shmcam-pci needs "
                          "a power of two from 65536 to 68719476736");
     g_free(args);
 
@@ -576,7 +547,7 @@ static void test_bad_config(void)
                            "-device shmcam-pci,memdev=m,chardev=s "
                            "-device shmcam-pci,memdev=m,chardev=s2",
                            chr, sock);
-    check_refused_config(args, "can't use already busy memdev: m");
+    shmcam_refused(args, "can't use already busy memdev: m");
 }
 
 int main(int argc, char **argv)
