@@ -9,8 +9,8 @@
  * interval while streaming without a doorbell, every 100 ms otherwise);
  * with ivshmem-doorbell or shmcam-pci the producer's interrupt queues it
  * for each frame, and the guest rings the producer when its consumer area
- * holds a new request.  Copies of several megabytes thus never run in hard interrupt
- * context.
+ * holds a new request.  Copies of several megabytes thus never run in hard
+ * interrupt context.
  */
 
 #include <linux/atomic.h>
