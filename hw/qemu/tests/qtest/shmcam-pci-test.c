@@ -206,16 +206,22 @@ static void cleanup_vm(Host *h)
     g_free(h->sock_path);
 }
 
+/* Wait until the device says it is connected. */
+static void wait_connected(Host *h)
+{
+    g_assert_cmphex(wait_reg(h, SHMCAM_PCI_REG_STATUS,
+                             SHMCAM_PCI_STATUS_CONNECTED,
+                             SHMCAM_PCI_STATUS_CONNECTED), ==,
+                    SHMCAM_PCI_STATUS_CONNECTED);
+}
+
 /* Connect the device as consumer index and wait until it says so. */
 static void connect_host(Host *h, int64_t index)
 {
     host_accept(h);
     host_map_region(h);
     host_reply(h, SHMCAM_PCI_PROTOCOL, index);
-    g_assert_cmphex(wait_reg(h, SHMCAM_PCI_REG_STATUS,
-                             SHMCAM_PCI_STATUS_CONNECTED,
-                             SHMCAM_PCI_STATUS_CONNECTED), ==,
-                    SHMCAM_PCI_STATUS_CONNECTED);
+    wait_connected(h);
 }
 
 static void test_registers(void)
@@ -291,10 +297,7 @@ static void test_fd_handover(void)
     g_assert_cmphex(reg_read(&h, SHMCAM_PCI_REG_STATUS), ==, 0);
     reg_write(&h, SHMCAM_PCI_REG_INTR_MASK, SHMCAM_PCI_INTR_ALL);
     host_reply(&h, SHMCAM_PCI_PROTOCOL, 5);
-    g_assert_cmphex(wait_reg(&h, SHMCAM_PCI_REG_STATUS,
-                             SHMCAM_PCI_STATUS_CONNECTED,
-                             SHMCAM_PCI_STATUS_CONNECTED), ==,
-                    SHMCAM_PCI_STATUS_CONNECTED);
+    wait_connected(&h);
     g_assert_cmpuint(reg_read(&h, SHMCAM_PCI_REG_CONSUMER), ==, 5);
     g_assert_cmpuint(reg_read(&h, SHMCAM_PCI_REG_CONNECTS), ==, 1);
     g_assert_cmphex(reg_read(&h, SHMCAM_PCI_REG_INTR_STATUS), ==,
@@ -458,10 +461,7 @@ static void test_reconnect(void)
     g_assert_cmpuint(st1.st_dev, ==, st2.st_dev);
     host_map_region(&h);
     host_reply(&h, SHMCAM_PCI_PROTOCOL, 7);
-    g_assert_cmphex(wait_reg(&h, SHMCAM_PCI_REG_STATUS,
-                             SHMCAM_PCI_STATUS_CONNECTED,
-                             SHMCAM_PCI_STATUS_CONNECTED), ==,
-                    SHMCAM_PCI_STATUS_CONNECTED);
+    wait_connected(&h);
     g_assert_cmpuint(reg_read(&h, SHMCAM_PCI_REG_CONSUMER), ==, 7);
     g_assert_cmpuint(reg_read(&h, SHMCAM_PCI_REG_CONNECTS), ==, 2);
     area = (struct shmcam_consumer *)consumer_area(&h, 7);
