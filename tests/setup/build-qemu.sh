@@ -23,8 +23,10 @@
 # BUILD_DIR/qemu-tools: nothing of the system's packages changes apart from
 # python3-venv, installed when missing.
 #
-# Usage: build-qemu.sh [--qemu-src=DIR] [--check] BUILD_DIR
-#   --check   also run the qtests: shmcam-pci's and memory-backend-shm's
+# Usage: build-qemu.sh [--qemu-src=DIR] [--check [--tap-log=FILE]] BUILD_DIR
+#   --check          also run the qtests: shmcam-pci's and memory-backend-shm's
+#   --tap-log=FILE   append the qtests' TAP output to FILE too (the case
+#                    count of make check)
 #
 # Outputs: BUILD_DIR/qemu-build/qemu-system-x86_64 and the qtests
 # BUILD_DIR/qemu-build/tests/qtest/shmcam-pci-test and
@@ -34,17 +36,20 @@ set -e
 src_path=$(cd "$(dirname -- "$0")/../.." && pwd)
 qemu_src=
 check=
+tap_log=/dev/null
 build_dir=
 for opt do
     case "$opt" in
     --qemu-src=*) qemu_src=${opt#--qemu-src=} ;;
     --check) check=yes ;;
+    --tap-log=*) tap_log=${opt#--tap-log=} ;;
     -*) echo "build-qemu: unknown option '$opt'" >&2; exit 1 ;;
     *) build_dir=$opt ;;
     esac
 done
 if [ -z "$build_dir" ]; then
-    echo "usage: build-qemu.sh [--qemu-src=DIR] [--check] BUILD_DIR" >&2
+    echo "usage: build-qemu.sh [--qemu-src=DIR] [--check [--tap-log=FILE]]" \
+        "BUILD_DIR" >&2
     exit 1
 fi
 mkdir -p "$build_dir"
@@ -240,12 +245,21 @@ nice -n 19 ninja -C "$qemu_build" qemu-system-x86_64 \
 say "built in $(($(date +%s) - start)) s: $qemu_build/qemu-system-x86_64"
 
 if [ -n "$check" ]; then
+    case "$tap_log" in
+    /*) ;;
+    *) tap_log=$PWD/$tap_log ;;
+    esac
     cd "$qemu_build"
     failed=
     for t in $qtests; do
         say "running $t"
-        QTEST_QEMU_BINARY=./qemu-system-x86_64 "tests/qtest/$t" --tap -k ||
+        # The binary's status, not tee's.
+        { QTEST_QEMU_BINARY=./qemu-system-x86_64 "tests/qtest/$t" --tap -k ||
+            echo "$t" > "$build_dir/qtest.failed"; } | tee -a "$tap_log"
+        if [ -f "$build_dir/qtest.failed" ]; then
             failed="$failed $t"
+            rm -f "$build_dir/qtest.failed"
+        fi
     done
     [ -z "$failed" ] || die "failed:$failed"
 fi

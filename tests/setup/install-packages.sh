@@ -9,19 +9,22 @@
 #   clang libclang-rt-14-dev                      libFuzzer for tests/fuzz
 #   qemu-system-x86 (bookworm-backports, 10.0)    the VM tests and the demo
 #   busybox-static cpio xz-utils zstd kmod        the guests' initramfs
-#   linux-headers-* for 6.12 and 6.1              building shmcam.ko for the
-#                                                 kernels the guests boot
+#   mmdebstrap                                    the trixie root: 7.3's
+#                                                 module build, the browser
+#                                                 and DKMS guest
 #   ffmpeg                                        demo snapshots (PNG, GIF)
 #   debian-archive-keyring                        trixie's key, for the VM
 #                                                 tests' v4l-utils download
 # and the deb-src line of bookworm-backports, for QEMU's source (make qemu).
+# The guest kernels and their headers are not installed: tests/vm fetches
+# them into the build directory, for the ABIs tests/vm/kernels.sh resolves.
 #
 # Usage: install-packages.sh [--print]   (--print: list what is missing)
 set -e
 
-build_pkgs="gcc make libc6-dev meson ninja-build pkg-config libglib2.0-dev"
+build_pkgs="gcc make libc6-dev meson ninja-build pkg-config libglib2.0-dev help2man"
 test_pkgs="clang libclang-rt-14-dev busybox-static cpio xz-utils zstd kmod ffmpeg"
-test_pkgs="$test_pkgs debian-archive-keyring"
+test_pkgs="$test_pkgs debian-archive-keyring mmdebstrap"
 backports_pkgs="qemu-system-x86"
 
 have_backports() {
@@ -34,13 +37,6 @@ missing() {
         dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null |
             grep -q 'install ok installed' || echo "$p"
     done
-}
-
-# The kernels the VM tests boot: bookworm-backports' 6.12 and bookworm's 6.1.
-# Echo "PKGVERSION ABI" of the linux-image metapackage's dependency.
-kernel_abi() {
-    apt-cache depends ${1:+-t "$1"} linux-image-amd64 2>/dev/null |
-        sed -n 's/.*Depends: linux-image-\(.*-amd64\)$/\1/p' | head -n 1
 }
 
 if [ "$(id -u)" != 0 ] && [ "$1" != --print ]; then
@@ -74,7 +70,9 @@ if ! have_backports; then
     add_backports "deb deb-src" bookworm-backports.sources "bookworm-backports"
 fi
 
-if [ -z "$(kernel_abi bookworm-backports)" ] && [ -z "$updated" ]; then
+# No package lists yet (a fresh machine): nothing can be resolved.
+if [ -z "$updated" ] && ! apt-cache show -q meson > /dev/null 2>&1; then
+    [ "$print" ] && { echo "apt-get update"; exit 0; }
     apt-get update -q
     updated=1
 fi
@@ -86,14 +84,7 @@ if ! apt-get source --print-uris -qq qemu/bookworm-backports >/dev/null 2>&1; th
         "bookworm-backports' deb-src"
 fi
 
-k612=$(kernel_abi bookworm-backports)
-k61=$(apt-cache depends linux-image-amd64 2>/dev/null |
-      sed -n 's/.*Depends: linux-image-\(6\.1\..*-amd64\)$/\1/p' | head -n 1)
-headers=
-[ -n "$k612" ] && headers="$headers linux-headers-$k612"
-[ -n "$k61" ] && headers="$headers linux-headers-$k61"
-
-need=$(missing $build_pkgs $test_pkgs $headers)
+need=$(missing $build_pkgs $test_pkgs)
 need_bp=$(missing $backports_pkgs)
 # Debian 12's own qemu is 7.2; the tests need 10.0 from backports.
 if [ -z "$need_bp" ] && ! qemu-system-x86_64 --version 2>/dev/null |

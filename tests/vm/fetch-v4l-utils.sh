@@ -1,77 +1,69 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# fetch-v4l-utils.sh: trixie's v4l-utils (1.30) and the libraries it runs
-# on, unpacked into the sysroot $VM_DIR/trixie-sysroot that the guests
-# mount at /opt/trixie.  Bookworm's v4l2-compliance (1.22) predates the
-# ioctls of the kernels we boot.  A private apt configuration fetches the
-# trixie packages: the host's sources, lists and cache are not touched.
+# fetch-v4l-utils.sh: the newest v4l-utils that runs here, with the
+# libraries it runs on, unpacked into the sysroot $VM_DIR/v4l-sysroot
+# that the guests carry at /opt/v4l: sid's (1.32) when the archive has it
+# and its v4l2-compliance starts, else trixie's (1.30).  Bookworm's
+# v4l2-compliance (1.22) predates the ioctls of the kernels we boot.  The
+# packages are v4l-utils and its run-time dependency closure, as the
+# suite's apt-cache gives it, fetched with a private apt configuration
+# (lib.sh apt_private): the host's sources, lists and cache are not
+# touched.  $VM_DIR/v4l-sysroot/.suite says which suite it came from.
 set -e
 . "$(dirname -- "$0")/lib.sh"
 
-dest=$VM_DIR/trixie-sysroot
+dest=$VM_DIR/v4l-sysroot
 [ -f "$dest/.done" ] && exit 0
 
-# v4l2-compliance and v4l2-ctl, their libraries and (checked with
-# apt-cache depends on trixie) every run-time dependency of those.
-pkgs="v4l-utils libv4l-0t64 libv4lconvert0t64 libv4l2rds0t64 libc6
-      libgcc-s1 libstdc++6 libudev1 libjpeg62-turbo libcap2"
-
-apt_dir=$VM_DIR/cache/apt-trixie
-debs=$VM_DIR/cache/trixie-debs
-mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" \
-    "$apt_dir/empty" "$debs"
-keyring=/usr/share/keyrings/debian-archive-keyring.gpg
-[ -r "$keyring" ] || die "$keyring missing (Debian: debian-archive-keyring)"
-cat > "$apt_dir/sources.list" <<SRC
-deb [signed-by=$keyring] http://deb.debian.org/debian trixie main
-SRC
-apt_private() {
-    "$@" -q -o Dir::Etc::sourcelist="$apt_dir/sources.list" \
-        -o Dir::Etc::sourceparts="$apt_dir/empty" \
-        -o Dir::Etc::preferences=/dev/null \
-        -o Dir::Etc::preferencesparts="$apt_dir/empty" \
-        -o Dir::State::lists="$apt_dir/lists" \
-        -o Dir::Cache="$apt_dir/cache" -o APT::Sandbox::User=root
+# closure SET: v4l-utils and every package it needs to run, in SET.
+closure() {
+    apt_private "$1" apt-cache depends --recurse --no-recommends \
+        --no-suggests --no-conflicts --no-breaks --no-replaces \
+        --no-enhances v4l-utils | grep -v '^[ <]' | sort -u
 }
 
-missing=
-for p in $pkgs; do
-    ls "$debs/${p}_"*.deb >/dev/null 2>&1 || missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-    step "downloading trixie packages:$missing"
-    if [ ! -f "$apt_dir/lists/.updated" ]; then
-        apt_private apt-get update >/dev/null ||
-            die "apt-get update for trixie failed (is deb.debian.org reachable?)"
-        touch "$apt_dir/lists/.updated"
-    fi
-    # The sysroot must be complete: report a dependency missing from
-    # the list above instead of failing later inside a guest.
-    for dep in $(apt_private apt-cache depends --no-recommends \
-            --no-suggests --no-conflicts --no-breaks --no-replaces \
-            --no-enhances v4l-utils libv4l-0t64 libv4lconvert0t64 \
-            libv4l2rds0t64 libstdc++6 libjpeg62-turbo libudev1 libcap2 |
-            sed -n 's/^ *\(Pre\)\{0,1\}Depends: \([^ <]*\).*/\2/p' |
-            sort -u); do
-        # gcc-14-base holds only documentation.
-        case " $(echo $pkgs) gcc-14-base " in
-        *" $dep "*) ;;
-        *) step "note: trixie dependency $dep not in the sysroot list" ;;
-        esac
+# try SET: fetch SET's v4l-utils into $dest.tmp and check that its
+# v4l2-compliance runs.
+try() {
+    _debs=$VM_DIR/cache/v4l-utils-$1
+    mkdir -p "$_debs"
+    _pkgs=$(closure "$1") || return 1
+    [ -n "$_pkgs" ] || return 1
+    _missing=
+    for _p in $_pkgs; do
+        ls "$_debs/${_p}_"*.deb > /dev/null 2>&1 || _missing="$_missing $_p"
     done
-    (cd "$debs" && apt_private apt-get download $missing >/dev/null) ||
-        die "downloading trixie's$missing failed"
-fi
+    if [ -n "$_missing" ]; then
+        step "downloading $1's v4l-utils:$_missing"
+        (cd "$_debs" && apt_private "$1" apt-get download $_missing \
+            > /dev/null) || return 1
+    fi
+    step "unpacking $1's v4l-utils into $dest"
+    rm -rf "$dest.tmp"
+    mkdir -p "$dest.tmp"
+    for _p in $_pkgs; do
+        dpkg-deb -x "$(ls "$_debs/${_p}_"*.deb | head -n 1)" "$dest.tmp"
+    done
+    rm -rf "$dest.tmp/usr/share/doc" "$dest.tmp/usr/share/man" \
+        "$dest.tmp/usr/share/locale"
+    _lib=$dest.tmp/usr/lib/x86_64-linux-gnu
+    _v=$("$_lib/ld-linux-x86-64.so.2" --library-path "$_lib" \
+        "$dest.tmp/usr/bin/v4l2-compliance" --version 2>&1 | head -n 1) ||
+        { step "$1's v4l2-compliance does not run here: $_v"; return 1; }
+    step "v4l2-compliance from $1: $_v"
+    echo "$1" > "$dest.tmp/.suite"
+}
 
-step "unpacking trixie v4l-utils into $dest"
-rm -rf "$dest"
-mkdir -p "$dest"
-for p in $pkgs; do
-    dpkg-deb -x "$(ls "$debs/${p}_"*.deb | head -n 1)" "$dest"
+for set in sid trixie; do
+    if try "$set"; then
+        rm -rf "$dest"
+        mv "$dest.tmp" "$dest"
+        touch "$dest/.done"
+        exit 0
+    fi
+    step "no usable v4l-utils from $set"
 done
-rm -rf "$dest/usr/share/doc" "$dest/usr/share/man" "$dest/usr/share/locale"
-[ -x "$dest/usr/lib64/ld-linux-x86-64.so.2" ] ||
-    [ -e "$dest/lib64/ld-linux-x86-64.so.2" ] ||
-    die "no dynamic loader in trixie's libc6"
-touch "$dest/.done"
+rm -rf "$dest.tmp"
+die "no v4l-utils from sid or trixie could be fetched and run (is" \
+    "deb.debian.org reachable?)"

@@ -9,11 +9,6 @@ SRC_ROOT=$(cd "$VM_SRC/../.." && pwd)
 BUILD_DIR=${BUILD_DIR:-$SRC_ROOT/build}
 VM_DIR=${VM_DIR:-$BUILD_DIR/vm}
 
-# The kernels the guests boot: 6.12 (bookworm-backports) by default, 6.1
-# (bookworm).  Overridable for other Debian kernels.
-KABI_612=${KABI_612:-6.12.95+deb12-amd64}
-KABI_61=${KABI_61:-6.1.0-56-amd64}
-
 die() {
     echo "ERROR: $*" >&2
     exit 1
@@ -33,12 +28,75 @@ with_lock() {
     flock "$_lock" "$@"
 }
 
-# kabi_of 6.12|6.1|ABI: the full kernel ABI name.
+# The kernels the guests boot, by series: 6.12 (bookworm-backports), 6.1
+# (bookworm), 7.3 (trixie-backports).  Each one's ABI is resolved from the
+# archive once and recorded in $VM_DIR/kernels.env (kernels.sh); KABI_612,
+# KABI_61 and KABI_73 in the environment override the record.
+KERNEL_SERIES="6.12 6.1 7.3"
+
+# kabi_of SERIES|ABI: the full kernel ABI name.
 kabi_of() {
     case "$1" in
-    6.12) echo "$KABI_612" ;;
-    6.1) echo "$KABI_61" ;;
-    *) echo "$1" ;;
+    *-amd64) echo "$1" ;;
+    *) "$VM_SRC/kernels.sh" abi "$1" ;;
+    esac
+}
+
+# apt_private SET CMD ARGS...: apt-get or apt-cache with a private apt
+# configuration under $VM_DIR/cache/apt-SET, for the suites of SET:
+# "trixie" (trixie and trixie-backports) or "sid".  The host's sources,
+# lists and cache are not touched.  The lists are fetched on first use.
+apt_private() {
+    _set=$1
+    shift
+    _dir=$VM_DIR/cache/apt-$_set
+    case "$_set" in
+    trixie) _suites="trixie trixie-backports" ;;
+    sid) _suites="sid" ;;
+    *) die "apt_private: unknown suite set '$_set'" ;;
+    esac
+    _key=/usr/share/keyrings/debian-archive-keyring.gpg
+    [ -r "$_key" ] || die "$_key missing (Debian: debian-archive-keyring)"
+    mkdir -p "$_dir/lists/partial" "$_dir/cache/archives/partial" \
+        "$_dir/empty"
+    for _s in $_suites; do
+        echo "deb [signed-by=$_key] http://deb.debian.org/debian $_s main"
+    done > "$_dir/sources.list.new"
+    if cmp -s "$_dir/sources.list.new" "$_dir/sources.list"; then
+        rm -f "$_dir/sources.list.new"
+    else
+        mv "$_dir/sources.list.new" "$_dir/sources.list"
+        rm -f "$_dir/lists/.updated"
+    fi
+    _opts="-q -o Dir::Etc::sourcelist=$_dir/sources.list
+        -o Dir::Etc::sourceparts=$_dir/empty
+        -o Dir::Etc::preferences=/dev/null
+        -o Dir::Etc::preferencesparts=$_dir/empty
+        -o Dir::State::lists=$_dir/lists -o Dir::State::status=/dev/null
+        -o Dir::Cache=$_dir/cache -o APT::Sandbox::User=root"
+    if [ ! -f "$_dir/lists/.updated" ]; then
+        step "apt-get update for $_suites (private lists in $_dir)"
+        # shellcheck disable=SC2086 # one word per option; no spaces in $_dir
+        apt-get $_opts update > /dev/null ||
+            die "apt-get update for $_suites failed" \
+                "(is deb.debian.org reachable?)"
+        touch "$_dir/lists/.updated"
+    fi
+    _cmd=$1
+    shift
+    # shellcheck disable=SC2086
+    "$_cmd" $_opts "$@"
+}
+
+# kernel_apt SERIES CMD ARGS...: apt-get or apt-cache as the suite of
+# kernel SERIES is seen: the host's apt for 6.x (bookworm and
+# bookworm-backports), the private trixie one for 7.x.
+kernel_apt() {
+    _ks=$1
+    shift
+    case "$_ks" in
+    7.*) apt_private trixie "$@" ;;
+    *) "$@" ;;
     esac
 }
 

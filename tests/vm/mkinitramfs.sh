@@ -6,7 +6,8 @@
 #   busybox (static); /init and /guest come with each boot (run-vm.sh)
 #   /modules: vivid, virtio_blk, shmcam.ko and their dependencies, with
 #             NAME.deps listing what to insmod, in order, for NAME
-#   /opt/trixie: trixie's v4l-utils, run by /usr/bin/v4l2-{compliance,ctl}
+#   /opt/v4l: the newest v4l-utils (sid or trixie, fetch-v4l-utils.sh),
+#             run by /usr/bin/v4l2-{compliance,ctl}
 #   /usr/local/bin/shmcam-{host,dump} and the libraries they link to
 set -e
 . "$(dirname -- "$0")/lib.sh"
@@ -14,10 +15,10 @@ set -e
 abi=$(kabi_of "${1:?usage: mkinitramfs.sh ABI}")
 kern=$VM_DIR/kernels/$abi
 out=$VM_DIR/$abi
-sysroot=$VM_DIR/trixie-sysroot
+sysroot=$VM_DIR/v4l-sysroot
 hostbin=$BUILD_DIR/hw
 [ -f "$kern/.done" ] || die "kernel $abi not unpacked (fetch-kernel.sh $abi)"
-[ -f "$sysroot/.done" ] || die "no trixie sysroot (fetch-v4l-utils.sh)"
+[ -f "$sysroot/.done" ] || die "no v4l-utils sysroot (fetch-v4l-utils.sh)"
 command -v busybox >/dev/null || die "busybox not found (Debian: busybox-static)"
 
 root=$out/initramfs
@@ -81,15 +82,15 @@ else
     step "warning: no shmcam.ko for $abi; the guests will not have it"
 fi
 
-# trixie's v4l-utils, run through trixie's own loader and libraries.
-cp -a "$sysroot" "$root/opt/trixie"
-rm -f "$root/opt/trixie/.done"
+# The v4l-utils sysroot, run through its own loader and libraries.
+cp -a "$sysroot" "$root/opt/v4l"
+rm -f "$root/opt/v4l/.done"
 for tool in v4l2-compliance v4l2-ctl media-ctl; do
     cat > "$root/usr/bin/$tool" <<WRAP
 #!/bin/sh
-exec /opt/trixie/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 \\
-    --library-path /opt/trixie/usr/lib/x86_64-linux-gnu \\
-    /opt/trixie/usr/bin/$tool "\$@"
+exec /opt/v4l/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 \\
+    --library-path /opt/v4l/usr/lib/x86_64-linux-gnu \\
+    /opt/v4l/usr/bin/$tool "\$@"
 WRAP
     chmod 755 "$root/usr/bin/$tool"
 done

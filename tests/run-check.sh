@@ -1,0 +1,96 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# run-check.sh BUILD_DIR: what `make check` runs, in order: the unit
+# suite, the QEMU build with its qtests, the VM suite.  Every stage runs
+# even when an earlier one failed, so that one run reports everything;
+# the VM groups that need the built QEMU fail, saying so, when it did not
+# build.  The last line counts every test case of the three:
+#
+#   N passed, N failed[, N skipped]
+#
+# A test that cannot run here exits 77 and is counted as skipped (meson
+# prints why in the test's log), never as passed.  Exits 1 when anything
+# failed.
+set -u
+build_dir=${1:?usage: run-check.sh BUILD_DIR}
+src=$(cd "$(dirname -- "$0")/.." && pwd)
+logs=$build_dir/meson-logs
+passed=0
+failed=0
+skipped=0
+
+# add P F S STAGE: add a stage's counts to the totals and report them.
+add() {
+    passed=$((passed + $1))
+    failed=$((failed + $2))
+    skipped=$((skipped + $3))
+    echo "check: $4: $1 passed, $2 failed, $3 skipped"
+}
+
+# meson_stage SUITE: run the meson suite SUITE, then count its results
+# from the JSON log meson wrote (one object per test).
+meson_stage() {
+    _extra=
+    [ "$1" = vm ] && _extra="--num-processes 1"
+    # shellcheck disable=SC2086
+    meson test -C "$build_dir" --suite "$1" --print-errorlogs \
+        --logbase "check-$1" $_extra
+    _rc=$?
+    _counts=$(python3 - "$logs/check-$1.json" <<'PY'
+import json, sys
+p = f = s = 0
+try:
+    with open(sys.argv[1]) as log:
+        for line in log:
+            r = json.loads(line)["result"]
+            if r == "OK":
+                p += 1
+            elif r == "SKIP":
+                s += 1
+            else:
+                f += 1
+except OSError:
+    pass
+print(p, f, s)
+PY
+)
+    # shellcheck disable=SC2086
+    set -- $_counts "$1"
+    # meson failed without a failed test: its set-up broke; count that.
+    if [ "$_rc" != 0 ] && [ "$2" = 0 ]; then
+        set -- "$1" 1 "$3" "$4"
+    fi
+    add "$1" "$2" "$3" "$4"
+}
+
+# qtest_stage: build QEMU with shmcam-pci and run its qtests; each TAP
+# "ok"/"not ok" line is one case.
+qtest_stage() {
+    _tap=$build_dir/qtest.tap
+    rm -f "$_tap"
+    "$src/tests/setup/build-qemu.sh" --check --tap-log="$_tap" \
+        ${QEMU_SRC:+--qemu-src="$QEMU_SRC"} "$build_dir"
+    _rc=$?
+    _p=0 _f=0 _s=0
+    if [ -f "$_tap" ]; then
+        _s=$(grep -c '^ok .*# *SKIP' "$_tap")
+        _p=$(($(grep -c '^ok ' "$_tap") - _s))
+        _f=$(grep -c '^not ok ' "$_tap")
+    fi
+    if [ "$_rc" != 0 ] && [ "$_f" = 0 ]; then
+        echo "check: the QEMU build or a qtest binary failed" \
+            "(exit status $_rc)"
+        _f=1
+    fi
+    add "$_p" "$_f" "$_s" qtest
+}
+
+meson_stage unit
+qtest_stage
+meson_stage vm
+
+line="$passed passed, $failed failed"
+[ "$skipped" = 0 ] || line="$line, $skipped skipped"
+echo "$line"
+[ "$failed" = 0 ]

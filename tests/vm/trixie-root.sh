@@ -1,0 +1,70 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# trixie-root.sh: a Debian trixie root for the 7.3 kernel, made once with
+# mmdebstrap into $VM_DIR/trixie-root and kept while the kernel's ABI
+# stays the same (kernels.sh abi 7.3).  It serves twice:
+#
+#   - as the build root of shmcam.ko for 7.3, whose headers name gcc-14
+#     (bookworm has gcc-12): build-module.sh runs make in it by chroot,
+#     with /proc mounted (objtool reads it);
+#   - as the userland of the trixie guest (mkimage.sh makes its disk):
+#     the kernel with Debian's own initrd, udev, Chromium, DKMS.
+#
+# Prints the root's path.  Progress goes to stderr; mmdebstrap's own log
+# is in $VM_DIR/trixie-root.log.
+set -e
+. "$(dirname -- "$0")/lib.sh"
+
+abi=$(kabi_of 7.3)
+root=$VM_DIR/trixie-root
+if [ "$(cat "$root/.shmcam-abi" 2>/dev/null)" = "$abi" ]; then
+    echo "$root"
+    exit 0
+fi
+if [ -z "$SHMCAM_TRIXIE_LOCKED" ]; then
+    SHMCAM_TRIXIE_LOCKED=1 with_lock trixie-root "$0" "$@"
+    exit $?
+fi
+command -v mmdebstrap > /dev/null ||
+    die "mmdebstrap not found (tests/setup/install-packages.sh installs it)"
+
+# What building an out-of-tree module against the 7.3 headers takes.
+build_pkgs="gcc-14 make libc6-dev bc kmod libelf-dev pahole xz-utils
+    linux-headers-$abi"
+# What the trixie guest runs: its kernel (with Debian's initrd), udev to
+# load modules by alias, DKMS, and a browser.
+# linux-base comes from trixie-backports too: the kernel needs a newer one
+# than trixie's, and apt prefers trixie's unless told.
+guest_pkgs="linux-image-$abi linux-base/trixie-backports initramfs-tools
+    udev dkms chromium fonts-dejavu-core procps iproute2 ca-certificates"
+
+keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+mirror=http://deb.debian.org/debian
+step "making the trixie root for $abi in $root (mmdebstrap; a few minutes" \
+    "on first use)"
+rm -rf "$root" "$root.tmp"
+start=$(date +%s)
+# --skip=output/dev: mknod is not needed for a root used by chroot and as
+# a disk image (devtmpfs is mounted at boot).
+if ! mmdebstrap --variant=apt --mode=root --format=directory \
+        --keyring="$keyring" \
+        --aptopt='APT::Install-Recommends "false"' \
+        --dpkgopt='path-exclude=/usr/share/doc/*' \
+        --dpkgopt='path-exclude=/usr/share/man/*' \
+        --dpkgopt='path-exclude=/usr/share/locale/*' \
+        --dpkgopt='path-include=/usr/share/locale/en*' \
+        --include="$(echo $build_pkgs $guest_pkgs | tr ' ' ,)" \
+        trixie "$root.tmp" "deb $mirror trixie main" \
+        "deb $mirror trixie-backports main" \
+        > "$VM_DIR/trixie-root.log" 2>&1; then
+    tail -n 20 "$VM_DIR/trixie-root.log" >&2
+    rm -rf "$root.tmp"
+    die "mmdebstrap of the trixie root failed (log: $VM_DIR/trixie-root.log)"
+fi
+[ -f "$root.tmp/usr/src/linux-headers-$abi/Makefile" ] ||
+    die "the trixie root has no linux-headers-$abi"
+echo "$abi" > "$root.tmp/.shmcam-abi"
+mv "$root.tmp" "$root"
+step "trixie root ready in $(($(date +%s) - start)) s"
+echo "$root"
