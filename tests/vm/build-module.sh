@@ -15,6 +15,11 @@ set -e
 
 series=${1:?usage: build-module.sh SERIES}
 abi=$(kabi_of "$series")
+# One build per ABI at a time: they share $VM_DIR/ABI/src.
+if [ -z "$SHMCAM_MODULE_LOCKED" ]; then
+    SHMCAM_MODULE_LOCKED=1 with_lock "module-$abi" "$0" "$@"
+    exit $?
+fi
 out=$VM_DIR/$abi
 src=$out/src
 # A fresh copy of the sources only: objects that `make module` left in

@@ -81,12 +81,16 @@ if [ ! -f "$dest/.done" ]; then
     for p in $(image_pkgs); do
         dpkg-deb -x "$(ls "$cache/${p}_"*.deb | head -n 1)" "$dest/root"
     done
-    cp "$dest/root/boot/vmlinuz-$abi" "$dest/vmlinuz"
-    # /lib/modules, or /usr/lib/modules in a merged-/usr package.
+    # /lib/modules, or /usr/lib/modules in a merged-/usr package, which
+    # since 7.x holds vmlinuz too (6.x has it in /boot).
     for m in "$dest/root/lib/modules/$abi" "$dest/root/usr/lib/modules/$abi"; do
         [ -d "$m" ] && mv "$m" "$dest/modules"
     done
     [ -d "$dest/modules" ] || die "no modules in linux-image-$abi"
+    for k in "$dest/root/boot/vmlinuz-$abi" "$dest/modules/vmlinuz"; do
+        [ -f "$k" ] && mv "$k" "$dest/vmlinuz"
+    done
+    [ -f "$dest/vmlinuz" ] || die "no vmlinuz in linux-image-$abi"
     rm -rf "$dest/root"
     find "$dest/modules" -name '*.ko.xz' -exec xz -d {} +
     find "$dest/modules" -name '*.ko.zst' -exec zstd -q -d --rm {} +
