@@ -28,11 +28,12 @@ check shmcam-loads shmcam_up
 check compliance-pattern-all-modes compliance "$DEV"
 for fmt in YUYV NV12 MJPG; do
     check producer-file-$fmt host_cmd producer-restart --file \
-        "$CFILES/$fmt.raw" --loop --format $fmt --size 640x480 --fps 30
+        "$CFILES/$fmt.raw" --loop --format $fmt --size 640x480 --fps 30 \
+        --slots 8
     check reload-$fmt reload
     check compliance-file-$fmt compliance "$DEV"
 done
 check producer-back-to-YUYV host_cmd producer-restart --file \
-    "$CFILES/YUYV.raw" --loop --format YUYV --size 640x480 --fps 30
+    "$CFILES/YUYV.raw" --loop --format YUYV --size 640x480 --fps 30 --slots 8
 check format-follows-producer-restart format_follows
 finish
