@@ -36,6 +36,15 @@ download() {
         > /dev/null)
 }
 
+# unpack DIR PKG...: the cached .debs of PKG... unpacked into DIR.
+unpack() {
+    _dir=$1
+    shift
+    for _p in "$@"; do
+        dpkg-deb -x "$(ls "$cache/${_p}_"*.deb | head -n 1)" "$_dir"
+    done
+}
+
 # The headers and their companions, named by linux-headers-ABI's own
 # dependencies (linux-kbuild-6.1, linux-kbuild-6.12.95+deb12, ...).
 header_pkgs() {
@@ -78,9 +87,7 @@ if [ ! -f "$dest/.done" ]; then
     step "unpacking linux-image-$abi"
     rm -rf "$dest"
     mkdir -p "$dest/root"
-    for p in $(image_pkgs); do
-        dpkg-deb -x "$(ls "$cache/${p}_"*.deb | head -n 1)" "$dest/root"
-    done
+    unpack "$dest/root" $(image_pkgs)
     # /lib/modules, or /usr/lib/modules in a merged-/usr package, which
     # since 7.x holds vmlinuz too (6.x has it in /boot).
     for m in "$dest/root/lib/modules/$abi" "$dest/root/usr/lib/modules/$abi"; do
@@ -105,9 +112,7 @@ esac
 step "unpacking linux-headers-$abi"
 rm -rf "$hdest"
 mkdir -p "$hdest"
-for p in $(header_pkgs); do
-    dpkg-deb -x "$(ls "$cache/${p}_"*.deb | head -n 1)" "$hdest"
-done
+unpack "$hdest" $(header_pkgs)
 # The per-flavour Makefile includes the -common tree by its absolute
 # /usr/src path; point it into this copy.  The other links are relative.
 mk=$hdest/usr/src/linux-headers-$abi/Makefile
