@@ -25,7 +25,19 @@
 #   --producer 'ARGS'   run build/hw/shmcam-host ARGS while the guest runs
 #                       (started before QEMU, or with --shm-backend before
 #                       the guest; stopped after it)
-#   --disk FILE         a raw virtio disk (/dev/vda in the guest)
+#   --disk FILE         a raw virtio disk (/dev/vda in the guest; /dev/vdb
+#                       with --image)
+#   --image FILE        boot a disk image that mkimage.sh made: FILE is the
+#                       root file system (/dev/vda; the guest's writes are
+#                       discarded), booted with the kernel and initrd beside
+#                       it (vmlinuz, initrd.img); the guest test is
+#                       tests/vm/guest-trixie/NAME.sh, carried in by the 9p
+#                       share with its environment
+#   --share DIR         export DIR to the guest over 9p (mount tag shmcam);
+#                       with --image, DIR/guest and DIR/test are replaced
+#                       by the guest tests and the test's environment
+#                       [with --image: DIR/share under the run directory]
+#   --mem MB            guest memory [768]
 #   --env VAR=VALUE     set VAR in the guest test's environment (repeatable)
 #   --timeout SECONDS   hang guard for the whole boot [500]
 #   --dir DIR           run directory: console.log, producer.log, ...
@@ -57,6 +69,9 @@ qemu=
 doorbell=
 producer=
 disk=
+image=
+share=
+mem=768
 timeout=500
 dir=
 envs=
@@ -72,6 +87,9 @@ while [ $# -gt 0 ]; do
     --doorbell) doorbell=$2; shift ;;
     --producer) producer=$2; shift ;;
     --disk) disk=$2; shift ;;
+    --image) image=$2; shift ;;
+    --share) share=$2; shift ;;
+    --mem) mem=$2; shift ;;
     --env) envs="$envs$2
 "; shift ;;
     --timeout) timeout=$2; shift ;;
@@ -93,10 +111,20 @@ fi
 command -v "$qemu" > /dev/null || die "no QEMU binary $qemu"
 
 abi=$(kabi_of "$kernel")
-kern=$VM_DIR/kernels/$abi
-initrd=$VM_DIR/$abi/initramfs.cpio.zst
-[ -f "$initrd" ] || die "no initramfs for $abi (tests/vm/prepare.sh $kernel)"
-[ -r "$VM_SRC/guest/$test.sh" ] || die "no guest test $VM_SRC/guest/$test.sh"
+if [ -n "$image" ]; then
+    [ -f "$image" ] || die "no disk image $image (tests/vm/mkimage.sh)"
+    imgdir=$(cd "$(dirname -- "$image")" && pwd)
+    for f in vmlinuz initrd.img; do
+        [ -f "$imgdir/$f" ] || die "no $imgdir/$f beside $image"
+    done
+    guest=$VM_SRC/guest-trixie
+else
+    kern=$VM_DIR/kernels/$abi
+    initrd=$VM_DIR/$abi/initramfs.cpio.zst
+    [ -f "$initrd" ] || die "no initramfs for $abi (tests/vm/prepare.sh $kernel)"
+    guest=$VM_SRC/guest
+fi
+[ -r "$guest/$test.sh" ] || die "no guest test $guest/$test.sh"
 dir=${dir:-$VM_DIR/runs/$test-$abi}
 rm -rf "$dir"
 mkdir -p "$dir/extra/test"
@@ -107,7 +135,20 @@ log=$dir/console.log
     echo "TEST=$test"
     printf '%s' "$envs" | sed "s/^\([A-Za-z_][A-Za-z0-9_]*\)=\(.*\)$/\1='\2'/"
 } > "$dir/extra/test/env"
-make_initrd "$abi" "$dir"
+if [ -n "$image" ]; then
+    # The image's /usr/local/sbin/shmcam-init runs the share's guest/init,
+    # which reads test/env; guest/lib.sh's helpers come along as
+    # guest/common.sh.
+    share=${share:-$dir/share}
+    mkdir -p "$share"
+    rm -rf "$share/guest" "$share/test"
+    mkdir -p "$share/guest"
+    cp -r "$guest"/. "$share/guest/"
+    cp "$VM_SRC/guest/lib.sh" "$share/guest/common.sh"
+    cp -r "$dir/extra/test" "$share/test"
+else
+    make_initrd "$abi" "$dir"
+fi
 
 # KVM only where a probe boot showed that Debian's kernel boots with it,
 # and the QEMU has it (the one make qemu builds has TCG only).
@@ -156,11 +197,21 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-set -- -nographic -nodefaults -no-reboot $accel -m 768 -smp 1 \
-    -kernel "$kern/vmlinuz" -initrd "$dir/initrd" \
-    -append "console=ttyS0 panic=-1 loglevel=6 rdinit=/init" \
+if [ -n "$image" ]; then
+    # Debian's initrd mounts the image as the root; the guest's writes
+    # go to a temporary file, so that every boot finds it as made.
+    set -- -kernel "$imgdir/vmlinuz" -initrd "$imgdir/initrd.img" \
+        -append "root=/dev/vda rw console=ttyS0 panic=-1 loglevel=6 init=/usr/local/sbin/shmcam-init" \
+        -drive "file=$image,format=raw,if=virtio,snapshot=on"
+else
+    set -- -kernel "$kern/vmlinuz" -initrd "$dir/initrd" \
+        -append "console=ttyS0 panic=-1 loglevel=6 rdinit=/init"
+fi
+set -- -nographic -nodefaults -no-reboot $accel -m "$mem" -smp 1 "$@" \
     -chardev "file,id=con,path=$log" -serial chardev:con \
     -chardev "pipe,id=ctl,path=$dir/ctl" -serial chardev:ctl
+[ -n "$share" ] && set -- "$@" \
+    -virtfs "local,path=$share,mount_tag=shmcam,security_model=none"
 mkfifo "$dir/ctl.in" "$dir/ctl.out"
 if [ -n "$shm_owner" ]; then
     rm -f "/dev/shm/$shm"

@@ -37,7 +37,8 @@ build_pkgs="gcc-14 make libc6-dev bc kmod libelf-dev pahole xz-utils
 # linux-base comes from trixie-backports too: the kernel needs a newer one
 # than trixie's, and apt prefers trixie's unless told.
 guest_pkgs="linux-image-$abi linux-base/trixie-backports initramfs-tools
-    udev dkms chromium fonts-dejavu-core procps iproute2 ca-certificates"
+    udev dkms chromium fonts-dejavu-core procps iproute2 ca-certificates
+    v4l-utils"
 
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 mirror=http://deb.debian.org/debian
