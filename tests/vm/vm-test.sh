@@ -23,6 +23,12 @@
 #               served by shmcam-host --pci-listen: compliance, captures,
 #               a guest writing its read-only frame area, a restart of
 #               shmcam-host while streaming, unbind (pci.sh)
+#   browser     (7.3) the trixie guest (mkimage.sh): headless Chromium
+#               opens shmcam with getUserMedia, its settings and the
+#               frames it draws match the producer's
+#   dkms        (7.3) the trixie guest builds and installs shmcam.ko with
+#               DKMS (make dkms-install), udev loads it by its PCI alias,
+#               captures verify, make dkms-uninstall removes it
 set -e
 . "$(dirname -- "$0")/lib.sh"
 
@@ -75,6 +81,41 @@ shm-named)
     echo "/dev/shm/$shm is gone after QEMU exited" ;;
 pci)
     exec "$VM_SRC/pci.sh" "$kernel" ;;
+browser|dkms)
+    # The trixie guest: its disk image, and a 9p share that carries in
+    # what the test needs and takes out what it leaves in out/.
+    image=$("$VM_SRC/mkimage.sh")
+    share=$VM_DIR/runs/$group-$abi.share
+    rm -rf "$share"
+    mkdir -p "$share/bin"
+    if [ "$group" = browser ]; then
+        [ -f "$VM_DIR/$abi/shmcam.ko" ] && cp "$VM_DIR/$abi/shmcam.ko" "$share/"
+        exec "$VM_SRC/run-vm.sh" --kernel "$kernel" --test browser \
+            --image "$image" --share "$share" --mem 2048 --timeout 600 \
+            --shm "$shm" --producer "$pattern" \
+            --env EXPECT_LABEL="shmcam test pattern" \
+            --env EXPECT_SIZE=640x480 --env EXPECT_FPS=30
+    fi
+    # DKMS's version is the project's.
+    ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' \
+        "$SRC_ROOT/guest-driver/dkms.conf")
+    project=$(sed -n "s/^ *version: '\(.*\)',$/\1/p" "$SRC_ROOT/meson.build" |
+        head -n 1)
+    if [ "$ver" != "$project" ]; then
+        echo "SHMCAM-TEST: FAIL dkms: guest-driver/dkms.conf says version" \
+            "'$ver', meson.build '$project'"
+        exit 1
+    fi
+    mkdir -p "$share/src/guest-driver" "$share/src/include"
+    # The sources, not what a build in guest-driver/ left there.
+    find "$SRC_ROOT/guest-driver" -maxdepth 1 -type f \( -name '*.[ch]' \
+        -o -name Kbuild -o -name Makefile -o -name dkms.conf \) \
+        ! -name '*.mod.c' -exec cp {} "$share/src/guest-driver/" \;
+    cp "$SRC_ROOT"/include/*.h "$share/src/include/"
+    cp "$BUILD_DIR/hw/shmcam-dump" "$share/bin/"
+    exec "$VM_SRC/run-vm.sh" --kernel "$kernel" --test dkms \
+        --image "$image" --share "$share" --mem 2048 --timeout 900 \
+        --shm "$shm" --producer "$pattern" --env DKMS_VERSION="$ver" ;;
 *)
     die "unknown VM test group '$group'" ;;
 esac
