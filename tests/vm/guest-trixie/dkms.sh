@@ -48,7 +48,7 @@ dkms_installed() {
 }
 
 # The module is where DKMS puts it (compressed as the kernel's own
-# modules), and depmod's alias table names it for both PCI IDs.
+# modules), and its source tree is in /usr/src.
 module_placed() {
     _f=$(modinfo -n shmcam) || return 1
     echo "modinfo -n shmcam: $_f"
@@ -56,11 +56,11 @@ module_placed() {
     "/lib/modules/$KVER/updates/dkms/shmcam.ko"*) ;;
     *) return 1 ;;
     esac
-    [ -d "/usr/src/shmcam-$DKMS_VERSION/guest-driver" ] &&
-        [ -f "/usr/src/shmcam-$DKMS_VERSION/include/shmcam.h" ] || {
+    if [ ! -f "/usr/src/shmcam-$DKMS_VERSION/guest-driver/Kbuild" ] ||
+       [ ! -f "/usr/src/shmcam-$DKMS_VERSION/include/shmcam.h" ]; then
         echo "no source tree /usr/src/shmcam-$DKMS_VERSION"
         return 1
-    }
+    fi
 }
 
 # Signed with DKMS's own key (what Secure Boot users enrol as a MOK,
@@ -76,6 +76,8 @@ module_signed() {
         [ "$_subject" = "subject=CN=DKMS module signing key" ]
 }
 
+# Both PCI IDs are in the module's aliases, and depmod's alias table,
+# which udev's lookup reads, names shmcam for ivshmem.
 module_aliases() {
     modinfo -F alias shmcam | sort > /tmp/alias.out
     cat /tmp/alias.out
