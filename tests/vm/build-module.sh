@@ -26,8 +26,9 @@ src=$out/src
 # guest-driver/ were built for another kernel.
 rm -rf "$src"
 mkdir -p "$src/guest-driver" "$src/include"
-find "$SRC_ROOT/guest-driver" -maxdepth 1 -type f \( -name '*.[ch]' \
-    -o -name Kbuild -o -name Makefile \) -exec cp {} "$src/guest-driver/" \;
+find "$SRC_ROOT/guest-driver" -maxdepth 1 -type f ! -name '*.mod.c' \
+    \( -name '*.[ch]' -o -name Kbuild -o -name Makefile \) \
+    -exec cp {} "$src/guest-driver/" \;
 cp "$SRC_ROOT"/include/*.h "$src/include/"
 rm -f "$out/shmcam.ko"
 

@@ -18,7 +18,22 @@ set -e
 
 abi=$(kabi_of 7.3)
 root=$VM_DIR/trixie-root
-if [ "$(cat "$root/.shmcam-abi" 2>/dev/null)" = "$abi" ]; then
+
+# What building an out-of-tree module against the 7.3 headers takes.
+build_pkgs="gcc-14 make libc6-dev bc kmod libelf-dev pahole xz-utils
+    linux-headers-$abi"
+# What the trixie guest runs: its kernel (with Debian's initrd), udev to
+# load modules by alias, DKMS, a browser, and v4l-utils.
+# linux-base comes from trixie-backports too: the kernel needs a newer one
+# than trixie's, and apt prefers trixie's unless told.
+guest_pkgs="linux-image-$abi linux-base/trixie-backports initramfs-tools
+    udev dkms chromium fonts-dejavu-core procps iproute2 ca-certificates
+    v4l-utils"
+
+# The root is kept while its ABI and these lists stay the same.
+# shellcheck disable=SC2086 # one word per package
+key="$abi $(echo $build_pkgs $guest_pkgs | md5sum | cut -c1-32)"
+if [ "$(cat "$root/.shmcam-key" 2>/dev/null)" = "$key" ]; then
     echo "$root"
     exit 0
 fi
@@ -28,17 +43,6 @@ if [ -z "$SHMCAM_TRIXIE_LOCKED" ]; then
 fi
 command -v mmdebstrap > /dev/null ||
     die "mmdebstrap not found (tests/setup/install-packages.sh installs it)"
-
-# What building an out-of-tree module against the 7.3 headers takes.
-build_pkgs="gcc-14 make libc6-dev bc kmod libelf-dev pahole xz-utils
-    linux-headers-$abi"
-# What the trixie guest runs: its kernel (with Debian's initrd), udev to
-# load modules by alias, DKMS, and a browser.
-# linux-base comes from trixie-backports too: the kernel needs a newer one
-# than trixie's, and apt prefers trixie's unless told.
-guest_pkgs="linux-image-$abi linux-base/trixie-backports initramfs-tools
-    udev dkms chromium fonts-dejavu-core procps iproute2 ca-certificates
-    v4l-utils"
 
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 mirror=http://deb.debian.org/debian
@@ -66,6 +70,7 @@ fi
 [ -f "$root.tmp/usr/src/linux-headers-$abi/Makefile" ] ||
     die "the trixie root has no linux-headers-$abi"
 echo "$abi" > "$root.tmp/.shmcam-abi"
+echo "$key" > "$root.tmp/.shmcam-key"
 mv "$root.tmp" "$root"
 step "trixie root ready in $(($(date +%s) - start)) s"
 echo "$root"
