@@ -25,7 +25,8 @@ with_lock() {
     _lock=$VM_DIR/.lock-$1
     shift
     mkdir -p "$VM_DIR"
-    flock "$_lock" "$@"
+    # -o: the lock's descriptor stays with flock, not with "$@".
+    flock -o "$_lock" "$@"
 }
 
 # The kernels the guests boot, by series: 6.12 (bookworm-backports), 6.1

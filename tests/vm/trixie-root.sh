@@ -50,8 +50,9 @@ step "making the trixie root for $abi in $root (mmdebstrap; a few minutes" \
     "on first use)"
 rm -rf "$root" "$root.tmp"
 start=$(date +%s)
-# --skip=output/dev: mknod is not needed for a root used by chroot and as
-# a disk image (devtmpfs is mounted at boot).
+# Descriptors 3 to 9 closed: mmdebstrap hands apt "cat >&N" for the
+# lowest free N, which dash refuses from 10 on ("Bad fd number"), and the
+# locks and pipes of the callers (meson, prepare.sh) take the low ones.
 if ! mmdebstrap --variant=apt --mode=root --format=directory \
         --keyring="$keyring" \
         --aptopt='APT::Install-Recommends "false"' \
@@ -62,7 +63,8 @@ if ! mmdebstrap --variant=apt --mode=root --format=directory \
         --include="$(echo $build_pkgs $guest_pkgs | tr ' ' ,)" \
         trixie "$root.tmp" "deb $mirror trixie main" \
         "deb $mirror trixie-backports main" \
-        > "$VM_DIR/trixie-root.log" 2>&1; then
+        > "$VM_DIR/trixie-root.log" 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
+then
     tail -n 20 "$VM_DIR/trixie-root.log" >&2
     rm -rf "$root.tmp"
     die "mmdebstrap of the trixie root failed (log: $VM_DIR/trixie-root.log)"
