@@ -44,11 +44,23 @@ fi
 command -v mmdebstrap > /dev/null ||
     die "mmdebstrap not found (tests/setup/install-packages.sh installs it)"
 
+# remove_root DIR...: remove a root, first unmounting what an interrupted
+# mmdebstrap or module build left mounted in it (proc, sys, the source
+# bind mount), and never crossing into another file system.
+remove_root() {
+    for _r in "$@"; do
+        [ -e "$_r" ] || continue
+        awk -v r="$_r/" 'index($2, r) == 1 { print $2 }' /proc/mounts |
+            sort -r | while read -r _m; do umount -l "$_m"; done
+        rm -rf --one-file-system "$_r"
+    done
+}
+
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 mirror=http://deb.debian.org/debian
 step "making the trixie root for $abi in $root (mmdebstrap; a few minutes" \
     "on first use)"
-rm -rf "$root" "$root.tmp"
+remove_root "$root" "$root.tmp"
 start=$(date +%s)
 # Descriptors 3 to 9 closed: mmdebstrap hands apt "cat >&N" for the
 # lowest free N, which dash refuses from 10 on ("Bad fd number"), and the
@@ -66,7 +78,7 @@ if ! mmdebstrap --variant=apt --mode=root --format=directory \
         > "$VM_DIR/trixie-root.log" 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
 then
     tail -n 20 "$VM_DIR/trixie-root.log" >&2
-    rm -rf "$root.tmp"
+    remove_root "$root.tmp"
     die "mmdebstrap of the trixie root failed (log: $VM_DIR/trixie-root.log)"
 fi
 [ -f "$root.tmp/usr/src/linux-headers-$abi/Makefile" ] ||
