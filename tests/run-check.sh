@@ -10,8 +10,10 @@
 #   N passed, N failed[, N skipped]
 #
 # A test that cannot run here exits 77 and is counted as skipped (meson
-# prints why in the test's log), never as passed.  Exits 1 when anything
-# failed.
+# prints why in the test's log), never as passed.  Just above that line,
+# each failed test is named with the lines of its log that say why, so
+# that the end of the output is enough to start from.  Exits 1 when
+# anything failed.
 set -u
 build_dir=${1:?usage: run-check.sh BUILD_DIR}
 src=$(cd "$(dirname -- "$0")/.." && pwd)
@@ -19,6 +21,8 @@ logs=$build_dir/meson-logs
 passed=0
 failed=0
 skipped=0
+digest=$build_dir/check-failures.txt
+: > "$digest"
 
 # add P F S STAGE: add a stage's counts to the totals and report them.
 add() {
@@ -37,21 +41,34 @@ meson_stage() {
     meson test -C "$build_dir" --suite "$1" --print-errorlogs \
         --logbase "check-$1" $_extra
     _rc=$?
-    _counts=$(python3 - "$logs/check-$1.json" <<'PY'
+    _counts=$(python3 - "$logs/check-$1.json" "$digest" <<'PY'
 import json, sys
 p = f = s = 0
+failures = []
 try:
     with open(sys.argv[1]) as log:
         for line in log:
-            r = json.loads(line)["result"]
-            if r == "OK":
+            r = json.loads(line)
+            if r["result"] == "OK":
                 p += 1
-            elif r == "SKIP":
+            elif r["result"] == "SKIP":
                 s += 1
             else:
                 f += 1
+                failures.append(r)
 except OSError:
     pass
+# Each failure with the lines that say why: those naming a failure, and
+# the ten before the first of them (for a hang, the log's last ten).
+with open(sys.argv[2], "a") as digest:
+    for r in failures:
+        out = (r.get("stdout") or "").splitlines()
+        why = [i for i, l in enumerate(out) if "FAIL" in l or "not ok" in l]
+        first = why[0] if why else len(out)
+        keep = sorted(set(range(max(0, first - 10), first)) | set(why[:8]))
+        digest.write("check: %s %s:\n" % (r["name"], r["result"]))
+        for i in keep:
+            digest.write("    " + out[i][:200] + "\n")
 print(p, f, s)
 PY
 )
@@ -60,6 +77,8 @@ PY
     # meson failed without a failed test: its set-up broke; count that.
     if [ "$_rc" != 0 ] && [ "$2" = 0 ]; then
         set -- "$1" 1 "$3" "$4"
+        echo "check: meson test --suite $4 failed (exit status $_rc)" \
+            "before any test failed" >> "$digest"
     fi
     add "$1" "$2" "$3" "$4"
 }
@@ -77,10 +96,15 @@ qtest_stage() {
         _s=$(grep -c '^ok .*# *SKIP' "$_tap")
         _p=$(($(grep -c '^ok ' "$_tap") - _s))
         _f=$(grep -c '^not ok ' "$_tap")
+        if [ "$_f" != 0 ]; then
+            echo "check: qtest:" >> "$digest"
+            grep '^not ok ' "$_tap" | head -n 8 | cut -c1-200 |
+                sed 's/^/    /' >> "$digest"
+        fi
     fi
     if [ "$_rc" != 0 ] && [ "$_f" = 0 ]; then
         echo "check: the QEMU build or a qtest binary failed" \
-            "(exit status $_rc)"
+            "(exit status $_rc)" | tee -a "$digest"
         _f=1
     fi
     add "$_p" "$_f" "$_s" qtest
@@ -90,6 +114,7 @@ meson_stage unit
 qtest_stage
 meson_stage vm
 
+cat "$digest"
 line="$passed passed, $failed failed"
 [ "$skipped" = 0 ] || line="$line, $skipped skipped"
 echo "$line"

@@ -38,6 +38,7 @@
 #                       by the guest tests and the test's environment
 #                       [with --image: DIR/share under the run directory]
 #   --mem MB            guest memory [768]
+#   --smp N             guest CPUs [1]
 #   --env VAR=VALUE     set VAR in the guest test's environment (repeatable)
 #   --timeout SECONDS   hang guard for the whole boot [500]
 #   --dir DIR           run directory: console.log, producer.log, ...
@@ -72,6 +73,7 @@ disk=
 image=
 share=
 mem=768
+smp=1
 timeout=500
 dir=
 envs=
@@ -90,6 +92,7 @@ while [ $# -gt 0 ]; do
     --image) image=$2; shift ;;
     --share) share=$2; shift ;;
     --mem) mem=$2; shift ;;
+    --smp) smp=$2; shift ;;
     --env) envs="$envs$2
 "; shift ;;
     --timeout) timeout=$2; shift ;;
@@ -202,12 +205,14 @@ if [ -n "$image" ]; then
     # go to a temporary file, so that every boot finds it as made.
     set -- -kernel "$imgdir/vmlinuz" -initrd "$imgdir/initrd.img" \
         -append "root=/dev/vda rw console=ttyS0 panic=-1 loglevel=6 init=/usr/local/sbin/shmcam-init" \
-        -drive "file=$image,format=raw,if=virtio,snapshot=on"
+        -drive "file=$image,format=raw,if=virtio,snapshot=on" \
+        -object rng-random,id=rng,filename=/dev/urandom \
+        -device virtio-rng-pci,rng=rng
 else
     set -- -kernel "$kern/vmlinuz" -initrd "$dir/initrd" \
         -append "console=ttyS0 panic=-1 loglevel=6 rdinit=/init"
 fi
-set -- -nographic -nodefaults -no-reboot $accel -m "$mem" -smp 1 "$@" \
+set -- -nographic -nodefaults -no-reboot $accel -m "$mem" -smp "$smp" "$@" \
     -chardev "file,id=con,path=$log" -serial chardev:con \
     -chardev "pipe,id=ctl,path=$dir/ctl" -serial chardev:ctl
 [ -n "$share" ] && set -- "$@" \

@@ -91,7 +91,7 @@ browser|dkms)
     if [ "$group" = browser ]; then
         [ -f "$VM_DIR/$abi/shmcam.ko" ] && cp "$VM_DIR/$abi/shmcam.ko" "$share/"
         exec "$VM_SRC/run-vm.sh" --kernel "$kernel" --test browser \
-            --image "$image" --share "$share" --mem 2048 --timeout 600 \
+            --image "$image" --share "$share" --mem 2048 --smp 2 --timeout 1500 \
             --shm "$shm" --producer "$pattern" \
             --env EXPECT_LABEL="shmcam test pattern" \
             --env EXPECT_SIZE=640x480 --env EXPECT_FPS=30
@@ -114,7 +114,7 @@ browser|dkms)
     cp "$SRC_ROOT"/include/*.h "$share/src/include/"
     cp "$BUILD_DIR/hw/shmcam-dump" "$share/bin/"
     exec "$VM_SRC/run-vm.sh" --kernel "$kernel" --test dkms \
-        --image "$image" --share "$share" --mem 2048 --timeout 900 \
+        --image "$image" --share "$share" --mem 2048 --smp 2 --timeout 1500 \
         --shm "$shm" --producer "$pattern" --env DKMS_VERSION="$ver" ;;
 *)
     die "unknown VM test group '$group'" ;;
