@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -110,7 +111,8 @@ int shmcam_region_create_shm(struct shmcam_region *r, const char *name,
     r->writable = true;
     r->path = g_strdup_printf("/dev/shm%s", shm_name);
     /* umask must not narrow what the user asked for */
-    if (fchmod(r->fd, mode) < 0 || ftruncate(r->fd, size) < 0) {
+    if (fchmod(r->fd, mode) < 0 || ftruncate(r->fd, size) < 0 ||
+        flock(r->fd, LOCK_EX | LOCK_NB) < 0) {
         return shmcam_region_fail(r, -errno);
     }
     ret = shmcam_region_map(r, size);
@@ -169,6 +171,76 @@ int shmcam_region_open_path(struct shmcam_region *r, const char *path,
         return shmcam_region_fail(r, -errno);
     }
     return shmcam_region_attach_fd(r);
+}
+
+/*
+ * The checks of a producer's attach (struct shmcam_region_policy), on the
+ * fd just opened and before anything is mapped: -EINVAL when it is not a
+ * regular file, -EPERM for another owner, -EACCES for a wider mode,
+ * -EBUSY when another producer holds the lock.
+ */
+static int shmcam_region_check(struct shmcam_region *r,
+                               struct shmcam_region_policy *p)
+{
+    struct stat st;
+
+    if (fstat(r->fd, &st) < 0) {
+        return -errno;
+    }
+    p->owner = st.st_uid;
+    p->mode = st.st_mode & 07777;
+    if (!S_ISREG(st.st_mode)) {
+        return -EINVAL;
+    }
+    if (!p->any_owner && st.st_uid != geteuid()) {
+        return -EPERM;
+    }
+    if (!p->any_owner && (p->mode & ~p->max_mode)) {
+        return -EACCES;
+    }
+    if (flock(r->fd, LOCK_EX | LOCK_NB) < 0) {
+        return errno == EWOULDBLOCK ? -EBUSY : -errno;
+    }
+    return 0;
+}
+
+/* @ret: the open's -errno, or 0 when r->fd is open. */
+static int shmcam_region_attach_checked(struct shmcam_region *r,
+                                        struct shmcam_region_policy *p,
+                                        int ret)
+{
+    ret = ret ?: shmcam_region_check(r, p);
+    return ret ? shmcam_region_fail(r, ret) : shmcam_region_attach_fd(r);
+}
+
+/*
+ * shmcam_region_attach_shm - attach a producer to an existing named shm
+ * object, under @p.  Returns 0, -ENOENT, -ENODATA when it is empty, -ELOOP
+ * for a symbolic link, a policy refusal (shmcam_region_check), or another
+ * negative errno.
+ */
+int shmcam_region_attach_shm(struct shmcam_region *r, const char *name,
+                             struct shmcam_region_policy *p)
+{
+    char *shm_name = shmcam_region_shm_name(name);
+    int ret;
+
+    r->path = g_strdup_printf("/dev/shm%s", shm_name);
+    r->writable = true;
+    r->fd = shm_open(shm_name, O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0);
+    ret = r->fd < 0 ? -errno : 0;
+    g_free(shm_name);
+    return shmcam_region_attach_checked(r, p, ret);
+}
+
+/* shmcam_region_attach_path - the same for a file given by its path. */
+int shmcam_region_attach_path(struct shmcam_region *r, const char *path,
+                              struct shmcam_region_policy *p)
+{
+    r->path = g_strdup(path);
+    r->writable = true;
+    r->fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+    return shmcam_region_attach_checked(r, p, r->fd < 0 ? -errno : 0);
 }
 
 /*

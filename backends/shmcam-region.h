@@ -32,8 +32,27 @@ uint64_t shmcam_region_round_size(uint64_t needed);
 /* "16 MiB", "64 KiB" or "5000 bytes": sizes as messages print them. */
 void shmcam_region_size_str(uint64_t size, char *buf, size_t len);
 
+/*
+ * What a producer accepts of a region that exists already: a regular file
+ * (not a symbolic link) owned by the effective uid with no permission
+ * bits beyond @max_mode, unless @any_owner.  A region a producer opens is
+ * also locked (flock, exclusive) for as long as it stays open, so that a
+ * second producer on this machine is refused at once.  When an attach
+ * fails, @owner and @mode say what was found.
+ */
+struct shmcam_region_policy {
+    mode_t max_mode;
+    bool any_owner;
+    uid_t owner;
+    mode_t mode;
+};
+
 int shmcam_region_create_shm(struct shmcam_region *r, const char *name,
                              uint64_t size, mode_t mode);
+int shmcam_region_attach_shm(struct shmcam_region *r, const char *name,
+                             struct shmcam_region_policy *p);
+int shmcam_region_attach_path(struct shmcam_region *r, const char *path,
+                              struct shmcam_region_policy *p);
 int shmcam_region_open_shm(struct shmcam_region *r, const char *name,
                            bool writable);
 int shmcam_region_open_path(struct shmcam_region *r, const char *path,

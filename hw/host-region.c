@@ -5,6 +5,7 @@
  * every check has passed.
  */
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <sys/random.h>
 #include <time.h>
@@ -41,15 +42,66 @@ void shmcam_host_size_arg(uint64_t size, char *buf, size_t len)
     }
 }
 
+/*
+ * The region policy's refusals (struct shmcam_region_policy): say what was
+ * found and what to do.  Returns true when @ret was one of them.
+ */
+static bool shmcam_host_region_refused(struct shmcam_host *h, const char *path,
+                                       int ret,
+                                       const struct shmcam_region_policy *p,
+                                       GError **errp)
+{
+    struct passwd *pw;
+
+    switch (ret) {
+    case -ELOOP:
+        g_set_error(errp, G_FILE_ERROR, 0, "region %s is a symbolic link "
+                    "(give the file it points to)", path);
+        return true;
+    case -EINVAL:
+        g_set_error(errp, G_FILE_ERROR, 0, "region %s is not a regular file "
+                    "(give a file, a /dev/shm object or a PCI resource file)",
+                    path);
+        return true;
+    case -EPERM:
+        pw = getpwuid(p->owner);
+        g_set_error(errp, G_FILE_ERROR, 0, "region %s belongs to %s (uid %u), "
+                    "not to uid %u that shmcam-host runs as: its owner could "
+                    "read the frames or take the region away (remove it and "
+                    "let shmcam-host create it, choose another name, or "
+                    "--force if you trust its owner)", path,
+                    pw ? pw->pw_name : "nobody known", (unsigned)p->owner,
+                    (unsigned)geteuid());
+        return true;
+    case -EACCES:
+        g_set_error(errp, G_FILE_ERROR, 0, "region %s has mode %04o, wider "
+                    "than --mode %04o allows (chmod %04o %s, or --mode %04o "
+                    "to accept it)", path, (unsigned)p->mode,
+                    (unsigned)h->shm_mode, (unsigned)h->shm_mode, path,
+                    (unsigned)p->mode);
+        return true;
+    case -EBUSY:
+        g_set_error(errp, G_FILE_ERROR, 0, "region %s is in use by another "
+                    "shmcam-host on this machine (stop it first)", path);
+        return true;
+    default:
+        return false;
+    }
+}
+
 static int shmcam_host_region_open(struct shmcam_host *h, uint64_t size,
                                    GError **errp)
 {
-    char want[32];
+    struct shmcam_region_policy policy = {
+        .max_mode = h->shm_mode,
+        .any_owner = h->o.force,
+    };
+    char want[32], *shm_path;
     int ret;
 
     shmcam_host_size_arg(size, want, sizeof(want));
     if (h->o.region) {
-        ret = shmcam_region_open_path(&h->region, h->o.region, true);
+        ret = shmcam_region_attach_path(&h->region, h->o.region, &policy);
         if (ret == -ENOENT) {
             g_set_error(errp, G_FILE_ERROR, 0, "region %s does not exist "
                         "(create it, e.g. truncate -s %s %s, or use --shm NAME)",
@@ -58,7 +110,8 @@ static int shmcam_host_region_open(struct shmcam_host *h, uint64_t size,
             g_set_error(errp, G_FILE_ERROR, 0, "region %s is empty (give it "
                         "a size, e.g. truncate -s %s %s)", h->o.region, want,
                         h->o.region);
-        } else if (ret) {
+        } else if (ret && !shmcam_host_region_refused(h, h->o.region, ret,
+                                                      &policy, errp)) {
             g_set_error(errp, G_FILE_ERROR, 0, "cannot map region %s: %s "
                         "(give a file you may read and write)", h->o.region,
                         g_strerror(-ret));
@@ -67,13 +120,17 @@ static int shmcam_host_region_open(struct shmcam_host *h, uint64_t size,
     }
     ret = shmcam_region_create_shm(&h->region, h->o.shm, size, h->shm_mode);
     if (ret == -EEXIST) {
-        ret = shmcam_region_open_shm(&h->region, h->o.shm, true);
+        ret = shmcam_region_attach_shm(&h->region, h->o.shm, &policy);
     }
     if (ret) {
-        g_set_error(errp, G_FILE_ERROR, 0, "cannot create or open shm region "
-                    "/dev/shm/%s: %s (choose another --shm name, or check "
-                    "its owner and mode)", h->o.shm[0] == '/' ? h->o.shm + 1 :
-                    h->o.shm, g_strerror(-ret));
+        shm_path = g_strdup_printf("/dev/shm/%s", h->o.shm[0] == '/' ?
+                                   h->o.shm + 1 : h->o.shm);
+        if (!shmcam_host_region_refused(h, shm_path, ret, &policy, errp)) {
+            g_set_error(errp, G_FILE_ERROR, 0, "cannot create or open shm "
+                        "region %s: %s (choose another --shm name, or check "
+                        "its owner and mode)", shm_path, g_strerror(-ret));
+        }
+        g_free(shm_path);
     }
     return ret;
 }

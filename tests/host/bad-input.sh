@@ -6,6 +6,9 @@
 
 H=$SHMCAM_HOST
 R=/dev/shm/$TEST_NAME
+# The regions made here are 0600, as shmcam-host wants them by default
+# (owner and mode checks: squat.sh).
+umask 077
 
 no_region() {
     [ -e "$R" ] && fail "$1: a region was left in /dev/shm" && rm -f "$R"
@@ -120,9 +123,12 @@ done
     fail "--force: $(cat "$TEST_TMP/dump.out")"
 grep -qx "$(verify_line 10)" "$TEST_TMP/dump.out" || fail "--force: no verify line"
 
-# a second producer on a running one is refused, and the first goes on
-expect_run 1 "shmcam-host: region $R is in use by a running shmcam-host (stop it first, or --force to take the region over)" \
+# a second producer on a running one is refused at once, --force or not,
+# and the first goes on
+expect_run 1 "shmcam-host: region $R is in use by another shmcam-host on this machine (stop it first)" \
     "$H" --region "$R" --size 640x480
+expect_run 1 "shmcam-host: region $R is in use by another shmcam-host on this machine (stop it first)" \
+    "$H" --shm "$TEST_NAME" --size 640x480 --force
 "$SHMCAM_DUMP" --region "$R" --frames 10 --verify >"$TEST_TMP/dump.out" 2>&1 ||
     fail "busy: first producer disturbed: $(cat "$TEST_TMP/dump.out")"
 stop_host

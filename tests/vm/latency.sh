@@ -95,7 +95,7 @@ measure doorbell "$memfd" --doorbell "$tmp/ivshmem.sock"
 host_down
 
 # ivshmem-plain: a /dev/shm file, as the other VM tests use.
-truncate -s 32M "/dev/shm/$shm"
+(umask 077 && truncate -s 32M "/dev/shm/$shm")
 host_up "$dir/plain-host.log" --shm "$shm" $producer
 measure plain "/dev/shm/$shm" --shm-shared "$shm"
 host_down

@@ -220,7 +220,8 @@ set -- -nographic -nodefaults -no-reboot $accel -m "$mem" -smp "$smp" "$@" \
 mkfifo "$dir/ctl.in" "$dir/ctl.out"
 if [ -n "$shm_owner" ]; then
     rm -f "/dev/shm/$shm"
-    truncate -s 32M "/dev/shm/$shm"
+    # 0600: the mode shmcam-host accepts of a region it did not create.
+    (umask 077 && truncate -s 32M "/dev/shm/$shm")
 fi
 if [ -n "$shm_backend" ]; then
     # QEMU creates the region: a name in the way is an error, not ours to
