@@ -101,7 +101,6 @@ struct shmcam_server {
     uint64_t restart_ns;        /* start a child then; 0: none due */
     uint64_t backoff_ns;
     bool stop;
-    uint32_t doomed;            /* clients to drop: a send to them failed */
     struct shmcam_server_client c[SHMCAM_MAX_CONSUMERS];
 };
 
@@ -396,12 +395,6 @@ static void shmcam_server_tell(struct shmcam_server *s, uint32_t op,
     }
 }
 
-/* An ivshmem guest that hears of the others: not a shmcam-pci device. */
-static bool shmcam_server_is_peer(const struct shmcam_server_client *c)
-{
-    return c->sock >= 0 && !c->pci;
-}
-
 static void shmcam_server_client_free(struct shmcam_server_client *c)
 {
     unsigned int i;
@@ -432,18 +425,19 @@ static void shmcam_server_client_free(struct shmcam_server_client *c)
 }
 
 /*
- * Drop client @id.  For an ivshmem guest, the others (except under
- * --isolate, where guests do not know each other) hear that it left, and
- * its consumer area is cleared, so that the next guest with this id starts
- * from a free area.  A shmcam-pci device takes its region with it.
+ * Drop client @id.  For an ivshmem guest of the shared region, its
+ * consumer area is cleared, so that the next guest with this id starts
+ * from a free area.  A shmcam-pci device or an --isolate guest takes its
+ * region with it.  No other guest hears of it: guests know only the host
+ * peer, never each other (an eventfd of another guest would let one guest
+ * flood another with interrupts).
  */
 static void shmcam_server_drop(struct shmcam_server *s, uint32_t id,
                                const char *why)
 {
     struct shmcam_server_client *c = &s->c[id];
     struct shmcam_consumer *area;
-    bool peers = !c->pci && !s->h->o.isolate;
-    uint32_t j;
+    bool shared = !c->pci && !s->h->o.isolate;
 
     if (c->sock < 0) {
         return;
@@ -451,7 +445,7 @@ static void shmcam_server_drop(struct shmcam_server *s, uint32_t id,
     if (c->ready) {
         shmcam_server_tell(s, SHMCAM_CTRL_DEL, id);
     }
-    if (peers) {
+    if (shared) {
         area = (struct shmcam_consumer *)((uint8_t *)s->h->region.base +
                                           SHMCAM_CONSUMER_OFFSET) + id;
         __atomic_store_n(&area->flags, 0, __ATOMIC_RELAXED);
@@ -460,49 +454,24 @@ static void shmcam_server_drop(struct shmcam_server *s, uint32_t id,
     fprintf(stderr, "shmcam-host: %sclient %u %s\n", c->pci ? "shmcam-pci " : "",
             id, why);
     shmcam_server_client_free(c);
-    s->doomed &= ~(1u << id);
-    if (!peers) {
-        return;
-    }
-    for (j = 0; j < SHMCAM_MAX_CONSUMERS; j++) {
-        if (shmcam_server_is_peer(&s->c[j]) &&
-            shmcam_server_send(s->c[j].sock, id, -1)) {
-            s->doomed |= 1u << j;
-        }
-    }
-}
-
-/* Drop the clients a send failed to, and those their leaving dooms. */
-static void shmcam_server_drop_doomed(struct shmcam_server *s)
-{
-    while (s->doomed) {
-        shmcam_server_drop(s, __builtin_ctz(s->doomed),
-                           "fell behind on its socket: disconnected");
-    }
 }
 
 /*
  * The setup QEMU reads at device start, in the order of QEMU's own
  * ivshmem-server: protocol version, the client's id, the shared memory,
- * then each peer's eventfds (the host's, the other guests', its own).
+ * then the peers' eventfds: the host peer's and its own, no other guest's
+ * (shmcam_server_drop()).  Nothing is sent to a guest after its setup.
  */
 static int shmcam_server_setup(struct shmcam_server *s, uint32_t id)
 {
     struct shmcam_server_client *c = &s->c[id];
     int shm_fd = s->h->o.isolate ? c->region.fd : s->h->region.fd;
-    uint32_t j;
-    int ret;
 
-    ret = shmcam_server_send(c->sock, SHMCAM_SERVER_PROTOCOL, -1) ?:
-          shmcam_server_send(c->sock, id, -1) ?:
-          shmcam_server_send(c->sock, -1, shm_fd) ?:
-          shmcam_server_send(c->sock, SHMCAM_HOST_PEER_ID, s->host_efd);
-    for (j = 0; j < SHMCAM_MAX_CONSUMERS && !ret && !s->h->o.isolate; j++) {
-        if (j != id && shmcam_server_is_peer(&s->c[j])) {
-            ret = shmcam_server_send(c->sock, j, s->c[j].efd);
-        }
-    }
-    return ret ?: shmcam_server_send(c->sock, id, c->efd);
+    return shmcam_server_send(c->sock, SHMCAM_SERVER_PROTOCOL, -1) ?:
+           shmcam_server_send(c->sock, id, -1) ?:
+           shmcam_server_send(c->sock, -1, shm_fd) ?:
+           shmcam_server_send(c->sock, SHMCAM_HOST_PEER_ID, s->host_efd) ?:
+           shmcam_server_send(c->sock, id, c->efd);
 }
 
 /*
@@ -534,7 +503,6 @@ static void shmcam_server_client_new(struct shmcam_server *s, int sock)
     g_autofree char *name = NULL;
     GError *err = NULL;
     int ret, id = shmcam_server_client_id(s, sock);
-    uint32_t j;
 
     if (id < 0) {
         return;
@@ -567,15 +535,6 @@ static void shmcam_server_client_new(struct shmcam_server *s, int sock)
             (int)pid);
     c->ready = true;
     shmcam_server_tell(s, SHMCAM_CTRL_ADD, id);
-    if (s->h->o.isolate) {
-        return;
-    }
-    for (j = 0; j < SHMCAM_MAX_CONSUMERS; j++) {
-        if (j != (uint32_t)id && shmcam_server_is_peer(&s->c[j]) &&
-            shmcam_server_send(s->c[j].sock, id, c->efd)) {
-            s->doomed |= 1u << j;
-        }
-    }
 }
 
 /*
@@ -1007,10 +966,8 @@ static int shmcam_server_loop(struct shmcam_server *s)
                 shmcam_server_client_input(s, ids[k - first]);
             }
         }
-        shmcam_server_drop_doomed(s);
         if (pfd[SHMCAM_SERVER_PFD_LISTEN].revents && !s->stop) {
             shmcam_server_accept(s, false);
-            shmcam_server_drop_doomed(s);
         }
         if (pfd[SHMCAM_SERVER_PFD_PCI].revents && !s->stop) {
             shmcam_server_accept(s, true);

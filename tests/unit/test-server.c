@@ -37,7 +37,6 @@
 
 #define HANG_GUARD_US   (30 * G_USEC_PER_SEC)
 #define HOST_ID         SHMCAM_HOST_PEER_ID
-#define NO_PEER         (-2)
 
 /* shmcam-host --listen and/or --pci-listen, run by a test */
 struct server {
@@ -60,7 +59,6 @@ struct client {
     int shm_fd;
     int efd;                    /* our own vector 0: the host rings it */
     int host_efd;               /* the host peer's vector 0: we ring it */
-    uint64_t peers;             /* ids of the other guests announced to us */
     uint8_t *base;
     uint64_t size;
     struct shmcam_layout l;
@@ -298,41 +296,6 @@ static int client_recv(struct client *c, int64_t *value, int *fd,
     return 0;
 }
 
-/*
- * A peer message after the setup: a guest announced (its eventfd: we keep
- * only the fact) or gone (no fd).  Returns the id, with *@joined set.
- */
-static int64_t client_peer_msg(struct client *c, int64_t id, int fd,
-                               bool *joined)
-{
-    g_assert_cmpint(id, >=, 0);
-    g_assert_cmpint(id, <, SHMCAM_MAX_CONSUMERS);
-    g_assert_cmpint(id, !=, c->id);
-    *joined = fd >= 0;
-    if (fd >= 0) {
-        g_assert_false(c->peers & (1ull << id));
-        c->peers |= 1ull << id;
-        close(fd);
-    } else {
-        g_assert_true(c->peers & (1ull << id));
-        c->peers &= ~(1ull << id);
-    }
-    return id;
-}
-
-/* Wait for the next peer message; NO_PEER when @timeout_ms passed first. */
-static int64_t client_peer(struct client *c, bool *joined, int timeout_ms)
-{
-    int64_t v;
-    int fd, ret = client_recv(c, &v, &fd, timeout_ms);
-
-    if (ret == -ETIMEDOUT) {
-        return NO_PEER;
-    }
-    g_assert_cmpint(ret, ==, 0);
-    return client_peer_msg(c, v, fd, joined);
-}
-
 /* Nothing waits on the socket: no message, and no EOF. */
 static void client_assert_quiet(struct client *c)
 {
@@ -355,11 +318,9 @@ static int client_dial(const char *path)
 
 /*
  * Connect and read the setup as QEMU does: version 0, our id, the shared
- * memory, then peers until our own eventfd.  @want_peers is the set of
- * guests the server must announce (the host peer always comes).
+ * memory, then the host peer's eventfd and our own: no other guest's.
  */
-static void client_connect(struct client *c, struct server *s,
-                           uint64_t want_peers)
+static void client_connect(struct client *c, struct server *s)
 {
     int64_t v;
     int fd;
@@ -382,23 +343,12 @@ static void client_connect(struct client *c, struct server *s,
     g_assert_cmpint(v, ==, -1);
     g_assert_cmpint(c->shm_fd, >=, 0);
 
-    for (;;) {
-        bool joined;
-
-        g_assert_cmpint(client_recv(c, &v, &fd, -1), ==, 0);
-        g_assert_cmpint(fd, >=, 0);     /* the setup only announces */
-        if (v == HOST_ID) {
-            g_assert_cmpint(c->host_efd, ==, -1);
-            c->host_efd = fd;
-        } else if (v == c->id) {
-            c->efd = fd;
-            break;
-        } else {
-            client_peer_msg(c, v, fd, &joined);
-        }
-    }
+    g_assert_cmpint(client_recv(c, &v, &c->host_efd, -1), ==, 0);
+    g_assert_cmpint(v, ==, HOST_ID);
     g_assert_cmpint(c->host_efd, >=, 0);
-    g_assert_cmphex(c->peers, ==, want_peers);
+    g_assert_cmpint(client_recv(c, &v, &c->efd, -1), ==, 0);
+    g_assert_cmpint(v, ==, c->id);
+    g_assert_cmpint(c->efd, >=, 0);
 
     g_assert_cmpint(fstat(c->shm_fd, &st), ==, 0);
     c->size = st.st_size;
@@ -548,25 +498,12 @@ static void client_frames(struct client *c, unsigned int n)
     }
 }
 
-static bool peer_gone(struct client *c, int64_t id)
-{
-    bool joined;
-
-    return client_peer(c, &joined, -1) == id && !joined;
-}
-
-static bool peer_joined(struct client *c, int64_t id)
-{
-    bool joined;
-
-    return client_peer(c, &joined, -1) == id && joined;
-}
-
 /* --- tests --------------------------------------------------------- */
 
 /*
- * The protocol as QEMU reads it, frames in the region, and peers: every
- * guest hears when another comes and goes, and ids are reused.
+ * The protocol as QEMU reads it, frames in the region, and peers: no guest
+ * hears of another coming or going (it would get the other's eventfd),
+ * and ids are reused.
  */
 static void test_protocol(void)
 {
@@ -578,11 +515,10 @@ static void test_protocol(void)
     server_wait_line(&s, "shmcam-host: test pattern: streaming", 1);
     g_assert_cmpuint(g_file_test(s.sock, G_FILE_TEST_EXISTS), ==, TRUE);
 
-    client_connect(&a, &s, 0);
+    client_connect(&a, &s);
     g_assert_cmpint(a.id, ==, 0);
-    client_connect(&b, &s, 1u << 0);
+    client_connect(&b, &s);
     g_assert_cmpint(b.id, ==, 1);
-    g_assert_true(peer_joined(&a, 1));
     /* one region for all, and the log names each client */
     g_assert_cmpint(fstat(a.shm_fd, &sa), ==, 0);
     g_assert_cmpint(fstat(b.shm_fd, &sb), ==, 0);
@@ -592,17 +528,18 @@ static void test_protocol(void)
 
     client_frames(&a, 10);
     client_frames(&b, 10);
+    client_assert_quiet(&a);
     g_assert_cmpuint(client_hdr(&a)->slot_count, ==, 16);
     g_assert_cmpstr(client_hdr(&a)->card, ==, "shmcam test pattern");
 
     client_close(&a);
-    g_assert_true(peer_gone(&b, 0));
     server_wait_line(&s, "shmcam-host: client 0 disconnected", 1);
-    /* id 0 is free again, and b hears of the newcomer */
-    client_connect(&c, &s, 1u << 1);
+    /* id 0 is free again; b hears of neither */
+    client_connect(&c, &s);
     g_assert_cmpint(c.id, ==, 0);
-    g_assert_true(peer_joined(&b, 0));
     client_frames(&c, 3);
+    client_frames(&b, 3);
+    client_assert_quiet(&b);
     client_close(&b);
     client_close(&c);
     server_stop(&s);
@@ -620,9 +557,8 @@ static void test_rings(void)
     uint64_t l0, l1, e0, e1, rings, base, i;
 
     server_start(&s, NULL);
-    client_connect(&a, &s, 0);
-    client_connect(&b, &s, 1u << 0);
-    g_assert_true(peer_joined(&a, 1));
+    client_connect(&a, &s);
+    client_connect(&b, &s);
     client_frame(&a);
 
     /* not streaming: five frames, no ring */
@@ -686,19 +622,14 @@ static void test_full(void)
 {
     struct server s;
     struct client *c = g_new0(struct client, SHMCAM_MAX_CONSUMERS + 1);
-    uint64_t all = 0;
-    uint32_t i, j;
+    uint32_t i;
     int sock;
     char b;
 
     server_start(&s, NULL);
     for (i = 0; i < SHMCAM_MAX_CONSUMERS; i++) {
-        client_connect(&c[i], &s, all);
+        client_connect(&c[i], &s);
         g_assert_cmpint(c[i].id, ==, i);
-        for (j = 0; j < i; j++) {
-            g_assert_true(peer_joined(&c[j], i));
-        }
-        all |= 1ull << i;
     }
     /* the 33rd: the connection is closed before any message */
     sock = client_dial(s.sock);
@@ -734,16 +665,16 @@ static void test_full(void)
         client_assert_quiet(&c[i]);
     }
 
-    /* 5 leaves, everyone hears it, the next client gets 5 */
+    /* 5 leaves, no one hears it, the next client gets 5 */
     client_close(&c[5]);
-    for (i = 0; i < SHMCAM_MAX_CONSUMERS; i++) {
-        if (i != 5) {
-            g_assert_true(peer_gone(&c[i], 5));
-        }
-    }
-    client_connect(&c[SHMCAM_MAX_CONSUMERS], &s, all & ~(1ull << 5));
+    client_connect(&c[SHMCAM_MAX_CONSUMERS], &s);
     g_assert_cmpint(c[SHMCAM_MAX_CONSUMERS].id, ==, 5);
     client_frames(&c[SHMCAM_MAX_CONSUMERS], 2);
+    for (i = 0; i <= SHMCAM_MAX_CONSUMERS; i++) {
+        if (i != 5) {
+            client_assert_quiet(&c[i]);
+        }
+    }
     for (i = 0; i <= SHMCAM_MAX_CONSUMERS; i++) {
         if (i != 5) {
             client_close(&c[i]);
@@ -768,7 +699,7 @@ static void test_restart(void)
     g_autofree char *line = NULL, *want = NULL;
 
     server_start(&s, NULL);
-    client_connect(&a, &s, 0);
+    client_connect(&a, &s);
     client_set_streaming(&a, true);
     client_frames(&a, 5);
     session = client_hdr(&a)->session_id;
@@ -814,7 +745,7 @@ static void test_request(void)
     gint64 end = deadline();
 
     server_start(&s, NULL);
-    client_connect(&a, &s, 0);
+    client_connect(&a, &s);
     client_frames(&a, 2);
     area = client_area(&a);
     area->req_pixelformat = SHMCAM_FMT_NV12;
@@ -854,8 +785,8 @@ static void test_header_scribbled(void)
     gint64 end = deadline();
 
     server_start(&s, NULL);
-    client_connect(&a, &s, 0);
-    client_connect(&b, &s, 1u << 0);
+    client_connect(&a, &s);
+    client_connect(&b, &s);
     client_frames(&b, 2);
     h = client_hdr(&a);
     __atomic_store_n(&h->heartbeat_ms, 0, __ATOMIC_SEQ_CST);
@@ -894,7 +825,7 @@ static void test_reclaim(void)
     gint64 end = deadline();
 
     server_start(&s, NULL);
-    client_connect(&a, &s, 0);
+    client_connect(&a, &s);
     client_frame(&a);
     areas = (struct shmcam_consumer *)(a.base + SHMCAM_CONSUMER_OFFSET);
     __atomic_store_n(&areas[7].heartbeat, 41, __ATOMIC_SEQ_CST);
@@ -926,8 +857,8 @@ static void test_isolate(void)
     struct stat sa, sb;
 
     server_start(&s, args);
-    client_connect(&a, &s, 0);
-    client_connect(&b, &s, 0);
+    client_connect(&a, &s);
+    client_connect(&b, &s);
     g_assert_cmpint(b.id, ==, 1);
     g_assert_cmpint(fstat(a.shm_fd, &sa), ==, 0);
     g_assert_cmpint(fstat(b.shm_fd, &sb), ==, 0);
@@ -952,7 +883,7 @@ static void test_isolate(void)
     /* b leaves and c comes: a hears nothing of either */
     client_close(&b);
     server_wait_line(&s, "shmcam-host: client 1 disconnected", 1);
-    client_connect(&c, &s, 0);
+    client_connect(&c, &s);
     g_assert_cmpint(c.id, ==, 1);
     client_frames(&c, 3);
     client_assert_quiet(&a);
@@ -1229,7 +1160,8 @@ static void test_pci_refused(void)
 
 /*
  * --listen and --pci-listen in one server: ivshmem guests share a region
- * and hear of each other, never of the device, which has its own region.
+ * and hear neither of each other nor of the device, which has its own
+ * region.
  */
 static void test_pci_mixed(void)
 {
@@ -1237,12 +1169,11 @@ static void test_pci_mixed(void)
     struct client a, b, d;
 
     server_start_on(&s, SERVE_IVSHMEM | SERVE_PCI, NULL);
-    client_connect(&a, &s, 0);
+    client_connect(&a, &s);
     pci_connect(&d, &s, 4 << 20);
     g_assert_cmpint(d.id, ==, 1);
-    client_connect(&b, &s, 1u << 0);
+    client_connect(&b, &s);
     g_assert_cmpint(b.id, ==, 2);
-    g_assert_true(peer_joined(&a, 2));
     client_frames(&a, 3);
     client_frames(&b, 3);
     client_frames(&d, 3);
@@ -1257,7 +1188,9 @@ static void test_pci_mixed(void)
     client_assert_quiet(&a);
     client_assert_quiet(&b);
     client_close(&b);
-    g_assert_true(peer_gone(&a, 2));
+    g_free(server_wait_line(&s, "shmcam-host: client 2 disconnected", 1));
+    client_frames(&a, 3);
+    client_assert_quiet(&a);
     client_close(&a);
     server_stop(&s);
 }
@@ -1347,7 +1280,7 @@ static void qemu_kill(struct qemu *q)
 /*
  * QEMU's ivshmem-doorbell connects at startup (-S: no guest runs), gets
  * an id, maps the region; it keeps its connection through a kill -9 of
- * the capture process, and its going is announced to the other peers.
+ * the capture process; no other peer hears of its coming or going.
  */
 static void test_qemu(void)
 {
@@ -1363,15 +1296,13 @@ static void test_qemu(void)
         return;
     }
     server_start(&s, NULL);
-    client_connect(&a, &s, 0);
+    client_connect(&a, &s);
     client_frames(&a, 2);
 
     qemu_start(&q1, &s, qemu, 1);
-    g_assert_true(peer_joined(&a, 1));
     line = g_strdup_printf("shmcam-host: client 1 connected (pid %d)", q1.pid);
     server_wait_line(&s, line, 1);
     qemu_start(&q2, &s, qemu, 2);
-    g_assert_true(peer_joined(&a, 2));
     qemu_wait_region(&q1, a.size);
     qemu_wait_region(&q2, a.size);
 
@@ -1386,11 +1317,12 @@ static void test_qemu(void)
     qemu_assert_happy(&q2);
 
     qemu_kill(&q1);
-    g_assert_true(peer_gone(&a, 1));
     server_wait_line(&s, "shmcam-host: client 1 disconnected", 1);
     qemu_assert_happy(&q2);
     qemu_kill(&q2);
-    g_assert_true(peer_gone(&a, 2));
+    server_wait_line(&s, "shmcam-host: client 2 disconnected", 1);
+    client_frames(&a, 3);
+    client_assert_quiet(&a);
     client_close(&a);
     server_stop(&s);
 }
