@@ -44,6 +44,7 @@ struct shmcam_dump_live {
 
 static void shmcam_dump_detach(struct shmcam_dump_live *l)
 {
+    g_clear_pointer(&l->buf, g_free);
     shmcam_region_close(&l->region);
     if (l->sock >= 0) {
         close(l->sock);
@@ -300,7 +301,6 @@ static int shmcam_dump_live(struct shmcam_dump *d)
     shmcam_dump_print(d);
     printf("dropped %llu frames, %llu torn reads detected and retried\n",
            (unsigned long long)d->c.dropped, (unsigned long long)d->c.torn);
-    g_free(l.buf);
     shmcam_dump_detach(&l);
     return ret;
 }
@@ -338,7 +338,7 @@ static int shmcam_dump_parse(struct shmcam_dump *d, int *argc, char ***argv,
           "Print the producer's state, format and consumers, and exit", NULL },
         { "version", 0, 0, G_OPTION_ARG_NONE, &o->version,
           "Print the version and exit", NULL },
-        { NULL },
+        G_OPTION_ENTRY_NULL,
     };
     GOptionContext *ctx = g_option_context_new("- read frames from a shmcam region");
     gboolean ok;
@@ -429,11 +429,23 @@ static int shmcam_dump_run(struct shmcam_dump *d)
     return ret;
 }
 
+static void shmcam_dump_free_opts(struct shmcam_dump_opts *o)
+{
+    g_free(o->shm);
+    g_free(o->region);
+    g_free(o->connect);
+    g_free(o->out);
+    g_free(o->input);
+    g_free(o->generate);
+    g_free(o->format);
+    g_free(o->size);
+}
+
 int main(int argc, char **argv)
 {
     struct shmcam_dump d = { .c.last_stamp = SHMCAM_PATTERN_NONE };
     GError *err = NULL;
-    int ret;
+    int ret, status;
 
     setvbuf(stdout, NULL, _IOLBF, 0);
     ret = shmcam_dump_parse(&d, &argc, &argv, &err) ?:
@@ -442,24 +454,17 @@ int main(int argc, char **argv)
         fprintf(stderr, "shmcam-dump: %s%s\n", err->message,
                 strchr(err->message, '(') ? "" : " (see shmcam-dump --help)");
         g_error_free(err);
-        return SHMCAM_EXIT_USAGE;
-    }
-    if (d.o.version) {
+        status = SHMCAM_EXIT_USAGE;
+    } else if (d.o.version) {
         printf("shmcam-dump %s (shmcam ABI %u.%u)\n", SHMCAM_VERSION,
                SHMCAM_ABI_MAJOR, SHMCAM_ABI_MINOR);
-        return SHMCAM_EXIT_OK;
+        status = SHMCAM_EXIT_OK;
+    } else {
+        status = shmcam_dump_run(&d) ? SHMCAM_EXIT_FAIL : SHMCAM_EXIT_OK;
     }
-    ret = shmcam_dump_run(&d);
     if (d.pat_ready) {
         shmcam_pattern_fini(&d.pat);
     }
-    g_free(d.o.shm);
-    g_free(d.o.region);
-    g_free(d.o.connect);
-    g_free(d.o.out);
-    g_free(d.o.input);
-    g_free(d.o.generate);
-    g_free(d.o.format);
-    g_free(d.o.size);
-    return ret ? SHMCAM_EXIT_FAIL : SHMCAM_EXIT_OK;
+    shmcam_dump_free_opts(&d.o);
+    return status;
 }

@@ -108,7 +108,7 @@ static int shmcam_host_parse(struct shmcam_host *h, int *argc, char ***argv,
           "Name shown to guests as the card (default: the source's)", "NAME" },
         { "version", 0, 0, G_OPTION_ARG_NONE, &o->version,
           "Print the version and exit", NULL },
-        { NULL },
+        G_OPTION_ENTRY_NULL,
     };
     GOptionContext *ctx = g_option_context_new("- publish frames into a shmcam region");
     gboolean ok;
@@ -320,39 +320,44 @@ static int shmcam_host_source(struct shmcam_host *h, GError **errp)
 }
 
 /*
- * The producers frames go to: the one region (the --shm or --region one,
- * or the one all --listen guests share), and the regions of their own that
- * guests brought (shmcam-pci) or got (--isolate).  Returns how many were
- * written to @p.
+ * The producers frames go to, one at a time: the one region (the --shm or
+ * --region one, or the one all --listen guests share), then the regions
+ * of their own that guests brought (shmcam-pci) or got (--isolate).
+ * Start with *@pos at 0; NULL after the last.  Nothing is sized by their
+ * number: with --listen and --pci-listen there is one more producer than
+ * consumer ids.
  */
-static unsigned int shmcam_host_prods(struct shmcam_host *h,
-                                      struct shmcam_producer **p)
+static struct shmcam_producer *shmcam_host_next_prod(struct shmcam_host *h,
+                                                     unsigned int *pos)
 {
-    unsigned int i, n = 0;
+    while (*pos <= SHMCAM_MAX_CONSUMERS) {
+        unsigned int i = (*pos)++;
 
-    if (h->prod.hdr) {
-        p[n++] = &h->prod;
-    }
-    for (i = 0; i < SHMCAM_MAX_CONSUMERS; i++) {
-        if (h->out[i].region.base) {
-            p[n++] = &h->out[i].prod;
+        if (i == 0 && h->prod.hdr) {
+            return &h->prod;
+        }
+        if (i > 0 && h->out[i - 1].region.base) {
+            return &h->out[i - 1].prod;
         }
     }
-    return n;
+    return NULL;
 }
+
+#define SHMCAM_HOST_FOR_EACH_PROD(h, p, pos) \
+    for ((pos) = 0; ((p) = shmcam_host_next_prod((h), &(pos))) != NULL; )
 
 static void shmcam_host_set_state(struct shmcam_host *h, enum shmcam_state s)
 {
-    struct shmcam_producer *prods[SHMCAM_MAX_CONSUMERS];
-    unsigned int i, n = shmcam_host_prods(h, prods);
+    struct shmcam_producer *p;
+    unsigned int pos;
 
     if (h->state != s) {
         fprintf(stderr, "shmcam-host: %s: %s\n", h->src_name,
                 shmcam_state_name[s]);
     }
     h->state = s;
-    for (i = 0; i < n; i++) {
-        shmcam_producer_set_state(prods[i], s);
+    SHMCAM_HOST_FOR_EACH_PROD(h, p, pos) {
+        shmcam_producer_set_state(p, s);
     }
 }
 
@@ -374,23 +379,23 @@ static void shmcam_host_publish_format_to(struct shmcam_host *h,
  */
 static uint32_t shmcam_host_fit(struct shmcam_host *h)
 {
-    struct shmcam_producer *prods[SHMCAM_MAX_CONSUMERS];
-    unsigned int i, n = shmcam_host_prods(h, prods);
-    uint32_t fit = n ? UINT32_MAX : h->slot_size;
+    struct shmcam_producer *p;
+    unsigned int pos;
+    uint32_t fit = UINT32_MAX;
 
-    for (i = 0; i < n; i++) {
-        fit = MIN(fit, prods[i]->slot_size);
+    SHMCAM_HOST_FOR_EACH_PROD(h, p, pos) {
+        fit = MIN(fit, p->slot_size);
     }
-    return fit;
+    return fit == UINT32_MAX ? h->slot_size : fit;
 }
 
 static void shmcam_host_publish_format(struct shmcam_host *h)
 {
-    struct shmcam_producer *prods[SHMCAM_MAX_CONSUMERS];
-    unsigned int i, n = shmcam_host_prods(h, prods);
+    struct shmcam_producer *p;
+    unsigned int pos;
 
-    for (i = 0; i < n; i++) {
-        shmcam_host_publish_format_to(h, prods[i]);
+    SHMCAM_HOST_FOR_EACH_PROD(h, p, pos) {
+        shmcam_host_publish_format_to(h, p);
     }
 }
 
@@ -436,15 +441,15 @@ static int shmcam_host_restart(struct shmcam_host *h, struct shmcam_format *fmt,
  */
 static void shmcam_host_request(struct shmcam_host *h, uint64_t now)
 {
-    struct shmcam_producer *prods[SHMCAM_MAX_CONSUMERS];
-    unsigned int i, n = shmcam_host_prods(h, prods);
+    struct shmcam_producer *p;
+    unsigned int pos;
     struct shmcam_request req, r;
     struct shmcam_format fmt;
     bool found = false;
     char desc[64];
 
-    for (i = 0; i < n; i++) {
-        if (shmcam_producer_poll_requests(prods[i], &r)) {
+    SHMCAM_HOST_FOR_EACH_PROD(h, p, pos) {
+        if (shmcam_producer_poll_requests(p, &r)) {
             req = r;
             found = true;
         }
@@ -495,14 +500,14 @@ static void shmcam_host_stats(struct shmcam_host *h, uint64_t now)
 static void shmcam_host_tick(struct shmcam_host *h, uint64_t now)
 {
     const uint64_t period = SHMCAM_PRODUCER_HEARTBEAT_MS * NSEC_PER_MSEC;
-    struct shmcam_producer *prods[SHMCAM_MAX_CONSUMERS];
-    unsigned int i, k, n = shmcam_host_prods(h, prods);
+    struct shmcam_producer *p;
+    unsigned int pos, k;
 
-    for (i = 0; i < n; i++) {
+    SHMCAM_HOST_FOR_EACH_PROD(h, p, pos) {
         uint32_t freed;
 
-        shmcam_producer_heartbeat(prods[i]);
-        freed = shmcam_producer_reclaim(prods[i], now);
+        shmcam_producer_heartbeat(p);
+        freed = shmcam_producer_reclaim(p, now);
         for (k = 0; k < SHMCAM_MAX_CONSUMERS; k++) {
             if (freed & (1u << k)) {
                 fprintf(stderr, "shmcam-host: consumer area %u: no heartbeat "
@@ -569,8 +574,8 @@ static void shmcam_host_ring(struct shmcam_host *h)
 /* Take one frame from the source and publish it. */
 static int shmcam_host_frame(struct shmcam_host *h, uint64_t now)
 {
-    struct shmcam_producer *prods[SHMCAM_MAX_CONSUMERS];
-    unsigned int i, n = shmcam_host_prods(h, prods);
+    struct shmcam_producer *p;
+    unsigned int pos;
     struct shmcam_source_frame f;
     uint64_t iv = shmcam_interval_ns(&h->fmt.interval);
     int ret = h->src->ops->next(h->src, &f);
@@ -591,9 +596,11 @@ static int shmcam_host_frame(struct shmcam_host *h, uint64_t now)
     }
     if (!ret) {
         /* One copy per region: the cost of isolation. */
-        for (i = 0; i < n && !ret; i++) {
-            ret = shmcam_producer_publish(prods[i], f.data, f.len, now,
-                                          f.flags);
+        SHMCAM_HOST_FOR_EACH_PROD(h, p, pos) {
+            ret = shmcam_producer_publish(p, f.data, f.len, now, f.flags);
+            if (ret) {
+                break;
+            }
         }
         h->src->ops->release(h->src);
     }

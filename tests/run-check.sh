@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # run-check.sh BUILD_DIR: what `make check` runs, in order: the unit
-# suite, the QEMU build with its qtests, the VM suite.  Every stage runs
+# suite, the same built with clang's AddressSanitizer and
+# UndefinedBehaviorSanitizer (BUILD_DIR/sanitize: any report fails its
+# test), the QEMU build with its qtests, the VM suite.  Every stage runs
 # even when an earlier one failed, so that one run reports everything;
 # the VM groups that need the built QEMU fail, saying so, when it did not
 # build.  The last line counts every test case of the three:
@@ -17,7 +19,6 @@
 set -u
 build_dir=${1:?usage: run-check.sh BUILD_DIR}
 src=$(cd "$(dirname -- "$0")/.." && pwd)
-logs=$build_dir/meson-logs
 passed=0
 failed=0
 skipped=0
@@ -32,16 +33,19 @@ add() {
     echo "check: $4: $1 passed, $2 failed, $3 skipped"
 }
 
-# meson_stage SUITE: run the meson suite SUITE, then count its results
-# from the JSON log meson wrote (one object per test).
+# meson_stage SUITE [DIR STAGE]: run the meson suite SUITE in DIR
+# [BUILD_DIR], then count its results from the JSON log meson wrote (one
+# object per test) as stage STAGE [SUITE].
 meson_stage() {
+    _dir=${2:-$build_dir}
+    _stage=${3:-$1}
     _extra=
     [ "$1" = vm ] && _extra="--num-processes 1"
     # shellcheck disable=SC2086
-    meson test -C "$build_dir" --suite "$1" --print-errorlogs \
-        --logbase "check-$1" $_extra
+    meson test -C "$_dir" --suite "$1" --print-errorlogs \
+        --logbase "check-$_stage" $_extra
     _rc=$?
-    _counts=$(python3 - "$logs/check-$1.json" "$digest" <<'PY'
+    _counts=$(python3 - "$_dir/meson-logs/check-$_stage.json" "$digest" <<'PY'
 import json, sys
 p = f = s = 0
 failures = []
@@ -73,7 +77,7 @@ print(p, f, s)
 PY
 )
     # shellcheck disable=SC2086
-    set -- $_counts "$1"
+    set -- $_counts "$_stage"
     # meson failed without a failed test: its set-up broke; count that.
     if [ "$_rc" != 0 ] && [ "$2" = 0 ]; then
         set -- "$1" 1 "$3" "$4"
@@ -110,7 +114,31 @@ qtest_stage() {
     add "$_p" "$_f" "$_s" qtest
 }
 
+# sanitize_stage: the host programs and the unit suite again, built by
+# clang with ASan and UBSan in BUILD_DIR/sanitize.  A report aborts the
+# program that made it, which fails its test; leaks count (LeakSanitizer).
+sanitize_stage() {
+    _san=$build_dir/sanitize
+    if [ ! -f "$_san/build.ninja" ] &&
+       ! CC=clang meson setup "$_san" "$src" -Dbuildtype=debug \
+            -Db_sanitize=address,undefined -Db_lundef=false; then
+        echo "check: the sanitizer build could not be set up" | tee -a "$digest"
+        add 0 1 0 sanitize
+        return
+    fi
+    if ! ninja -C "$_san"; then
+        echo "check: the sanitizer build failed" | tee -a "$digest"
+        add 0 1 0 sanitize
+        return
+    fi
+    export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1
+    export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+    meson_stage unit "$_san" sanitize
+    unset ASAN_OPTIONS UBSAN_OPTIONS
+}
+
 meson_stage unit
+sanitize_stage
 qtest_stage
 meson_stage vm
 

@@ -153,7 +153,7 @@ static int bench_parse(struct bench_opts *o, int *argc, char ***argv)
           "N" },
         { "timeout", 0, 0, G_OPTION_ARG_INT, &o->timeout,
           "Give up after this many seconds (default 300)", "S" },
-        { NULL },
+        G_OPTION_ENTRY_NULL,
     };
     GOptionContext *ctx = g_option_context_new("- publish-to-dequeue latency");
     GError *err = NULL;

@@ -6,7 +6,8 @@
 # fresh machine); safe to run again: only missing packages are installed.
 #
 #   meson ninja-build pkg-config libglib2.0-dev  host programs (glib)
-#   clang libclang-rt-14-dev                      libFuzzer for tests/fuzz
+#   clang libclang-rt-dev                         libFuzzer for tests/fuzz,
+#                                                 ASan and UBSan for make check
 #   qemu-system-x86 (bookworm-backports, 10.0)    the VM tests and the demo
 #   busybox-static cpio xz-utils zstd kmod        the guests' initramfs
 #   mmdebstrap                                    the trixie root: 7.3's
@@ -23,7 +24,7 @@
 set -e
 
 build_pkgs="gcc make libc6-dev meson ninja-build pkg-config libglib2.0-dev help2man"
-test_pkgs="clang libclang-rt-14-dev busybox-static cpio xz-utils zstd kmod ffmpeg"
+test_pkgs="clang libclang-rt-dev busybox-static cpio xz-utils zstd kmod ffmpeg"
 test_pkgs="$test_pkgs debian-archive-keyring mmdebstrap"
 backports_pkgs="qemu-system-x86"
 

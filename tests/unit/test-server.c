@@ -512,7 +512,7 @@ static void test_protocol(void)
     struct stat sa, sb;
 
     server_start(&s, NULL);
-    server_wait_line(&s, "shmcam-host: test pattern: streaming", 1);
+    g_free(server_wait_line(&s, "shmcam-host: test pattern: streaming", 1));
     g_assert_cmpuint(g_file_test(s.sock, G_FILE_TEST_EXISTS), ==, TRUE);
 
     client_connect(&a, &s);
@@ -524,7 +524,7 @@ static void test_protocol(void)
     g_assert_cmpint(fstat(b.shm_fd, &sb), ==, 0);
     g_assert_cmpuint(sa.st_ino, ==, sb.st_ino);
     g_assert_cmpuint(a.size, ==, 4 << 20);
-    server_wait_line(&s, "shmcam-host: client 1 connected (pid", 1);
+    g_free(server_wait_line(&s, "shmcam-host: client 1 connected (pid", 1));
 
     client_frames(&a, 10);
     client_frames(&b, 10);
@@ -533,7 +533,7 @@ static void test_protocol(void)
     g_assert_cmpstr(client_hdr(&a)->card, ==, "shmcam test pattern");
 
     client_close(&a);
-    server_wait_line(&s, "shmcam-host: client 0 disconnected", 1);
+    g_free(server_wait_line(&s, "shmcam-host: client 0 disconnected", 1));
     /* id 0 is free again; b hears of neither */
     client_connect(&c, &s);
     g_assert_cmpint(c.id, ==, 0);
@@ -761,8 +761,8 @@ static void test_request(void)
         check_deadline(end, "the format change");
         g_usleep(1000);
     }
-    server_wait_line(&s, "shmcam-host: consumer 0 requests 320x240 NV12 at "
-                     "1/30 s per frame: switching", 1);
+    g_free(server_wait_line(&s, "shmcam-host: consumer 0 requests 320x240 "
+                            "NV12 at 1/30 s per frame: switching", 1));
     /* frames in NV12 verify too */
     while (client_frame(&a), a.pat.fmt.pixelformat != SHMCAM_FMT_NV12) {
         check_deadline(end, "an NV12 frame");
@@ -882,7 +882,7 @@ static void test_isolate(void)
 
     /* b leaves and c comes: a hears nothing of either */
     client_close(&b);
-    server_wait_line(&s, "shmcam-host: client 1 disconnected", 1);
+    g_free(server_wait_line(&s, "shmcam-host: client 1 disconnected", 1));
     client_connect(&c, &s);
     g_assert_cmpint(c.id, ==, 1);
     client_frames(&c, 3);
@@ -1195,6 +1195,44 @@ static void test_pci_mixed(void)
     server_stop(&s);
 }
 
+/*
+ * The most outputs a server has: --listen's shared region and 32
+ * shmcam-pci devices with a region each, 33 in all.  Every device gets
+ * frames; when one leaves, an ivshmem guest takes its id and gets the
+ * shared region's frames, and the devices stream on.
+ */
+static void test_pci_many(void)
+{
+    struct server s;
+    struct client *d = g_new0(struct client, SHMCAM_MAX_CONSUMERS);
+    struct client a;
+    uint32_t i;
+
+    server_start_on(&s, SERVE_IVSHMEM | SERVE_PCI, NULL);
+    for (i = 0; i < SHMCAM_MAX_CONSUMERS; i++) {
+        pci_connect(&d[i], &s, 4 << 20);
+        g_assert_cmpint(d[i].id, ==, i);
+    }
+    for (i = 0; i < SHMCAM_MAX_CONSUMERS; i++) {
+        client_frames(&d[i], 3);
+    }
+    client_close(&d[7]);
+    g_free(server_wait_line(&s, "shmcam-host: shmcam-pci client 7 "
+                            "disconnected", 1));
+    client_connect(&a, &s);
+    g_assert_cmpint(a.id, ==, 7);
+    client_frames(&a, 3);
+    for (i = 0; i < SHMCAM_MAX_CONSUMERS; i++) {
+        if (i != 7) {
+            client_frames(&d[i], 2);
+            client_close(&d[i]);
+        }
+    }
+    client_close(&a);
+    g_free(d);
+    server_stop(&s);
+}
+
 /* --- real QEMU ----------------------------------------------------- */
 
 struct qemu {
@@ -1301,7 +1339,7 @@ static void test_qemu(void)
 
     qemu_start(&q1, &s, qemu, 1);
     line = g_strdup_printf("shmcam-host: client 1 connected (pid %d)", q1.pid);
-    server_wait_line(&s, line, 1);
+    g_free(server_wait_line(&s, line, 1));
     qemu_start(&q2, &s, qemu, 2);
     qemu_wait_region(&q1, a.size);
     qemu_wait_region(&q2, a.size);
@@ -1317,10 +1355,10 @@ static void test_qemu(void)
     qemu_assert_happy(&q2);
 
     qemu_kill(&q1);
-    server_wait_line(&s, "shmcam-host: client 1 disconnected", 1);
+    g_free(server_wait_line(&s, "shmcam-host: client 1 disconnected", 1));
     qemu_assert_happy(&q2);
     qemu_kill(&q2);
-    server_wait_line(&s, "shmcam-host: client 2 disconnected", 1);
+    g_free(server_wait_line(&s, "shmcam-host: client 2 disconnected", 1));
     client_frames(&a, 3);
     client_assert_quiet(&a);
     client_close(&a);
@@ -1342,6 +1380,7 @@ int main(int argc, char **argv)
     g_test_add_func("/server/pci", test_pci);
     g_test_add_func("/server/pci-refused", test_pci_refused);
     g_test_add_func("/server/pci-mixed", test_pci_mixed);
+    g_test_add_func("/server/pci-many", test_pci_many);
     g_test_add_func("/server/qemu", test_qemu);
     return g_test_run();
 }
