@@ -505,7 +505,20 @@ static void shmcam_host_tick(struct shmcam_host *h, uint64_t now)
 
     SHMCAM_HOST_FOR_EACH_PROD(h, p, pos) {
         uint32_t freed;
+        bool restored = shmcam_producer_restore(p);
 
+        /* Said once per overwrite, however long it goes on. */
+        if (restored && !p->restoring) {
+            if (p == &h->prod) {
+                fprintf(stderr, "shmcam-host: the header of %s was "
+                        "overwritten: restoring it\n", h->region.path ?
+                        h->region.path : "the shared region");
+            } else {
+                fprintf(stderr, "shmcam-host: the header of client %u's "
+                        "region was overwritten: restoring it\n", pos - 2);
+            }
+        }
+        p->restoring = restored;
         shmcam_producer_heartbeat(p);
         freed = shmcam_producer_reclaim(p, now);
         for (k = 0; k < SHMCAM_MAX_CONSUMERS; k++) {

@@ -133,6 +133,7 @@ int shmcam_producer_init(struct shmcam_producer *p, void *base,
     shmcam_store64(&h->session_id, session_id);
     shmcam_wmb();
     shmcam_store64(&h->magic, SHMCAM_MAGIC);
+    memcpy(&p->shadow, h, sizeof(p->shadow));
     return 0;
 }
 
@@ -144,6 +145,8 @@ void shmcam_producer_set_format(struct shmcam_producer *p,
     memcpy(&p->hdr->format, f, sizeof(*f));
     shmcam_wmb();
     shmcam_store32(&p->hdr->format_gen, ++p->format_gen);
+    p->shadow.format = *f;
+    p->shadow.format_gen = p->format_gen;
 }
 
 void shmcam_producer_set_caps(struct shmcam_producer *p,
@@ -160,12 +163,15 @@ void shmcam_producer_set_caps(struct shmcam_producer *p,
     memcpy(p->hdr->caps, p->caps, sizeof(p->hdr->caps));
     shmcam_wmb();
     shmcam_store32(&p->hdr->num_caps, n);
+    memcpy(p->shadow.caps, p->caps, sizeof(p->shadow.caps));
+    p->shadow.num_caps = n;
 }
 
 void shmcam_producer_set_card(struct shmcam_producer *p, const char *card)
 {
-    memset(p->hdr->card, 0, sizeof(p->hdr->card));
-    strncpy(p->hdr->card, card, sizeof(p->hdr->card) - 1);
+    memset(p->shadow.card, 0, sizeof(p->shadow.card));
+    strncpy(p->shadow.card, card, sizeof(p->shadow.card) - 1);
+    memcpy(p->hdr->card, p->shadow.card, sizeof(p->hdr->card));
 }
 
 void shmcam_producer_set_state(struct shmcam_producer *p,
@@ -174,11 +180,39 @@ void shmcam_producer_set_state(struct shmcam_producer *p,
     p->state = state;
     shmcam_wmb();
     shmcam_store32(&p->hdr->state, state);
+    p->shadow.state = state;
 }
 
 void shmcam_producer_heartbeat(struct shmcam_producer *p)
 {
     shmcam_store64(&p->hdr->heartbeat, ++p->heartbeat);
+    p->shadow.heartbeat = p->heartbeat;
+}
+
+/*
+ * shmcam_producer_restore - put the header back as we wrote it
+ *
+ * On a region that guests map writable (ivshmem-plain, a shared --listen
+ * region), any of them may overwrite the header; nothing of it is read
+ * back, but readers would stop.  Called every heartbeat: when the header
+ * differs from what we wrote, it is written again, magic last, so that
+ * readers find a consistent region and resume.  Returns true when it had
+ * to be restored.
+ */
+bool shmcam_producer_restore(struct shmcam_producer *p)
+{
+    const size_t skip = sizeof(p->shadow.magic);
+
+    if (!memcmp(p->hdr, &p->shadow, sizeof(p->shadow))) {
+        return false;
+    }
+    shmcam_store64(&p->hdr->magic, 0);
+    shmcam_wmb();
+    memcpy((uint8_t *)p->hdr + skip, (const uint8_t *)&p->shadow + skip,
+           sizeof(p->shadow) - skip);
+    shmcam_wmb();
+    shmcam_store64(&p->hdr->magic, SHMCAM_MAGIC);
+    return true;
 }
 
 /*
@@ -220,6 +254,17 @@ int shmcam_producer_publish(struct shmcam_producer *p, const void *data,
     shmcam_store32(&s->seq, seq + 1);
     shmcam_store64(&p->hdr->latest_frame, frame);
     p->frame = frame + 1;
+
+    /* the shadow from our own values: the slot may have been scribbled */
+    s = &p->shadow.slots[idx];
+    s->seq = seq + 1;
+    s->bytesused = len;
+    s->frame = frame;
+    s->timestamp_ns = timestamp_ns;
+    s->format_gen = p->format_gen;
+    s->flags = flags;
+    s->format = p->format;
+    p->shadow.latest_frame = frame;
     return 0;
 }
 

@@ -51,6 +51,13 @@ struct shmcam_producer {
     uint64_t seen_owner[SHMCAM_MAX_CONSUMERS];
     uint64_t seen_beat[SHMCAM_MAX_CONSUMERS];
     uint64_t seen_ns[SHMCAM_MAX_CONSUMERS];
+    /*
+     * The header as we wrote it.  The whole header page is ours, but on a
+     * shared writable region a guest may overwrite it:
+     * shmcam_producer_restore() puts it back.
+     */
+    struct shmcam_header shadow;
+    bool restoring;             /* the last heartbeat found it overwritten */
 };
 
 /* A consumer's request that matched the capability table. */
@@ -81,6 +88,7 @@ void shmcam_producer_set_card(struct shmcam_producer *p, const char *card);
 void shmcam_producer_set_state(struct shmcam_producer *p,
                                enum shmcam_state state);
 void shmcam_producer_heartbeat(struct shmcam_producer *p);
+bool shmcam_producer_restore(struct shmcam_producer *p);
 int shmcam_producer_publish(struct shmcam_producer *p, const void *data,
                             uint32_t len, uint64_t timestamp_ns,
                             uint32_t flags);
