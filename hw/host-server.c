@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -50,6 +51,9 @@
 #define SHMCAM_SERVER_PROTOCOL  0
 #define SHMCAM_SERVER_BACKLOG   16
 #define SHMCAM_SERVER_POLL_MS   1000
+/* A capture process whose loop stands still this long is stuck. */
+#define SHMCAM_WATCHDOG_NS      NSEC_PER_SEC
+#define SHMCAM_WATCHDOG_POLL_MS 100
 /* Restart delays: the first one, and the cap while the child keeps dying. */
 #define SHMCAM_RESTART_MIN_NS   (NSEC_PER_SEC / 2)
 #define SHMCAM_RESTART_MAX_NS   (8 * NSEC_PER_SEC)
@@ -100,6 +104,8 @@ struct shmcam_server {
     uint64_t child_start_ns;
     uint64_t restart_ns;        /* start a child then; 0: none due */
     uint64_t backoff_ns;
+    bool stuck;                 /* the watchdog killed the child */
+    struct shmcam_watch *watch; /* shared with the child */
     bool stop;
     struct shmcam_server_client c[SHMCAM_MAX_CONSUMERS];
 };
@@ -828,6 +834,9 @@ static void shmcam_server_start_child(struct shmcam_server *s)
         s->restart_ns = shmcam_server_now() + SHMCAM_RESTART_MAX_NS;
         return;
     }
+    s->watch->beat_ns = 0;
+    s->watch->busy = SHMCAM_WATCH_IDLE;
+    s->watch->blame = 0;
     fflush(stdout);
     fflush(stderr);
     pid = fork();
@@ -884,6 +893,14 @@ static void shmcam_server_child_gone(struct shmcam_server *s, int status)
         g_snprintf(how, sizeof(how), "exited with status %d",
                    WEXITSTATUS(status));
     }
+    if (s->stuck) {
+        /* The peer that stalled it is gone: no reason to wait. */
+        s->stuck = false;
+        fprintf(stderr, "shmcam-host: capture process %d %s; restarting "
+                "now\n", (int)pid, how);
+        s->restart_ns = now;
+        return;
+    }
     if (ran >= SHMCAM_CHILD_STABLE_NS) {
         s->backoff_ns = SHMCAM_RESTART_MIN_NS;
     } else {
@@ -893,6 +910,50 @@ static void shmcam_server_child_gone(struct shmcam_server *s, int status)
     fprintf(stderr, "shmcam-host: capture process %d %s; restarting in "
             "%.1f s\n", (int)pid, how, s->backoff_ns / 1e9);
     s->restart_ns = now + s->backoff_ns;
+}
+
+/*
+ * What the capture process said in the page we share (struct
+ * shmcam_watch): the clients it found tampering with their eventfds are
+ * disconnected; a loop that stood still for SHMCAM_WATCHDOG_NS outside a
+ * source start means a blocked write or read, or worse: the child is
+ * killed (a successor starts at once), and the client whose eventfd it was
+ * using, if any, disconnected.
+ */
+static void shmcam_server_watchdog(struct shmcam_server *s)
+{
+    uint32_t blame = __atomic_exchange_n(&s->watch->blame, 0,
+                                         __ATOMIC_RELAXED);
+    uint64_t beat, now;
+    int32_t busy;
+
+    while (blame) {
+        shmcam_server_drop(s, __builtin_ctz(blame),
+                           "tampered with its eventfd: disconnected");
+        blame &= blame - 1;
+    }
+    if (!s->child || s->stuck) {
+        return;
+    }
+    beat = __atomic_load_n(&s->watch->beat_ns, __ATOMIC_RELAXED);
+    busy = __atomic_load_n(&s->watch->busy, __ATOMIC_RELAXED);
+    now = shmcam_server_now();
+    if (!beat || busy == SHMCAM_WATCH_SOURCE || now < beat ||
+        now - beat < SHMCAM_WATCHDOG_NS) {
+        return;
+    }
+    if (busy >= 0 && (uint32_t)busy < SHMCAM_MAX_CONSUMERS) {
+        fprintf(stderr, "shmcam-host: capture process %d is stuck on client "
+                "%d's eventfd: killing it\n", (int)s->child, busy);
+        shmcam_server_drop(s, busy, "stalled the capture process: "
+                           "disconnected");
+    } else {
+        fprintf(stderr, "shmcam-host: capture process %d has not moved for "
+                "%llu ms: killing it\n", (int)s->child,
+                (unsigned long long)((now - beat) / NSEC_PER_MSEC));
+    }
+    s->stuck = true;
+    kill(s->child, SIGKILL);
 }
 
 static void shmcam_server_reap(struct shmcam_server *s)
@@ -948,7 +1009,7 @@ static int shmcam_server_loop(struct shmcam_server *s)
                                              .events = POLLIN };
             }
         }
-        timeout = SHMCAM_SERVER_POLL_MS;
+        timeout = s->child ? SHMCAM_WATCHDOG_POLL_MS : SHMCAM_SERVER_POLL_MS;
         if (s->restart_ns) {
             now = shmcam_server_now();
             timeout = now >= s->restart_ns ? 0 :
@@ -972,6 +1033,7 @@ static int shmcam_server_loop(struct shmcam_server *s)
         if (pfd[SHMCAM_SERVER_PFD_PCI].revents && !s->stop) {
             shmcam_server_accept(s, true);
         }
+        shmcam_server_watchdog(s);
         if (s->restart_ns && !s->stop &&
             shmcam_server_now() >= s->restart_ns) {
             shmcam_server_start_child(s);
@@ -1057,6 +1119,14 @@ int shmcam_server_main(struct shmcam_host *h)
             .region = SHMCAM_REGION_INIT,
         };
     }
+    s.watch = mmap(NULL, sizeof(*s.watch), PROT_READ | PROT_WRITE,
+                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (s.watch == MAP_FAILED) {
+        fprintf(stderr, "shmcam-host: cannot map a page: %s\n",
+                g_strerror(errno));
+        return SHMCAM_EXIT_ERROR;
+    }
+    h->watch = s.watch;
     ret = shmcam_server_signals(&s, &err);
     if (!ret && h->o.listen) {
         ret = shmcam_server_listen(&s, h->o.listen, &s.listen_fd,

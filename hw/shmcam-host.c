@@ -12,6 +12,7 @@
  * polls the consumer areas at once when a guest rings it.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -399,6 +400,14 @@ static void shmcam_host_publish_format(struct shmcam_host *h)
     }
 }
 
+/* Say to the supervisor what we are doing now (a server only). */
+static void shmcam_host_busy(struct shmcam_host *h, int32_t what)
+{
+    if (h->watch) {
+        __atomic_store_n(&h->watch->busy, what, __ATOMIC_RELAXED);
+    }
+}
+
 static void shmcam_host_lost(struct shmcam_host *h, uint64_t now)
 {
     h->src->ops->stop(h->src);
@@ -414,8 +423,10 @@ static int shmcam_host_restart(struct shmcam_host *h, struct shmcam_format *fmt,
 {
     struct shmcam_format old = h->fmt;
     GError *err = NULL;
-    int ret = h->src->ops->start(h->src, fmt, &err);
+    int ret;
 
+    shmcam_host_busy(h, SHMCAM_WATCH_SOURCE);
+    ret = h->src->ops->start(h->src, fmt, &err);
     if (!ret && shmcam_format_slot_size(fmt) > shmcam_host_fit(h)) {
         ret = -ENOSPC;
     }
@@ -427,8 +438,10 @@ static int shmcam_host_restart(struct shmcam_host *h, struct shmcam_format *fmt,
             shmcam_format_slot_size(&old) > shmcam_host_fit(h)) {
             shmcam_host_lost(h, now);
         }
+        shmcam_host_busy(h, SHMCAM_WATCH_IDLE);
         return ret;
     }
+    shmcam_host_busy(h, SHMCAM_WATCH_IDLE);
     h->fmt = *fmt;
     shmcam_host_publish_format(h);
     h->next_frame_ns = now;
@@ -542,9 +555,13 @@ static void shmcam_host_tick(struct shmcam_host *h, uint64_t now)
 static void shmcam_host_retry(struct shmcam_host *h, uint64_t now)
 {
     struct shmcam_format fmt = h->fmt;
+    int ret;
 
     h->next_retry_ns = now + SHMCAM_RETRY_NS;
-    if (h->src->ops->start(h->src, &fmt, NULL)) {
+    shmcam_host_busy(h, SHMCAM_WATCH_SOURCE);
+    ret = h->src->ops->start(h->src, &fmt, NULL);
+    shmcam_host_busy(h, SHMCAM_WATCH_IDLE);
+    if (ret) {
         return;
     }
     if (shmcam_format_slot_size(&fmt) > shmcam_host_fit(h)) {
@@ -555,6 +572,40 @@ static void shmcam_host_retry(struct shmcam_host *h, uint64_t now)
     shmcam_host_publish_format(h);
     h->next_frame_ns = now;
     shmcam_host_set_state(h, SHMCAM_STATE_STREAMING);
+}
+
+/*
+ * Is @fd still non-blocking?  O_NONBLOCK belongs to the open file
+ * description, which the guest's QEMU shares with us: it can clear it, and
+ * a write to a full counter or a read of an empty one would then block us
+ * and with us every guest.  When it was cleared it is set again and false
+ * returned.  (Cleared between this and the write, the supervisor's
+ * watchdog ends the wait.)
+ */
+static bool shmcam_host_fd_nonblocking(int fd)
+{
+    int fl = fcntl(fd, F_GETFL);
+
+    if (fl < 0 || (fl & O_NONBLOCK)) {
+        return fl >= 0;
+    }
+    fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+    return false;
+}
+
+/*
+ * Guest @id tampered with an eventfd of its own: it is not served any more
+ * here, and the supervisor disconnects it.
+ */
+static void shmcam_host_blame(struct shmcam_host *h, uint32_t id,
+                              const char *what)
+{
+    fprintf(stderr, "shmcam-host: client %u cleared O_NONBLOCK on its %s "
+            "eventfd: disconnecting it\n", id, what);
+    shmcam_host_out_del(h, id);
+    if (h->watch) {
+        __atomic_fetch_or(&h->watch->blame, 1u << id, __ATOMIC_RELAXED);
+    }
 }
 
 /*
@@ -577,10 +628,14 @@ static void shmcam_host_ring(struct shmcam_host *h)
             !(shmcam_load32(&c[i].flags) & SHMCAM_CONSUMER_STREAMING)) {
             continue;
         }
-        if (write(o->efd, &one, sizeof(one)) < 0) {
-            /* Only a counter at its maximum refuses: the ring is there. */
+        if (!shmcam_host_fd_nonblocking(o->efd)) {
+            shmcam_host_blame(h, i, "frame");
             continue;
         }
+        shmcam_host_busy(h, i);
+        /* Only a counter at its maximum refuses: the ring is there. */
+        (void)!write(o->efd, &one, sizeof(one));
+        shmcam_host_busy(h, SHMCAM_WATCH_IDLE);
     }
 }
 
@@ -701,11 +756,23 @@ static void shmcam_host_doorbell(struct shmcam_host *h,
 {
     bool rang = false;
     uint64_t rings;
-    unsigned int i;
+    unsigned int i, id;
 
     for (i = 0; i < n; i++) {
-        if ((pfd[i].revents & POLLIN) &&
-            read(pfd[i].fd, &rings, sizeof(rings)) == sizeof(rings)) {
+        if (!(pfd[i].revents & POLLIN)) {
+            continue;
+        }
+        /* The first is the one all ivshmem guests ring: none to blame. */
+        if (!shmcam_host_fd_nonblocking(pfd[i].fd) && i > 0) {
+            for (id = 0; id < SHMCAM_MAX_CONSUMERS; id++) {
+                if (h->out[id].doorbell_fd == pfd[i].fd) {
+                    shmcam_host_blame(h, id, "doorbell");
+                    break;
+                }
+            }
+            continue;
+        }
+        if (read(pfd[i].fd, &rings, sizeof(rings)) == sizeof(rings)) {
             rang = true;
         }
     }
@@ -736,6 +803,9 @@ static int shmcam_host_run(struct shmcam_host *h)
             break;
         }
         now = shmcam_now_ns();
+        if (h->watch) {
+            __atomic_store_n(&h->watch->beat_ns, now, __ATOMIC_RELAXED);
+        }
         if (pfd[SHMCAM_PFD_CTRL].revents) {
             ret = shmcam_server_ctrl_recv(h);
             if (ret) {

@@ -62,6 +62,21 @@ struct shmcam_host_out {
     struct shmcam_producer prod;        /* laid out in that region */
 };
 
+/*
+ * In a server, what the capture process tells the supervisor without a
+ * message, in a page they share (shmcam_server_watchdog()): when its loop
+ * last turned, whose eventfd it is using (a peer that makes it block is
+ * named and dropped), and the peers it found tampering with theirs.
+ */
+struct shmcam_watch {
+    uint64_t beat_ns;                   /* 0 until the loop first turns */
+    int32_t busy;                       /* a client's id, or SHMCAM_WATCH_* */
+    uint32_t blame;                     /* clients to drop: a bit per id */
+};
+
+#define SHMCAM_WATCH_IDLE       (-1)
+#define SHMCAM_WATCH_SOURCE     (-2)    /* starting the source: may be slow */
+
 struct shmcam_host {
     struct shmcam_host_opts o;
     struct shmcam_format fmt;           /* what is published now */
@@ -87,6 +102,7 @@ struct shmcam_host {
     uint64_t next_stats_ns;
     uint64_t stats_frames;
     uint64_t stats_start_ns;
+    struct shmcam_watch *watch;         /* server only, else NULL */
 };
 
 int shmcam_host_region_setup(struct shmcam_host *h, GError **errp);

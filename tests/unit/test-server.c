@@ -868,6 +868,98 @@ static void test_header_overwritten(void)
 }
 
 /*
+ * Frames until @n more arrived; returns the longest wait for one (us).
+ * Frames of a new session count (the producer may restart under us).
+ */
+static gint64 client_longest_gap(struct client *c, unsigned int n)
+{
+    gint64 t = g_get_monotonic_time(), gap = 0, now;
+
+    while (n--) {
+        client_frame(c);
+        now = g_get_monotonic_time();
+        gap = MAX(gap, now - t);
+        t = now;
+    }
+    return gap;
+}
+
+/*
+ * O_NONBLOCK belongs to the open file description the guest's QEMU shares
+ * with us: a guest clears it on its eventfd and fills the counter, so that
+ * the next ring would block.  The capture process sees it, drops that
+ * guest and names it; the other guest's frames do not stop.
+ */
+static void test_eventfd_tampered(void)
+{
+    struct server s;
+    struct client a, b;
+    const uint64_t full = 0xfffffffffffffffeull;
+    gint64 gap;
+    int fl;
+
+    server_start(&s, NULL);
+    client_connect(&a, &s);
+    client_connect(&b, &s);
+    client_set_streaming(&b, true);
+    client_frames(&b, 3);
+    /* a's counter full (no ring comes while a does not stream), blocking */
+    client_rings(&a);
+    g_assert_cmpint(write(a.efd, &full, sizeof(full)), ==, sizeof(full));
+    fl = fcntl(a.efd, F_GETFL);
+    g_assert_cmpint(fcntl(a.efd, F_SETFL, fl & ~O_NONBLOCK), ==, 0);
+    client_set_streaming(&a, true);
+    gap = client_longest_gap(&b, 30);
+    g_test_message("the other guest's longest gap: %" G_GINT64_FORMAT " ms",
+                   gap / 1000);
+    g_assert_cmpint(gap, <=, 2 * G_USEC_PER_SEC);
+    g_free(server_wait_line(&s, "shmcam-host: client 0 cleared O_NONBLOCK "
+                            "on its frame eventfd: disconnecting it", 1));
+    g_free(server_wait_line(&s, "shmcam-host: client 0 tampered with its "
+                            "eventfd: disconnected", 1));
+    g_assert_cmpuint(server_count_lines(&s, "shmcam-host: capture process "),
+                     ==, 1);
+    client_close(&a);
+    client_close(&b);
+    server_stop(&s);
+}
+
+/*
+ * A capture process whose loop stands still (here: stopped by SIGSTOP) is
+ * killed by the supervisor's watchdog, and a new one starts at once: the
+ * guest's gap stays under 2 s.
+ */
+static void test_watchdog(void)
+{
+    struct server s;
+    struct client a;
+    g_autofree char *want = NULL;
+    pid_t child;
+    gint64 gap;
+
+    server_start(&s, NULL);
+    client_connect(&a, &s);
+    client_frames(&a, 3);
+    child = server_child(&s, 1);
+    g_assert_cmpint(kill(child, SIGSTOP), ==, 0);
+    gap = client_longest_gap(&a, 10);
+    g_test_message("the guest's longest gap: %" G_GINT64_FORMAT " ms",
+                   gap / 1000);
+    want = g_strdup_printf("shmcam-host: capture process %d has not moved "
+                           "for ", child);
+    g_free(server_wait_line(&s, want, 1));
+    g_free(want);
+    want = g_strdup_printf("shmcam-host: capture process %d was killed by "
+                           "signal 9 (Killed); restarting now", child);
+    g_free(server_wait_line(&s, want, 1));
+    g_assert_cmpint(server_child(&s, 2), !=, child);
+    g_assert_cmpint(gap, <=, 2 * G_USEC_PER_SEC);
+    g_assert_false(server_has_line(&s, "shmcam-host: client 0 disconnected"));
+    client_close(&a);
+    server_stop(&s);
+}
+
+/*
  * A consumer area whose owner stopped beating is freed after
  * SHMCAM_CONSUMER_TIMEOUT_MS; one whose owner beats is kept.
  */
@@ -1430,6 +1522,8 @@ int main(int argc, char **argv)
     g_test_add_func("/server/request", test_request);
     g_test_add_func("/server/header-scribbled", test_header_scribbled);
     g_test_add_func("/server/header-overwritten", test_header_overwritten);
+    g_test_add_func("/server/eventfd-tampered", test_eventfd_tampered);
+    g_test_add_func("/server/watchdog", test_watchdog);
     g_test_add_func("/server/reclaim", test_reclaim);
     g_test_add_func("/server/isolate", test_isolate);
     g_test_add_func("/server/pci", test_pci);
