@@ -103,6 +103,17 @@ struct shmcam_host {
     uint64_t stats_frames;
     uint64_t stats_start_ns;
     struct shmcam_watch *watch;         /* server only, else NULL */
+    /*
+     * Requests (shmcam_host_request()): whose format is in effect (the
+     * area of a producer, and its owner then), and a request of the
+     * holder's waiting for its turn.
+     */
+    struct shmcam_producer *holder;     /* NULL: nobody's */
+    uint32_t holder_area;
+    uint64_t holder_owner;
+    bool pending;
+    struct shmcam_request pending_req;
+    struct shmcam_producer *pending_prod;
 };
 
 int shmcam_host_region_setup(struct shmcam_host *h, GError **errp);

@@ -323,6 +323,7 @@ int shmcam_producer_poll_requests(struct shmcam_producer *p,
         for (j = 0; j < p->num_caps; j++) {
             if (shmcam_producer_cap_has(&p->caps[j], c)) {
                 req->consumer = i;
+                req->owner = c->owner;
                 req->pixelformat = c->req_pixelformat;
                 req->width = c->req_width;
                 req->height = c->req_height;

@@ -58,11 +58,16 @@ struct shmcam_producer {
      */
     struct shmcam_header shadow;
     bool restoring;             /* the last heartbeat found it overwritten */
+    /* Per consumer area: when a request of its was last acted on, and
+     * whether its being refused was said (shmcam_host_request()). */
+    uint64_t switch_ns[SHMCAM_MAX_CONSUMERS];
+    bool refused[SHMCAM_MAX_CONSUMERS];
 };
 
 /* A consumer's request that matched the capability table. */
 struct shmcam_request {
     uint32_t consumer;
+    uint64_t owner;             /* the area's owner when it asked */
     uint32_t pixelformat;
     uint32_t width;
     uint32_t height;

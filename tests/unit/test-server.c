@@ -772,6 +772,101 @@ static void test_request(void)
     server_stop(&s);
 }
 
+/* Write a request into @c's area (owner @owner) and ring the host peer. */
+static void client_request(struct client *c, uint64_t owner, uint32_t fourcc,
+                           uint32_t gen, bool streaming)
+{
+    struct shmcam_consumer *area = client_area(c);
+    static const uint64_t one = 1;
+
+    area->req_pixelformat = fourcc;
+    area->req_width = 320;
+    area->req_height = 240;
+    area->req_interval = (struct shmcam_fract) { 1, 30 };
+    __atomic_store_n(&area->owner, owner, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&area->flags, SHMCAM_CONSUMER_REQUEST |
+                     (streaming ? SHMCAM_CONSUMER_STREAMING : 0),
+                     __ATOMIC_SEQ_CST);
+    __atomic_store_n(&area->request_gen, gen, __ATOMIC_SEQ_CST);
+    g_assert_cmpint(write(c->host_efd, &one, sizeof(one)), ==, sizeof(one));
+}
+
+/*
+ * Flood @c with alternating NV12 and YU12 requests, one every 20 ms for
+ * @ms, ringing each time, while @v reads frames; returns the frames @v
+ * got per second.
+ */
+static double client_flood(struct client *c, struct client *v, uint32_t *gen,
+                           unsigned int ms)
+{
+    gint64 start = g_get_monotonic_time(), next = start;
+    gint64 end = start + ms * (gint64)1000;
+    uint64_t first = client_frame(v), last = first;
+
+    while (g_get_monotonic_time() < end) {
+        if (g_get_monotonic_time() >= next) {
+            ++*gen;
+            client_request(c, 0x0f0f0f0f0f0f0f0full,
+                           *gen & 1 ? SHMCAM_FMT_NV12 : SHMCAM_FMT_YUV420,
+                           *gen, true);
+            next += 20 * 1000;
+        }
+        last = client_frame(v);
+    }
+    return (last - first) * 1e6 / (g_get_monotonic_time() - start);
+}
+
+/*
+ * Requests are arbitrated: while the consumer whose format is in effect
+ * streams, another one's requests are refused, said once, and a flood of
+ * them leaves its frame rate alone.  Once it stops streaming the other
+ * consumer's requests are taken, at most SHMCAM_REQUEST_BURST at once and
+ * then one a second, however many come.
+ */
+static void test_request_flood(void)
+{
+    struct server s;
+    struct client a, b;
+    uint32_t gen = 0;
+    unsigned int switches;
+    double fps;
+    gint64 end;
+
+    server_start(&s, NULL);
+    client_connect(&a, &s);
+    client_connect(&b, &s);
+    /* b asks for what streams, and streams: its format holds */
+    client_request(&b, 0x5a5a5a5a5a5a5a5bull, SHMCAM_FMT_YUYV, 1, true);
+    client_frames(&b, 5);
+    fps = client_flood(&a, &b, &gen, 4000);
+    g_test_message("the holder's frame rate under a flood: %.1f fps", fps);
+    g_assert_cmpfloat(fps, >=, 27.0);
+    g_assert_cmpuint(server_count_lines(&s, "shmcam-host: consumer 0 asks "
+                                        "for "), ==, 1);
+    g_assert_cmpuint(server_count_lines(&s, "shmcam-host: consumer 0 "
+                                        "requests "), ==, 0);
+    g_assert_cmpuint(client_hdr(&b)->format.pixelformat, ==, SHMCAM_FMT_YUYV);
+
+    /* b stops streaming: a's requests are taken, rate-limited */
+    client_set_streaming(&b, false);
+    fps = client_flood(&a, &b, &gen, 4000);
+    switches = server_count_lines(&s, "shmcam-host: consumer 0 requests ");
+    end = deadline();
+    g_test_message("%u switches in 4 s of flooding, %.1f fps meanwhile",
+                   switches, fps);
+    g_assert_cmpuint(switches, >=, 1);
+    g_assert_cmpuint(switches, <=, 4 + 4 + 1);
+    /* the last request is not lost: its turn comes */
+    while (shmcam_load32(&client_hdr(&b)->format.pixelformat) !=
+           (gen & 1 ? SHMCAM_FMT_NV12 : SHMCAM_FMT_YUV420)) {
+        check_deadline(end, "the last request taken");
+        g_usleep(1000);
+    }
+    client_close(&a);
+    client_close(&b);
+    server_stop(&s);
+}
+
 /*
  * A guest writes nonsense into the header: the capture process neither
  * spins (it keeps its own heartbeat period) nor stops delivering.
@@ -1520,6 +1615,7 @@ int main(int argc, char **argv)
     g_test_add_func("/server/full", test_full);
     g_test_add_func("/server/restart", test_restart);
     g_test_add_func("/server/request", test_request);
+    g_test_add_func("/server/request-flood", test_request_flood);
     g_test_add_func("/server/header-scribbled", test_header_scribbled);
     g_test_add_func("/server/header-overwritten", test_header_overwritten);
     g_test_add_func("/server/eventfd-tampered", test_eventfd_tampered);
