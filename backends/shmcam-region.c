@@ -7,6 +7,7 @@
  * shmcam_region_close() on the success path.
  */
 #include <errno.h>
+#include <linux/magic.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/statfs.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -414,8 +416,94 @@ int shmcam_region_create_memfd(struct shmcam_region *r, const char *name,
     return ret ? shmcam_region_fail(r, ret) : 0;
 }
 
+/* Regions whose mapping a peer may take away: what the handler looks at. */
+#define SHMCAM_REGION_GUARDS    128
+
+static struct shmcam_region *volatile shmcam_region_guards[SHMCAM_REGION_GUARDS];
+
+static void shmcam_region_sigbus(int sig, siginfo_t *si, void *uc)
+{
+    uint8_t *addr = si->si_addr;
+    unsigned int i;
+
+    (void)uc;
+    for (i = 0; i < SHMCAM_REGION_GUARDS; i++) {
+        struct shmcam_region *r = shmcam_region_guards[i];
+
+        if (r && r->base && addr >= (uint8_t *)r->base &&
+            addr < (uint8_t *)r->base + r->size) {
+            /* The access is retried on anonymous memory. */
+            mmap(r->base, r->size, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+            r->lost = 1;
+            return;
+        }
+    }
+    signal(sig, SIG_DFL);       /* not a peer's: the fault kills us */
+}
+
+void shmcam_region_guard(struct shmcam_region *r)
+{
+    static bool installed;
+    unsigned int i;
+
+    if (!installed) {
+        struct sigaction sa = {
+            .sa_sigaction = shmcam_region_sigbus,
+            .sa_flags = SA_SIGINFO,
+        };
+
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGBUS, &sa, NULL);
+        installed = true;
+    }
+    for (i = 0; i < SHMCAM_REGION_GUARDS; i++) {
+        if (!shmcam_region_guards[i]) {
+            shmcam_region_guards[i] = r;
+            return;
+        }
+    }
+}
+
+static void shmcam_region_unguard(struct shmcam_region *r)
+{
+    unsigned int i;
+
+    for (i = 0; i < SHMCAM_REGION_GUARDS; i++) {
+        if (shmcam_region_guards[i] == r) {
+            shmcam_region_guards[i] = NULL;
+        }
+    }
+}
+
+int shmcam_region_check_peer(int fd)
+{
+    const int fixed = F_SEAL_SHRINK | F_SEAL_GROW;
+    g_autofree char *link = g_strdup_printf("/proc/self/fd/%d", fd);
+    char target[16];
+    ssize_t n = readlink(link, target, sizeof(target));
+    struct statfs sfs;
+    struct stat st;
+
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || fstatfs(fd, &sfs) < 0 ||
+        (sfs.f_type != TMPFS_MAGIC && sfs.f_type != HUGETLBFS_MAGIC)) {
+        return -ENODEV;
+    }
+    /* A memfd ("/memfd:NAME (deleted)") can be sealed, so it must be. */
+    if (n >= 7 && !memcmp(target, "/memfd:", 7)) {
+        int seals = fcntl(fd, F_GET_SEALS);
+
+        if (seals < 0 || (seals & fixed) != fixed) {
+            return -EPERM;
+        }
+    }
+    return 0;
+}
+
 void shmcam_region_close(struct shmcam_region *r)
 {
+    shmcam_region_unguard(r);
+    r->lost = 0;
     if (r->base) {
         munmap(r->base, r->size);
         r->base = NULL;

@@ -10,6 +10,7 @@
 #ifndef SHMCAM_REGION_H
 #define SHMCAM_REGION_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -22,6 +23,8 @@ struct shmcam_region {
     uint64_t size;      /* bytes mapped */
     bool created;       /* we made it: it is removed on close */
     bool writable;
+    /* A peer's memory taken away under the mapping (shmcam_region_guard) */
+    volatile sig_atomic_t lost;
 };
 
 #define SHMCAM_REGION_INIT { .fd = -1 }
@@ -64,5 +67,17 @@ int shmcam_region_open_ivshmem(struct shmcam_region *r, const char *path,
 int shmcam_region_create_memfd(struct shmcam_region *r, const char *name,
                                uint64_t size);
 void shmcam_region_close(struct shmcam_region *r);
+
+/*
+ * A peer's memory (a region received as an fd): shmcam_region_check_peer()
+ * accepts a memfd sealed against shrinking and growing, or a regular file
+ * on tmpfs or hugetlbfs; it returns 0, -EPERM for a memfd without those
+ * seals, or -ENODEV for anything else.  The latter can still be shrunk by
+ * the peer while we write into it: shmcam_region_guard() makes the SIGBUS
+ * that would follow replace the mapping with anonymous memory and set
+ * r->lost, for the caller to drop the peer; the process goes on.
+ */
+int shmcam_region_check_peer(int fd);
+void shmcam_region_guard(struct shmcam_region *r);
 
 #endif /* SHMCAM_REGION_H */

@@ -659,8 +659,24 @@ static int shmcam_server_pci_accept(struct shmcam_server *s, uint32_t id,
                    h->o.slots, needed_s, needed_arg);
         return -ENOSPC;
     }
+    ret = shmcam_region_check_peer(c->hello_fds[0]);
+    if (ret == -EPERM) {
+        g_snprintf(why, len, "its memory is a memfd that may shrink (seal it "
+                   "against shrinking and growing: memory-backend-memfd does "
+                   "unless seal=off)");
+        return ret;
+    }
+    if (ret) {
+        g_snprintf(why, len, "its memory is not shared memory (use "
+                   "memory-backend-memfd, memory-backend-shm, or "
+                   "memory-backend-file on tmpfs or hugetlbfs)");
+        return ret;
+    }
     ret = shmcam_region_open_fd(&c->region, c->hello_fds[0], path, true);
     c->hello_fds[0] = -1;
+    if (!ret) {
+        shmcam_region_guard(&c->region);
+    }
     if (!ret && c->region.size != (uint64_t)size) {
         g_snprintf(why, len, "announces %s, but its memory is %" PRIu64
                    " bytes", size_s, c->region.size);
@@ -927,10 +943,19 @@ static void shmcam_server_watchdog(struct shmcam_server *s)
     uint64_t beat, now;
     int32_t busy;
 
+    uint32_t i;
+
     while (blame) {
         shmcam_server_drop(s, __builtin_ctz(blame),
-                           "tampered with its eventfd: disconnected");
+                           "tampered with its eventfd or memory: "
+                           "disconnected");
         blame &= blame - 1;
+    }
+    for (i = 0; i < SHMCAM_MAX_CONSUMERS; i++) {
+        if (s->c[i].region.lost) {
+            shmcam_server_drop(s, i, "cut its memory short under its "
+                               "region: disconnected");
+        }
     }
     if (!s->child || s->stuck) {
         return;

@@ -702,17 +702,32 @@ static bool shmcam_host_fd_nonblocking(int fd)
 }
 
 /*
- * Guest @id tampered with an eventfd of its own: it is not served any more
- * here, and the supervisor disconnects it.
+ * Guest @id tampered with an eventfd or the memory of its own (@why says
+ * how): it is not served any more here, and the supervisor disconnects it.
  */
 static void shmcam_host_blame(struct shmcam_host *h, uint32_t id,
-                              const char *what)
+                              const char *why)
 {
-    fprintf(stderr, "shmcam-host: client %u cleared O_NONBLOCK on its %s "
-            "eventfd: disconnecting it\n", id, what);
+    fprintf(stderr, "shmcam-host: client %u %s: disconnecting it\n", id,
+            why);
     shmcam_host_out_del(h, id);
     if (h->watch) {
         __atomic_fetch_or(&h->watch->blame, 1u << id, __ATOMIC_RELAXED);
+    }
+}
+
+/*
+ * A guest that shrank its memory under our mapping: the SIGBUS of our
+ * write left anonymous memory there (shmcam_region_guard()).  Drop it.
+ */
+static void shmcam_host_check_lost(struct shmcam_host *h)
+{
+    uint32_t i;
+
+    for (i = 0; i < SHMCAM_MAX_CONSUMERS; i++) {
+        if (h->out[i].region.lost) {
+            shmcam_host_blame(h, i, "cut its memory short under its region");
+        }
     }
 }
 
@@ -737,7 +752,8 @@ static void shmcam_host_ring(struct shmcam_host *h)
             continue;
         }
         if (!shmcam_host_fd_nonblocking(o->efd)) {
-            shmcam_host_blame(h, i, "frame");
+            shmcam_host_blame(h, i, "cleared O_NONBLOCK on its frame "
+                              "eventfd");
             continue;
         }
         shmcam_host_busy(h, i);
@@ -874,7 +890,8 @@ static void shmcam_host_doorbell(struct shmcam_host *h,
         if (!shmcam_host_fd_nonblocking(pfd[i].fd) && i > 0) {
             for (id = 0; id < SHMCAM_MAX_CONSUMERS; id++) {
                 if (h->out[id].doorbell_fd == pfd[i].fd) {
-                    shmcam_host_blame(h, id, "doorbell");
+                    shmcam_host_blame(h, id, "cleared O_NONBLOCK on its "
+                                      "doorbell eventfd");
                     break;
                 }
             }
@@ -930,6 +947,7 @@ static int shmcam_host_run(struct shmcam_host *h)
         if (h->state == SHMCAM_STATE_NO_SIGNAL && now >= h->next_retry_ns) {
             shmcam_host_retry(h, now);
         }
+        shmcam_host_check_lost(h);
         if (h->state != SHMCAM_STATE_STREAMING) {
             continue;
         }
@@ -979,6 +997,7 @@ void shmcam_host_out_add(struct shmcam_host *h, uint32_t id, int efd,
     }
     ret = shmcam_region_open_fd(&o->region, memfd, path, true);
     if (!ret) {
+        shmcam_region_guard(&o->region);
         ret = shmcam_producer_init(&o->prod, o->region.base, o->region.size,
                                    h->o.slots, shmcam_format_slot_size(&h->fmt),
                                    shmcam_host_session_id());

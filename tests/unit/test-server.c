@@ -1011,7 +1011,7 @@ static void test_eventfd_tampered(void)
     g_free(server_wait_line(&s, "shmcam-host: client 0 cleared O_NONBLOCK "
                             "on its frame eventfd: disconnecting it", 1));
     g_free(server_wait_line(&s, "shmcam-host: client 0 tampered with its "
-                            "eventfd: disconnected", 1));
+                            "eventfd or memory: disconnected", 1));
     g_assert_cmpuint(server_count_lines(&s, "shmcam-host: capture process "),
                      ==, 1);
     client_close(&a);
@@ -1182,15 +1182,39 @@ static int64_t pci_hello(struct server *s, int *sock, int64_t version,
 }
 
 /* Memory as a memory backend has it: a memfd of @size bytes, mapped. */
-static int pci_memory(uint64_t size, uint8_t **base)
-{
-    int fd = memfd_create("test-memdev", MFD_CLOEXEC);
+/*
+ * A device's memory as QEMU's memory backends make it: a memfd sealed
+ * against resizing (memory-backend-memfd), an unsealed one (seal=off), or
+ * an unlinked tmpfs file (memory-backend-shm), mapped at *@base.
+ */
+enum pci_mem { PCI_MEM_SEALED, PCI_MEM_UNSEALED, PCI_MEM_SHM };
 
-    g_assert_cmpint(fd, >=, 0);
+static int pci_memory_as(uint64_t size, uint8_t **base, enum pci_mem kind)
+{
+    g_autofree char *name = g_strdup_printf("/shmcam-test-%d", (int)getpid());
+    int fd;
+
+    if (kind == PCI_MEM_SHM) {
+        fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        g_assert_cmpint(fd, >=, 0);
+        shm_unlink(name);
+    } else {
+        fd = memfd_create("test-memdev", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        g_assert_cmpint(fd, >=, 0);
+    }
     g_assert_cmpint(ftruncate(fd, size), ==, 0);
+    if (kind == PCI_MEM_SEALED) {
+        g_assert_cmpint(fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW),
+                        ==, 0);
+    }
     *base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     g_assert_true(*base != MAP_FAILED);
     return fd;
+}
+
+static int pci_memory(uint64_t size, uint8_t **base)
+{
+    return pci_memory_as(size, base, PCI_MEM_SEALED);
 }
 
 /*
@@ -1198,7 +1222,8 @@ static int pci_memory(uint64_t size, uint8_t **base)
  * index.  c->efd is the frame eventfd (the host rings it), c->host_efd
  * the doorbell (we ring it).
  */
-static void pci_connect(struct client *c, struct server *s, uint64_t size)
+static void pci_connect_as(struct client *c, struct server *s, uint64_t size,
+                           enum pci_mem kind)
 {
     int fds[3];
 
@@ -1206,7 +1231,7 @@ static void pci_connect(struct client *c, struct server *s, uint64_t size)
     c->last = SHMCAM_NO_FRAME;
     c->last_stamp = SHMCAM_PATTERN_NONE;
     c->size = size;
-    c->shm_fd = pci_memory(size, &c->base);
+    c->shm_fd = pci_memory_as(size, &c->base, kind);
     c->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     c->host_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     g_assert_cmpint(c->efd, >=, 0);
@@ -1219,6 +1244,11 @@ static void pci_connect(struct client *c, struct server *s, uint64_t size)
     g_assert_cmpint(c->id, <, SHMCAM_MAX_CONSUMERS);
     /* laid out before the reply: a shmcam region from the first moment */
     g_assert_cmpint(shmcam_check_identity((void *)c->base, c->size), ==, 0);
+}
+
+static void pci_connect(struct client *c, struct server *s, uint64_t size)
+{
+    pci_connect_as(c, s, size, PCI_MEM_SEALED);
 }
 
 /* Is every byte of @p @byte? */
@@ -1396,6 +1426,58 @@ static void test_pci_refused(void)
     g_assert_cmpint(a.id, ==, 0);
     client_frames(&a, 3);
     client_close(&a);
+    server_stop(&s);
+}
+
+/*
+ * A device's memory must stay: a memfd that could shrink is refused; a
+ * tmpfs file (memory-backend-shm), which cannot be sealed, is taken, and
+ * when the device shrinks it after the hello, the capture process's next
+ * write faults on it: that device is dropped, named, and the other one
+ * streams on; no process died.
+ */
+static void test_pci_memory(void)
+{
+    struct server s;
+    struct client a, b;
+    uint8_t *base;
+    int fds[3], sock, i;
+
+    server_start_on(&s, SERVE_PCI, NULL);
+    fds[0] = pci_memory_as(4 << 20, &base, PCI_MEM_UNSEALED);
+    fds[1] = eventfd(0, EFD_CLOEXEC);
+    fds[2] = eventfd(0, EFD_CLOEXEC);
+    g_assert_cmpint(pci_hello(&s, &sock, PCI_PROTOCOL, 4 << 20, fds, 3), ==,
+                    -EPERM);
+    g_free(server_wait_line(&s, "shmcam-host: refusing shmcam-pci client 0 "
+                            "(pid ", 1));
+    g_assert_true(server_has_line(&s, "its memory is a memfd that may shrink "
+                                  "(seal it against shrinking and growing: "
+                                  "memory-backend-memfd does unless "
+                                  "seal=off)"));
+    close(sock);
+    munmap(base, 4 << 20);
+    for (i = 0; i < 3; i++) {
+        close(fds[i]);
+    }
+
+    pci_connect_as(&a, &s, 4 << 20, PCI_MEM_SHM);
+    pci_connect(&b, &s, 4 << 20);
+    client_frames(&a, 3);
+    client_frames(&b, 3);
+    munmap(a.base, a.size);
+    g_assert_cmpint(ftruncate(a.shm_fd, 0), ==, 0);
+    a.base = mmap(NULL, a.size, PROT_READ | PROT_WRITE,
+                  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    g_free(server_wait_line(&s, "shmcam-host: client 0 cut its memory short "
+                            "under its region: disconnecting it", 1));
+    g_free(server_wait_line(&s, "shmcam-host: shmcam-pci client 0 tampered "
+                            "with its eventfd or memory: disconnected", 1));
+    client_frames(&b, 10);
+    g_assert_cmpuint(server_count_lines(&s, "shmcam-host: capture process "),
+                     ==, 1);
+    client_close(&a);
+    client_close(&b);
     server_stop(&s);
 }
 
@@ -1624,6 +1706,7 @@ int main(int argc, char **argv)
     g_test_add_func("/server/isolate", test_isolate);
     g_test_add_func("/server/pci", test_pci);
     g_test_add_func("/server/pci-refused", test_pci_refused);
+    g_test_add_func("/server/pci-memory", test_pci_memory);
     g_test_add_func("/server/pci-mixed", test_pci_mixed);
     g_test_add_func("/server/pci-many", test_pci_many);
     g_test_add_func("/server/qemu", test_qemu);
