@@ -50,10 +50,11 @@
 
 #define SHMCAM_SERVER_PROTOCOL  0
 #define SHMCAM_SERVER_BACKLOG   16
-#define SHMCAM_SERVER_POLL_MS   1000
 /* A capture process whose loop stands still this long is stuck. */
 #define SHMCAM_WATCHDOG_NS      NSEC_PER_SEC
 #define SHMCAM_WATCHDOG_POLL_MS 100
+/* A shmcam-pci device sends its hello at once: its id is freed after this. */
+#define SHMCAM_HELLO_NS         (5 * NSEC_PER_SEC)
 /* Restart delays: the first one, and the cap while the child keeps dying. */
 #define SHMCAM_RESTART_MIN_NS   (NSEC_PER_SEC / 2)
 #define SHMCAM_RESTART_MAX_NS   (8 * NSEC_PER_SEC)
@@ -88,6 +89,7 @@ struct shmcam_server_client {
     bool hello_bad;             /* more descriptors than a hello has */
     size_t hello_len;
     int64_t hello[2];
+    uint64_t hello_by_ns;       /* shmcam-pci: its hello is due by then */
 };
 
 struct shmcam_server {
@@ -269,8 +271,8 @@ static int shmcam_server_listen(struct shmcam_server *s, const char *path,
 }
 
 /*
- * SIGINT and SIGTERM stop the server, SIGCHLD says the capture process
- * ended: all three arrive on a signalfd.
+ * SIGINT, SIGTERM, SIGHUP and SIGQUIT stop the server, SIGCHLD says the
+ * capture process ended: all arrive on a signalfd.
  */
 static int shmcam_server_signals(struct shmcam_server *s, GError **errp)
 {
@@ -280,6 +282,8 @@ static int shmcam_server_signals(struct shmcam_server *s, GError **errp)
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGQUIT);
     sigaddset(&set, SIGCHLD);
     signal(SIGPIPE, SIG_IGN);
     if (sigprocmask(SIG_BLOCK, &set, NULL) < 0) {
@@ -553,6 +557,7 @@ static void shmcam_server_pci_new(struct shmcam_server *s, int sock)
 
     if (id >= 0) {
         s->c[id].pci = true;
+        s->c[id].hello_by_ns = shmcam_server_now() + SHMCAM_HELLO_NS;
     }
 }
 
@@ -929,9 +934,11 @@ static void shmcam_server_child_gone(struct shmcam_server *s, int status)
 }
 
 /*
- * What the capture process said in the page we share (struct
- * shmcam_watch): the clients it found tampering with their eventfds are
- * disconnected; a loop that stood still for SHMCAM_WATCHDOG_NS outside a
+ * Every turn of the loop: shmcam-pci devices past their hello's deadline
+ * are disconnected, and so is a client whose memory was cut short under
+ * our mapping.  Then what the capture process said in the page we share
+ * (struct shmcam_watch): the clients it found tampering with their
+ * eventfds or memory are disconnected; a loop that stood still for SHMCAM_WATCHDOG_NS outside a
  * source start means a blocked write or read, or worse: the child is
  * killed (a successor starts at once), and the client whose eventfd it was
  * using, if any, disconnected.
@@ -942,7 +949,6 @@ static void shmcam_server_watchdog(struct shmcam_server *s)
                                          __ATOMIC_RELAXED);
     uint64_t beat, now;
     int32_t busy;
-
     uint32_t i;
 
     while (blame) {
@@ -951,10 +957,15 @@ static void shmcam_server_watchdog(struct shmcam_server *s)
                            "disconnected");
         blame &= blame - 1;
     }
+    now = shmcam_server_now();
     for (i = 0; i < SHMCAM_MAX_CONSUMERS; i++) {
         if (s->c[i].region.lost) {
             shmcam_server_drop(s, i, "cut its memory short under its "
                                "region: disconnected");
+        } else if (s->c[i].sock >= 0 && s->c[i].pci && !s->c[i].ready &&
+                   now >= s->c[i].hello_by_ns) {
+            shmcam_server_drop(s, i, "sent no hello within 5 s: "
+                               "disconnected");
         }
     }
     if (!s->child || s->stuck) {
@@ -962,7 +973,6 @@ static void shmcam_server_watchdog(struct shmcam_server *s)
     }
     beat = __atomic_load_n(&s->watch->beat_ns, __ATOMIC_RELAXED);
     busy = __atomic_load_n(&s->watch->busy, __ATOMIC_RELAXED);
-    now = shmcam_server_now();
     if (!beat || busy == SHMCAM_WATCH_SOURCE || now < beat ||
         now - beat < SHMCAM_WATCHDOG_NS) {
         return;
@@ -1034,7 +1044,7 @@ static int shmcam_server_loop(struct shmcam_server *s)
                                              .events = POLLIN };
             }
         }
-        timeout = s->child ? SHMCAM_WATCHDOG_POLL_MS : SHMCAM_SERVER_POLL_MS;
+        timeout = SHMCAM_WATCHDOG_POLL_MS;
         if (s->restart_ns) {
             now = shmcam_server_now();
             timeout = now >= s->restart_ns ? 0 :

@@ -961,7 +961,10 @@ static int shmcam_host_run(struct shmcam_host *h)
     return ret == -EPIPE ? 0 : ret;
 }
 
-/* SIGINT and SIGTERM arrive on a signalfd, so the loop sees them in poll. */
+/*
+ * SIGINT, SIGTERM, SIGHUP (the terminal went) and SIGQUIT arrive on a
+ * signalfd, so the loop sees them in poll and cleans up the same way.
+ */
 static int shmcam_host_signals(struct shmcam_host *h)
 {
     sigset_t set;
@@ -969,6 +972,8 @@ static int shmcam_host_signals(struct shmcam_host *h)
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGQUIT);
     signal(SIGPIPE, SIG_IGN);
     if (sigprocmask(SIG_BLOCK, &set, NULL) < 0) {
         return -errno;

@@ -47,4 +47,17 @@ wait_region "$TEST_NAME"
 "$SHMCAM_DUMP" --shm "$TEST_NAME" --frames 2 >/dev/null 2>&1 || fail "third producer"
 stop_host
 [ -e "$R" ] && fail "a created region without --keep was left"
+
+# SIGHUP (the terminal went) and SIGQUIT clean up as SIGTERM does
+for sig in HUP QUIT; do
+    start_host --shm "$TEST_NAME"
+    wait_region "$TEST_NAME"
+    "$SHMCAM_DUMP" --shm "$TEST_NAME" --frames 2 >/dev/null 2>&1 || fail "SIG$sig: no frames"
+    kill -"$sig" "$HOST_PID"
+    wait "$HOST_PID"
+    rc=$?
+    HOST_PID=
+    [ "$rc" = 0 ] || fail "SIG$sig: shmcam-host exited $rc: $(cat "$TEST_TMP/host.log")"
+    [ -e "$R" ] && fail "SIG$sig: the created region was left"
+done
 finish

@@ -221,6 +221,17 @@ static pid_t server_child(struct server *s, unsigned int nth)
     }
 }
 
+/* What server_start_on() made, once the server is gone. */
+static void server_free(struct server *s)
+{
+    g_unlink(s->log);
+    g_rmdir(s->dir);
+    g_free(s->dir);
+    g_free(s->sock);
+    g_free(s->pci_sock);
+    g_free(s->log);
+}
+
 /* SIGTERM: exit 0, the socket removed, the capture process gone. */
 static void server_stop(struct server *s)
 {
@@ -238,12 +249,7 @@ static void server_stop(struct server *s)
     g_assert_true(!s->pci_sock ||
                   !g_file_test(s->pci_sock, G_FILE_TEST_EXISTS));
     g_assert_cmpint(kill(child, 0), ==, -1);
-    g_unlink(s->log);
-    g_rmdir(s->dir);
-    g_free(s->dir);
-    g_free(s->sock);
-    g_free(s->pci_sock);
-    g_free(s->log);
+    server_free(s);
 }
 
 /* --- the client ---------------------------------------------------- */
@@ -1482,6 +1488,62 @@ static void test_pci_memory(void)
 }
 
 /*
+ * A shmcam-pci connection that never says hello holds an id for 5 s, then
+ * is disconnected and the id is free again.
+ */
+static void test_pci_silent(void)
+{
+    struct server s;
+    struct client a;
+    int sock;
+    char b;
+
+    server_start_on(&s, SERVE_PCI, NULL);
+    sock = client_dial(s.pci_sock);
+    g_free(server_wait_line(&s, "shmcam-host: shmcam-pci client 0 sent no "
+                            "hello within 5 s: disconnected", 1));
+    g_assert_cmpint(recv(sock, &b, 1, 0), ==, 0);
+    close(sock);
+    pci_connect(&a, &s, 4 << 20);
+    g_assert_cmpint(a.id, ==, 0);
+    client_frames(&a, 3);
+    client_close(&a);
+    server_stop(&s);
+}
+
+/*
+ * SIGHUP and SIGQUIT end a server as SIGTERM does: exit 0, the socket
+ * removed, the capture process gone.
+ */
+static void test_hangup(void)
+{
+    static const int sigs[] = { SIGHUP, SIGQUIT };
+    unsigned int i;
+
+    for (i = 0; i < G_N_ELEMENTS(sigs); i++) {
+        struct server s;
+        struct client a;
+        pid_t child;
+        int status;
+
+        server_start(&s, NULL);
+        client_connect(&a, &s);
+        client_frames(&a, 2);
+        child = server_child(&s, 1);
+        g_assert_cmpint(kill(s.pid, sigs[i]), ==, 0);
+        g_assert_cmpint(waitpid(s.pid, &status, 0), ==, s.pid);
+        g_assert_true(WIFEXITED(status));
+        g_assert_cmpint(WEXITSTATUS(status), ==, 0);
+        g_assert_false(g_file_test(s.sock, G_FILE_TEST_EXISTS));
+        g_assert_cmpint(kill(child, 0), ==, -1);
+        g_assert_cmpuint(shmcam_load32(&client_hdr(&a)->state), ==,
+                         SHMCAM_STATE_STOPPED);
+        client_close(&a);
+        server_free(&s);
+    }
+}
+
+/*
  * --listen and --pci-listen in one server: ivshmem guests share a region
  * and hear neither of each other nor of the device, which has its own
  * region.
@@ -1707,6 +1769,8 @@ int main(int argc, char **argv)
     g_test_add_func("/server/pci", test_pci);
     g_test_add_func("/server/pci-refused", test_pci_refused);
     g_test_add_func("/server/pci-memory", test_pci_memory);
+    g_test_add_func("/server/pci-silent", test_pci_silent);
+    g_test_add_func("/server/hangup", test_hangup);
     g_test_add_func("/server/pci-mixed", test_pci_mixed);
     g_test_add_func("/server/pci-many", test_pci_many);
     g_test_add_func("/server/qemu", test_qemu);
