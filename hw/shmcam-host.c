@@ -98,11 +98,12 @@ static int shmcam_host_parse(struct shmcam_host *h, int *argc, char ***argv,
           "stops (marked stopped), for QEMU's memory-backend-shm attach=on "
           "and the next shmcam-host", NULL },
         { "mode", 0, 0, G_OPTION_ARG_STRING, &o->mode,
-          "File mode of a created shm region or --listen socket (default "
-          "0600)", "OCTAL" },
+          "File mode of a created shm region or --listen socket, and the "
+          "widest an existing region may have (default 0600)", "OCTAL" },
         { "force", 0, 0, G_OPTION_ARG_NONE, &o->force,
           "Overwrite a region that holds foreign data, a newer ABI, or a "
-          "running producer", NULL },
+          "producer elsewhere that still beats; accept an existing region "
+          "of another owner or a wider mode", NULL },
         { "stats", 0, 0, G_OPTION_ARG_NONE, &o->stats,
           "Print frame rate and counts to stderr every second", NULL },
         { "card", 0, 0, G_OPTION_ARG_STRING, &o->card,
