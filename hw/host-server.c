@@ -43,6 +43,7 @@
 
 #include "shmcam-reader.h"
 #include "shmcam-format.h"
+#include "host-ctrl.h"
 #include "shmcam-host.h"
 
 #define NSEC_PER_SEC            1000000000ull
@@ -66,16 +67,6 @@
 #define SHMCAM_PCI_PROTOCOL     1
 #define SHMCAM_PCI_HELLO_FDS    3       /* memory, frame and doorbell fds */
 
-enum shmcam_ctrl_op {
-    SHMCAM_CTRL_ADD = 1,        /* fds: the guest's eventfd [, its memfd] */
-    SHMCAM_CTRL_DEL = 2,
-    SHMCAM_CTRL_ADD_PCI = 3,    /* fds: frame eventfd, memory, doorbell */
-};
-
-struct shmcam_ctrl_msg {
-    uint32_t op;
-    uint32_t id;
-};
 
 struct shmcam_server_client {
     int sock;                   /* -1 while the id is free */
@@ -371,36 +362,23 @@ static void shmcam_server_tell(struct shmcam_server *s, uint32_t op,
                                uint32_t id)
 {
     struct shmcam_server_client *c = &s->c[id];
-    struct shmcam_ctrl_msg m = { .op = op, .id = id };
-    struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
-    union {
-        struct cmsghdr align;
-        char buf[CMSG_SPACE(SHMCAM_PCI_HELLO_FDS * sizeof(int))];
-    } cm;
-    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-    int fds[SHMCAM_PCI_HELLO_FDS] = { c->efd, c->region.fd, c->doorbell_fd };
-    int nfds = c->pci ? 3 : s->h->o.isolate ? 2 : 1;
-    struct cmsghdr *cmsg;
+    struct shmcam_ctrl m = {
+        .op = op == SHMCAM_CTRL_ADD && c->pci ? SHMCAM_CTRL_ADD_PCI : op,
+        .id = id,
+        .fds = { c->efd, c->region.fd, c->doorbell_fd },
+    };
+    int ret;
 
     if (!s->child || s->ctrl_fd < 0) {
         return;
     }
-    if (op == SHMCAM_CTRL_ADD && c->pci) {
-        m.op = SHMCAM_CTRL_ADD_PCI;
-    }
     if (op == SHMCAM_CTRL_ADD) {
-        memset(&cm, 0, sizeof(cm));
-        msg.msg_control = cm.buf;
-        msg.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
-        cmsg = CMSG_FIRSTHDR(&msg);
-        cmsg->cmsg_level = SOL_SOCKET;
-        cmsg->cmsg_type = SCM_RIGHTS;
-        cmsg->cmsg_len = CMSG_LEN(nfds * sizeof(int));
-        memcpy(CMSG_DATA(cmsg), fds, nfds * sizeof(int));
+        m.nfds = c->pci ? 3 : s->h->o.isolate ? 2 : 1;
     }
-    if (sendmsg(s->ctrl_fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+    ret = shmcam_ctrl_send(s->ctrl_fd, &m);
+    if (ret) {
         fprintf(stderr, "shmcam-host: capture process %d takes no messages "
-                "(%s): killing it\n", (int)s->child, g_strerror(errno));
+                "(%s): killing it\n", (int)s->child, g_strerror(-ret));
         kill(s->child, SIGKILL);
     }
 }
@@ -1207,66 +1185,4 @@ int shmcam_server_main(struct shmcam_host *h)
     }
     shmcam_server_shutdown(&s);
     return ret ? SHMCAM_EXIT_ERROR : SHMCAM_EXIT_OK;
-}
-
-/*
- * shmcam_server_ctrl_recv - in the capture process, take every message
- * waiting on the control socket
- *
- * Returns 0, or -EPIPE when the server closed its end.
- */
-int shmcam_server_ctrl_recv(struct shmcam_host *h)
-{
-    for (;;) {
-        struct shmcam_ctrl_msg m;
-        struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
-        union {
-            struct cmsghdr align;
-            char buf[CMSG_SPACE(SHMCAM_PCI_HELLO_FDS * sizeof(int))];
-        } cm;
-        struct msghdr msg = {
-            .msg_iov = &iov, .msg_iovlen = 1,
-            .msg_control = cm.buf, .msg_controllen = sizeof(cm.buf),
-        };
-        struct cmsghdr *cmsg;
-        int fds[SHMCAM_PCI_HELLO_FDS] = { -1, -1, -1 };
-        uint32_t nfds = 0, i;
-        ssize_t n;
-
-        n = recvmsg(h->ctrl_fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0 && errno == EAGAIN) {
-            return 0;
-        }
-        if (n <= 0) {
-            return -EPIPE;
-        }
-        for (cmsg = CMSG_FIRSTHDR(&msg); cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
-            if (cmsg->cmsg_level == SOL_SOCKET &&
-                cmsg->cmsg_type == SCM_RIGHTS) {
-                nfds = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-                nfds = MIN(nfds, (uint32_t)SHMCAM_PCI_HELLO_FDS);
-                memcpy(fds, CMSG_DATA(cmsg), nfds * sizeof(int));
-            }
-        }
-        if (n == sizeof(m) && m.id < SHMCAM_MAX_CONSUMERS &&
-            m.op == SHMCAM_CTRL_ADD && nfds == (h->o.isolate ? 2u : 1u)) {
-            shmcam_host_out_add(h, m.id, fds[0], fds[1], -1);
-            continue;
-        }
-        if (n == sizeof(m) && m.id < SHMCAM_MAX_CONSUMERS &&
-            m.op == SHMCAM_CTRL_ADD_PCI && nfds == SHMCAM_PCI_HELLO_FDS) {
-            shmcam_host_out_add(h, m.id, fds[0], fds[1], fds[2]);
-            continue;
-        }
-        if (n == sizeof(m) && m.id < SHMCAM_MAX_CONSUMERS &&
-            m.op == SHMCAM_CTRL_DEL) {
-            shmcam_host_out_del(h, m.id);
-        }
-        for (i = 0; i < nfds; i++) {
-            close(fds[i]);
-        }
-    }
 }

@@ -24,6 +24,7 @@
 
 #include "shmcam-reader.h"
 #include "shmcam-format.h"
+#include "host-ctrl.h"
 #include "shmcam-host.h"
 
 #define NSEC_PER_SEC        1000000000ull
@@ -50,8 +51,8 @@ static uint64_t shmcam_interval_ns(const struct shmcam_fract *iv)
     return NSEC_PER_SEC * iv->numerator / iv->denominator;
 }
 
-static int shmcam_host_parse(struct shmcam_host *h, int *argc, char ***argv,
-                             GError **errp)
+int shmcam_host_parse(struct shmcam_host *h, int *argc, char ***argv,
+                      GError **errp)
 {
     struct shmcam_host_opts *o = &h->o;
     GOptionEntry entries[] = {
@@ -209,7 +210,7 @@ static int shmcam_host_check_region_size(struct shmcam_host *h, GError **errp)
 }
 
 /* Check the options and turn them into a format; -EINVAL with a message. */
-static int shmcam_host_check(struct shmcam_host *h, GError **errp)
+int shmcam_host_check(struct shmcam_host *h, GError **errp)
 {
     struct shmcam_host_opts *o = &h->o;
     struct shmcam_fract iv = { 1, 30 };
@@ -908,6 +909,46 @@ static void shmcam_host_doorbell(struct shmcam_host *h,
     }
 }
 
+/*
+ * In a server: take every message the supervisor sent (host-ctrl.h), a
+ * guest that came, with its descriptors, or went.  One that does not fit
+ * what its op carries is dropped, its descriptors closed.  Returns 0, or
+ * -EPIPE when the supervisor is gone.
+ */
+static int shmcam_host_ctrl(struct shmcam_host *h)
+{
+    struct shmcam_ctrl m;
+    unsigned int i;
+    int ret;
+
+    while ((ret = shmcam_ctrl_recv(h->ctrl_fd, &m)) != -EAGAIN) {
+        if (ret == -EBADMSG) {
+            continue;
+        }
+        if (ret) {
+            return ret;
+        }
+        if (m.id < SHMCAM_MAX_CONSUMERS && m.op == SHMCAM_CTRL_ADD &&
+            m.nfds == (h->o.isolate ? 2u : 1u)) {
+            shmcam_host_out_add(h, m.id, m.fds[0], h->o.isolate ? m.fds[1] : -1,
+                                -1);
+            continue;
+        }
+        if (m.id < SHMCAM_MAX_CONSUMERS && m.op == SHMCAM_CTRL_ADD_PCI &&
+            m.nfds == 3) {
+            shmcam_host_out_add(h, m.id, m.fds[0], m.fds[1], m.fds[2]);
+            continue;
+        }
+        if (m.id < SHMCAM_MAX_CONSUMERS && m.op == SHMCAM_CTRL_DEL) {
+            shmcam_host_out_del(h, m.id);
+        }
+        for (i = 0; i < m.nfds; i++) {
+            close(m.fds[i]);
+        }
+    }
+    return 0;
+}
+
 static int shmcam_host_run(struct shmcam_host *h)
 {
     struct pollfd pfd[SHMCAM_PFD_MAX];
@@ -933,7 +974,7 @@ static int shmcam_host_run(struct shmcam_host *h)
             __atomic_store_n(&h->watch->beat_ns, now, __ATOMIC_RELAXED);
         }
         if (pfd[SHMCAM_PFD_CTRL].revents) {
-            ret = shmcam_server_ctrl_recv(h);
+            ret = shmcam_host_ctrl(h);
             if (ret) {
                 fprintf(stderr, "shmcam-host: the server process is gone: "
                         "capture stops\n");
@@ -1110,47 +1151,4 @@ void shmcam_host_free(struct shmcam_host *h)
     g_free(h->o.region_size);
     memset(&h->o, 0, sizeof(h->o));
     h->src_name = NULL;
-}
-
-int main(int argc, char **argv)
-{
-    struct shmcam_host h = {
-        .o.slots = SHMCAM_MIN_SLOTS,
-        .region = SHMCAM_REGION_INIT,
-        .sigfd = -1,
-        .ctrl_fd = -1,
-        .doorbell_fd = -1,
-    };
-    GError *err = NULL;
-    uint32_t i;
-    int ret, status = SHMCAM_EXIT_USAGE;
-
-    for (i = 0; i < SHMCAM_MAX_CONSUMERS; i++) {
-        h.out[i] = (struct shmcam_host_out) { .efd = -1, .doorbell_fd = -1,
-                                              .region = SHMCAM_REGION_INIT };
-    }
-    ret = shmcam_host_parse(&h, &argc, &argv, &err);
-    if (!ret && h.o.version) {
-        printf("shmcam-host %s (shmcam ABI %u.%u)\n", SHMCAM_VERSION,
-               SHMCAM_ABI_MAJOR, SHMCAM_ABI_MINOR);
-        shmcam_host_free(&h);
-        return SHMCAM_EXIT_OK;
-    }
-    if (!ret) {
-        ret = shmcam_host_check(&h, &err);
-    }
-    if (ret) {
-        fprintf(stderr, "shmcam-host: %s%s\n",
-                err ? err->message : "invalid options",
-                !err || (err->domain == G_OPTION_ERROR &&
-                         !strstr(err->message, "(")) ?
-                " (see shmcam-host --help)" : "");
-        g_clear_error(&err);
-        shmcam_host_free(&h);
-        return status;
-    }
-    status = shmcam_host_serves(&h) ? shmcam_server_main(&h) :
-             shmcam_host_capture(&h);
-    shmcam_host_free(&h);
-    return status;
 }

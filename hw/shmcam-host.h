@@ -116,6 +116,11 @@ struct shmcam_host {
     struct shmcam_producer *pending_prod;
 };
 
+/* The command line into h->o, then its checks (host-main.c runs them). */
+int shmcam_host_parse(struct shmcam_host *h, int *argc, char ***argv,
+                      GError **errp);
+int shmcam_host_check(struct shmcam_host *h, GError **errp);
+
 int shmcam_host_region_setup(struct shmcam_host *h, GError **errp);
 void shmcam_host_region_release(struct shmcam_host *h);
 uint64_t shmcam_host_session_id(void);
@@ -144,8 +149,5 @@ static inline bool shmcam_host_shares_region(const struct shmcam_host *h)
 
 /* A server: serve guests until SIGINT/SIGTERM; returns the exit status. */
 int shmcam_server_main(struct shmcam_host *h);
-/* In the capture process: take the supervisor's messages (guests that
- * came or went).  Returns 0, or -EPIPE when the supervisor is gone. */
-int shmcam_server_ctrl_recv(struct shmcam_host *h);
 
 #endif /* SHMCAM_HOST_H */
