@@ -233,6 +233,9 @@ int shmcam_producer_publish(struct shmcam_producer *p, const void *data,
     uint64_t frame = p->frame;
     uint32_t idx = frame % p->slot_count;
     struct shmcam_slot *s = &p->hdr->slots[idx];
+    /* The descriptor is made in the shadow, from our own values. */
+    struct shmcam_slot *d = &p->shadow.slots[idx];
+    const size_t skip = sizeof(d->seq);
     uint32_t seq = p->seq[idx] + 1;
 
     if (len == 0 || len > p->slot_size) {
@@ -242,29 +245,22 @@ int shmcam_producer_publish(struct shmcam_producer *p, const void *data,
     shmcam_wmb();
 
     memcpy(p->data + (uint64_t)idx * p->slot_size, data, len);
-    s->bytesused = len;
-    s->frame = frame;
-    s->timestamp_ns = timestamp_ns;
-    s->format_gen = p->format_gen;
-    s->flags = flags;
-    s->format = p->format;
+    d->bytesused = len;
+    d->frame = frame;
+    d->timestamp_ns = timestamp_ns;
+    d->format_gen = p->format_gen;
+    d->flags = flags;
+    d->format = p->format;
+    /* all of it but seq, which goes even only after the fence */
+    memcpy((uint8_t *)s + skip, (const uint8_t *)d + skip, sizeof(*s) - skip);
 
     shmcam_wmb();
     p->seq[idx] = seq + 1;
+    d->seq = seq + 1;
     shmcam_store32(&s->seq, seq + 1);
     shmcam_store64(&p->hdr->latest_frame, frame);
-    p->frame = frame + 1;
-
-    /* the shadow from our own values: the slot may have been scribbled */
-    s = &p->shadow.slots[idx];
-    s->seq = seq + 1;
-    s->bytesused = len;
-    s->frame = frame;
-    s->timestamp_ns = timestamp_ns;
-    s->format_gen = p->format_gen;
-    s->flags = flags;
-    s->format = p->format;
     p->shadow.latest_frame = frame;
+    p->frame = frame + 1;
     return 0;
 }
 
