@@ -112,13 +112,8 @@ check_untouched "$R" "$sum" "newer ABI, reader"
 
 # --force overwrites it, and the result is a region that verifies
 start_host --region "$R" --size 640x480 --force
-i=0
 # until it has laid the region out: our ABI, streaming
-while [ "$(header "$R" abi_major)/$(header "$R" state)" != 1/1 ] &&
-      [ $i -lt 200 ]; do
-    sleep 0.05
-    i=$((i + 1))
-done
+wait_streaming "$R" abi_major 1
 "$SHMCAM_DUMP" --region "$R" --frames 10 --verify >"$TEST_TMP/dump.out" 2>&1 ||
     fail "--force: $(cat "$TEST_TMP/dump.out")"
 grep -qx "$(verify_line 10)" "$TEST_TMP/dump.out" || fail "--force: no verify line"

@@ -91,6 +91,18 @@ print(v.decode() if isinstance(v, bytes) else v)
 PY
 }
 
+# wait_streaming FILE FIELD VALUE: until the region FILE streams with its
+# header FIELD at VALUE (abi_major 1: laid out by our producer); fails
+# after 10 s.
+wait_streaming() {
+    i=0
+    while [ "$(header "$1" "$2")/$(header "$1" state)" != "$3/1" ]; do
+        [ $i -lt 200 ] || return 1
+        sleep 0.05
+        i=$((i + 1))
+    done
+}
+
 # verify_line N: the --verify summary line of N good frames
 verify_line() {
     echo "verified $1 frames, 0 bad, 0 out of order"

@@ -26,12 +26,7 @@ grep -qx "shmcam-host: $R stays (--keep): remove it with rm when no one needs it
 # the same object, a format that needs the room: once it streams in it
 # (a reader started before would see the producer restart under it)
 start_host --shm "$TEST_NAME" --size 1280x720 --format NV12
-i=0
-while [ "$(header "$R" pixelformat)/$(header "$R" state)" != NV12/1 ] &&
-      [ $i -lt 200 ]; do
-    sleep 0.05
-    i=$((i + 1))
-done
+wait_streaming "$R" pixelformat NV12
 "$SHMCAM_DUMP" --shm "$TEST_NAME" --frames 5 --verify >"$TEST_TMP/dump.out" 2>&1 ||
     fail "second producer: $(cat "$TEST_TMP/dump.out")"
 [ "$(stat -c %i "$R")" = "$ino" ] || fail "the second producer made a new object"

@@ -20,12 +20,7 @@ as_nobody() {
 
 # streaming WHAT: until the producer has laid $R out and streams.
 streaming() {
-    i=0
-    while [ "$(header "$R" abi_major)/$(header "$R" state)" != 1/1 ]; do
-        [ $i -lt 200 ] || { fail "$1: the region never streamed"; return 1; }
-        sleep 0.05
-        i=$((i + 1))
-    done
+    wait_streaming "$R" abi_major 1 || fail "$1: the region never streamed"
 }
 
 # check_untouched FILE SUM WHAT
