@@ -1218,11 +1218,6 @@ static int pci_memory_as(uint64_t size, uint8_t **base, enum pci_mem kind)
     return fd;
 }
 
-static int pci_memory(uint64_t size, uint8_t **base)
-{
-    return pci_memory_as(size, base, PCI_MEM_SEALED);
-}
-
 /*
  * Connect as a device with a region of @size bytes and take the consumer
  * index.  c->efd is the frame eventfd (the host rings it), c->host_efd
@@ -1257,6 +1252,17 @@ static void pci_connect(struct client *c, struct server *s, uint64_t size)
     pci_connect_as(c, s, size, PCI_MEM_SEALED);
 }
 
+/* Id 0 is free (again): a device gets it, and frames. */
+static void pci_id0_streams(struct server *s)
+{
+    struct client a;
+
+    pci_connect(&a, s, 4 << 20);
+    g_assert_cmpint(a.id, ==, 0);
+    client_frames(&a, 3);
+    client_close(&a);
+}
+
 /* Is every byte of @p @byte? */
 static bool all_bytes(const uint8_t *p, size_t len, uint8_t byte)
 {
@@ -1274,9 +1280,9 @@ static bool all_bytes(const uint8_t *p, size_t len, uint8_t byte)
  * A refused hello: the reply is @err, the log says @why, and the device's
  * memory is untouched.
  */
-static void pci_refused(struct server *s, int64_t version, int64_t size,
-                        uint64_t real_size, unsigned int nfds, bool pipe_fd,
-                        int64_t err, const char *why)
+static void pci_refused_as(struct server *s, int64_t version, int64_t size,
+                           uint64_t real_size, unsigned int nfds, bool pipe_fd,
+                           enum pci_mem kind, int64_t err, const char *why)
 {
     g_autofree char *want = NULL;
     g_autofree char *line = NULL;
@@ -1284,7 +1290,7 @@ static void pci_refused(struct server *s, int64_t version, int64_t size,
     int fds[4], p[2] = { -1, -1 }, sock;
     unsigned int i, before;
 
-    fds[0] = pci_memory(real_size, &base);
+    fds[0] = pci_memory_as(real_size, &base, kind);
     memset(base, 0xa5, real_size);
     for (i = 1; i < 4; i++) {
         fds[i] = eventfd(0, EFD_CLOEXEC);
@@ -1312,6 +1318,14 @@ static void pci_refused(struct server *s, int64_t version, int64_t size,
     if (p[1] >= 0) {
         close(p[1]);
     }
+}
+
+static void pci_refused(struct server *s, int64_t version, int64_t size,
+                        uint64_t real_size, unsigned int nfds, bool pipe_fd,
+                        int64_t err, const char *why)
+{
+    pci_refused_as(s, version, size, real_size, nfds, pipe_fd,
+                   PCI_MEM_SEALED, err, why);
 }
 
 /*
@@ -1407,7 +1421,6 @@ static void test_pci(void)
 static void test_pci_refused(void)
 {
     struct server s;
-    struct client a;
 
     server_start_on(&s, SERVE_PCI, NULL);
     pci_refused(&s, 2, 4 << 20, 4 << 20, 3, false, -EPROTONOSUPPORT,
@@ -1428,10 +1441,7 @@ static void test_pci_refused(void)
     pci_refused(&s, PCI_PROTOCOL, 1 << 20, 1 << 20, 3, false, -ENOSPC,
                 "its region is 1 MiB; 320x240 YUYV with 16 slots needs 4 MiB "
                 "(give its memory backend size=4M)");
-    pci_connect(&a, &s, 4 << 20);
-    g_assert_cmpint(a.id, ==, 0);
-    client_frames(&a, 3);
-    client_close(&a);
+    pci_id0_streams(&s);
     server_stop(&s);
 }
 
@@ -1446,26 +1456,13 @@ static void test_pci_memory(void)
 {
     struct server s;
     struct client a, b;
-    uint8_t *base;
-    int fds[3], sock, i;
 
     server_start_on(&s, SERVE_PCI, NULL);
-    fds[0] = pci_memory_as(4 << 20, &base, PCI_MEM_UNSEALED);
-    fds[1] = eventfd(0, EFD_CLOEXEC);
-    fds[2] = eventfd(0, EFD_CLOEXEC);
-    g_assert_cmpint(pci_hello(&s, &sock, PCI_PROTOCOL, 4 << 20, fds, 3), ==,
-                    -EPERM);
-    g_free(server_wait_line(&s, "shmcam-host: refusing shmcam-pci client 0 "
-                            "(pid ", 1));
-    g_assert_true(server_has_line(&s, "its memory is a memfd that may shrink "
-                                  "(seal it against shrinking and growing: "
-                                  "memory-backend-memfd does unless "
-                                  "seal=off)"));
-    close(sock);
-    munmap(base, 4 << 20);
-    for (i = 0; i < 3; i++) {
-        close(fds[i]);
-    }
+    pci_refused_as(&s, PCI_PROTOCOL, 4 << 20, 4 << 20, 3, false,
+                   PCI_MEM_UNSEALED, -EPERM,
+                   "its memory is a memfd that may shrink (seal it against "
+                   "shrinking and growing: memory-backend-memfd does unless "
+                   "seal=off)");
 
     pci_connect_as(&a, &s, 4 << 20, PCI_MEM_SHM);
     pci_connect(&b, &s, 4 << 20);
@@ -1494,7 +1491,6 @@ static void test_pci_memory(void)
 static void test_pci_silent(void)
 {
     struct server s;
-    struct client a;
     int sock;
     char b;
 
@@ -1504,10 +1500,7 @@ static void test_pci_silent(void)
                             "hello within 5 s: disconnected", 1));
     g_assert_cmpint(recv(sock, &b, 1, 0), ==, 0);
     close(sock);
-    pci_connect(&a, &s, 4 << 20);
-    g_assert_cmpint(a.id, ==, 0);
-    client_frames(&a, 3);
-    client_close(&a);
+    pci_id0_streams(&s);
     server_stop(&s);
 }
 
