@@ -14,10 +14,8 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
 #include <sys/statfs.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <glib.h>
@@ -261,140 +259,28 @@ int shmcam_region_open_fd(struct shmcam_region *r, int fd, const char *path,
     return shmcam_region_attach_fd(r);
 }
 
-/* How long an ivshmem server may take to send its setup. */
-#define SHMCAM_IVSHMEM_SETUP_S  5
-/* Peers announced before the shared memory, at most: ids and vectors. */
-#define SHMCAM_IVSHMEM_MAX_MSGS 4096
-
-/* One ivshmem server message: 0, -ECONNRESET at EOF, or a negative errno. */
-static int shmcam_ivshmem_recv(int sock, int64_t *value, int *fd)
-{
-    int64_t le;
-    struct iovec iov = { .iov_base = &le, .iov_len = sizeof(le) };
-    union {
-        struct cmsghdr align;
-        char buf[CMSG_SPACE(sizeof(int))];
-    } cm;
-    struct msghdr msg = {
-        .msg_iov = &iov, .msg_iovlen = 1,
-        .msg_control = cm.buf, .msg_controllen = sizeof(cm.buf),
-    };
-    struct cmsghdr *cmsg;
-    ssize_t n;
-
-    do {
-        n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | MSG_WAITALL);
-    } while (n < 0 && errno == EINTR);
-    if (n < 0) {
-        return errno == EAGAIN ? -ETIMEDOUT : -errno;
-    }
-    *fd = -1;
-    for (cmsg = CMSG_FIRSTHDR(&msg); cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
-        if (cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS &&
-            cmsg->cmsg_len == CMSG_LEN(sizeof(int))) {
-            memcpy(fd, CMSG_DATA(cmsg), sizeof(int));
-        }
-    }
-    if (n == 0) {
-        return -ECONNRESET;
-    }
-    if (n != sizeof(le) || (msg.msg_flags & MSG_CTRUNC)) {
-        if (*fd >= 0) {
-            close(*fd);
-        }
-        return -EPROTO;
-    }
-    *value = GINT64_FROM_LE(le);
-    return 0;
-}
-
 /*
- * The setup an ivshmem server sends: protocol version 0, our id, then
- * peers' eventfds (closed: a reader rings nobody) until the shared memory.
- * Returns its fd, or a negative errno.
+ * shmcam_region_memfd - an anonymous region's memory, unmapped;
+ * shmcam_region_create_memfd - the same, mapped: for passing its fd to
+ * QEMU or a peer.  Return its fd, or 0; or a negative errno.
  */
-static int shmcam_ivshmem_setup(int sock, int64_t *id)
+int shmcam_region_memfd(const char *name, uint64_t size)
 {
-    int64_t v = 0;
-    int fd = -1, i, ret;
+    int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING), ret;
 
-    for (i = 0; i < SHMCAM_IVSHMEM_MAX_MSGS; i++) {
-        ret = shmcam_ivshmem_recv(sock, &v, &fd);
-        if (ret) {
-            return ret;
-        }
-        if (i == 0 ? v != 0 || fd >= 0 :
-            i == 1 ? v < 0 || v > 0xffff || fd >= 0 :
-            v < -1 || fd < 0) {
-            break;
-        }
-        if (i == 1) {
-            *id = v;
-        } else if (v == -1) {
-            return fd;
-        } else if (fd >= 0) {
-            close(fd);
-        }
-    }
-    if (fd >= 0) {
-        close(fd);
-    }
-    return -EPROTO;
-}
-
-/*
- * shmcam_region_open_ivshmem - map the region an ivshmem server (such as
- * shmcam-host --listen) hands to its clients
- * @sock: the connection, returned open: closing it ends the client
- * @id: the client id the server gave us
- *
- * Returns 0; -ENOENT or -ECONNREFUSED when nothing listens at @path;
- * -ECONNRESET when the server closed the connection (it refused us);
- * -EPROTO when it does not speak ivshmem protocol 0; -ETIMEDOUT when its
- * setup did not come; or another negative errno.
- */
-int shmcam_region_open_ivshmem(struct shmcam_region *r, const char *path,
-                               bool writable, int *sock, int64_t *id)
-{
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
-    struct timeval tv = { .tv_sec = SHMCAM_IVSHMEM_SETUP_S };
-    char *name;
-    int fd = -1, ret;
-
-    *sock = -1;
-    if (strlen(path) >= sizeof(sa.sun_path)) {
-        return -ENAMETOOLONG;
-    }
-    strcpy(sa.sun_path, path);
-    *sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (*sock < 0) {
+    if (fd < 0) {
         return -errno;
     }
-    if (connect(*sock, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-        setsockopt(*sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0) {
+    /* Peers may map it but never resize it under us. */
+    if (ftruncate(fd, size) < 0 ||
+        fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
         ret = -errno;
-    } else {
-        ret = fd = shmcam_ivshmem_setup(*sock, id);
-    }
-    if (ret < 0) {
-        close(*sock);
-        *sock = -1;
+        close(fd);
         return ret;
     }
-    name = g_strdup_printf("%s (ivshmem client %lld)", path, (long long)*id);
-    ret = shmcam_region_open_fd(r, fd, name, writable);
-    g_free(name);
-    if (ret) {
-        close(*sock);
-        *sock = -1;
-    }
-    return ret;
+    return fd;
 }
 
-/*
- * shmcam_region_create_memfd - an anonymous region, for passing its fd to
- * QEMU or a peer.  Returns 0 or a negative errno.
- */
 int shmcam_region_create_memfd(struct shmcam_region *r, const char *name,
                                uint64_t size)
 {
@@ -403,15 +289,10 @@ int shmcam_region_create_memfd(struct shmcam_region *r, const char *name,
     r->path = g_strdup_printf("memfd:%s", name);
     r->writable = true;
     r->created = true;
-    r->fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    r->fd = shmcam_region_memfd(name, size);
     if (r->fd < 0) {
-        return shmcam_region_fail(r, -errno);
+        return shmcam_region_fail(r, r->fd);
     }
-    if (ftruncate(r->fd, size) < 0) {
-        return shmcam_region_fail(r, -errno);
-    }
-    /* Peers may map it but never resize it under us. */
-    fcntl(r->fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW);
     ret = shmcam_region_map(r, size);
     return ret ? shmcam_region_fail(r, ret) : 0;
 }

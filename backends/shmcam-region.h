@@ -62,10 +62,11 @@ int shmcam_region_open_path(struct shmcam_region *r, const char *path,
                             bool writable);
 int shmcam_region_open_fd(struct shmcam_region *r, int fd, const char *path,
                           bool writable);
-int shmcam_region_open_ivshmem(struct shmcam_region *r, const char *path,
-                               bool writable, int *sock, int64_t *id);
 int shmcam_region_create_memfd(struct shmcam_region *r, const char *name,
                                uint64_t size);
+/* A memfd of @size bytes sealed against resizing, not mapped: its fd, or
+ * a negative errno. */
+int shmcam_region_memfd(const char *name, uint64_t size);
 void shmcam_region_close(struct shmcam_region *r);
 
 /*

@@ -55,7 +55,8 @@ enum {
 /* One ivshmem client, as QEMU is one */
 struct client {
     int sock;
-    int64_t id;
+    int64_t id;                 /* as the server's messages name it */
+    int64_t area;               /* its consumer area */
     int shm_fd;
     int efd;                    /* our own vector 0: the host rings it */
     int host_efd;               /* the host peer's vector 0: we ring it */
@@ -326,6 +327,20 @@ static int client_dial(const char *path)
  * Connect and read the setup as QEMU does: version 0, our id, the shared
  * memory, then the host peer's eventfd and our own: no other guest's.
  */
+/*
+ * The capture process lays a guest's region out (the server never maps
+ * it): wait until it carries a shmcam header.
+ */
+static void client_wait_identity(struct client *c)
+{
+    gint64 end = deadline();
+
+    while (shmcam_check_identity((void *)c->base, c->size)) {
+        check_deadline(end, "a shmcam header in the region");
+        g_usleep(1000);
+    }
+}
+
 static void client_connect(struct client *c, struct server *s)
 {
     int64_t v;
@@ -362,8 +377,8 @@ static void client_connect(struct client *c, struct server *s)
     c->base = mmap(NULL, c->size, PROT_READ | PROT_WRITE, MAP_SHARED,
                    c->shm_fd, 0);
     g_assert_true(c->base != MAP_FAILED);
-    /* the region is a shmcam region from the first moment */
-    g_assert_cmpint(shmcam_check_identity((void *)c->base, c->size), ==, 0);
+    c->area = c->id;
+    client_wait_identity(c);
 }
 
 static void client_close(struct client *c)
@@ -386,7 +401,8 @@ static struct shmcam_header *client_hdr(struct client *c)
 
 static struct shmcam_consumer *client_area(struct client *c)
 {
-    return (struct shmcam_consumer *)(c->base + SHMCAM_CONSUMER_OFFSET) + c->id;
+    return (struct shmcam_consumer *)(c->base + SHMCAM_CONSUMER_OFFSET) +
+           c->area;
 }
 
 static uint64_t client_latest(struct client *c)
@@ -1219,13 +1235,18 @@ static int pci_memory_as(uint64_t size, uint8_t **base, enum pci_mem kind)
 }
 
 /*
- * Connect as a device with a region of @size bytes and take the consumer
- * index.  c->efd is the frame eventfd (the host rings it), c->host_efd
- * the doorbell (we ring it).
+ * Connect as a device with a region of @size bytes, which the server is to
+ * name shmcam-pci client @id, and take the consumer index: 0, the first
+ * area of its own region.  c->efd is the frame eventfd (the host rings
+ * it), c->host_efd the doorbell (we ring it).
  */
 static void pci_connect_as(struct client *c, struct server *s, uint64_t size,
-                           enum pci_mem kind)
+                           enum pci_mem kind, int id)
 {
+    g_autofree char *line = g_strdup_printf("shmcam-host: shmcam-pci client "
+                                            "%d connected (pid %d)", id,
+                                            (int)getpid());
+    unsigned int before = server_count_lines(s, line);
     int fds[3];
 
     memset(c, 0, sizeof(*c));
@@ -1240,16 +1261,17 @@ static void pci_connect_as(struct client *c, struct server *s, uint64_t size,
     fds[0] = c->shm_fd;
     fds[1] = c->efd;
     fds[2] = c->host_efd;
-    c->id = pci_hello(s, &c->sock, PCI_PROTOCOL, size, fds, 3);
-    g_assert_cmpint(c->id, >=, 0);
-    g_assert_cmpint(c->id, <, SHMCAM_MAX_CONSUMERS);
-    /* laid out before the reply: a shmcam region from the first moment */
-    g_assert_cmpint(shmcam_check_identity((void *)c->base, c->size), ==, 0);
+    c->area = pci_hello(s, &c->sock, PCI_PROTOCOL, size, fds, 3);
+    g_assert_cmpint(c->area, ==, 0);
+    c->id = id;
+    g_free(server_wait_line(s, line, before + 1));
+    client_wait_identity(c);
 }
 
-static void pci_connect(struct client *c, struct server *s, uint64_t size)
+static void pci_connect(struct client *c, struct server *s, uint64_t size,
+                        int id)
 {
-    pci_connect_as(c, s, size, PCI_MEM_SEALED);
+    pci_connect_as(c, s, size, PCI_MEM_SEALED, id);
 }
 
 /* Id 0 is free (again): a device gets it, and frames. */
@@ -1257,8 +1279,7 @@ static void pci_id0_streams(struct server *s)
 {
     struct client a;
 
-    pci_connect(&a, s, 4 << 20);
-    g_assert_cmpint(a.id, ==, 0);
+    pci_connect(&a, s, 4 << 20, 0);
     client_frames(&a, 3);
     client_close(&a);
 }
@@ -1347,8 +1368,7 @@ static void test_pci(void)
     pid_t child;
 
     server_start_on(&s, SERVE_PCI, NULL);
-    pci_connect(&a, &s, 4 << 20);
-    g_assert_cmpint(a.id, ==, 0);
+    pci_connect(&a, &s, 4 << 20, 0);
     want = g_strdup_printf("shmcam-host: shmcam-pci client 0 connected (pid "
                            "%d), a region of 4 MiB", (int)getpid());
     g_free(server_wait_line(&s, want, 1));
@@ -1380,8 +1400,7 @@ static void test_pci(void)
     }
 
     /* a second device: a region of its own, a session of its own */
-    pci_connect(&b, &s, 8 << 20);
-    g_assert_cmpint(b.id, ==, 1);
+    pci_connect(&b, &s, 8 << 20, 1);
     client_frames(&b, 3);
     g_assert_cmpuint(client_hdr(&a)->session_id, !=,
                      client_hdr(&b)->session_id);
@@ -1404,8 +1423,7 @@ static void test_pci(void)
     g_free(server_wait_line(&s, "shmcam-host: shmcam-pci client 0 "
                             "disconnected", 1));
     client_frames(&b, 5);
-    pci_connect(&a, &s, 4 << 20);
-    g_assert_cmpint(a.id, ==, 0);
+    pci_connect(&a, &s, 4 << 20, 0);
     client_frames(&a, 2);
     client_assert_quiet(&a);
     client_assert_quiet(&b);
@@ -1464,16 +1482,17 @@ static void test_pci_memory(void)
                    "shrinking and growing: memory-backend-memfd does unless "
                    "seal=off)");
 
-    pci_connect_as(&a, &s, 4 << 20, PCI_MEM_SHM);
-    pci_connect(&b, &s, 4 << 20);
+    pci_connect_as(&a, &s, 4 << 20, PCI_MEM_SHM, 0);
+    pci_connect(&b, &s, 4 << 20, 1);
     client_frames(&a, 3);
     client_frames(&b, 3);
     munmap(a.base, a.size);
     g_assert_cmpint(ftruncate(a.shm_fd, 0), ==, 0);
     a.base = mmap(NULL, a.size, PROT_READ | PROT_WRITE,
                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    g_free(server_wait_line(&s, "shmcam-host: client 0 cut its memory short "
-                            "under its region: disconnecting it", 1));
+    g_free(server_wait_line(&s, "shmcam-host: shmcam-pci client 0 cut its "
+                            "memory short under its region: disconnecting it",
+                            1));
     g_free(server_wait_line(&s, "shmcam-host: shmcam-pci client 0 tampered "
                             "with its eventfd or memory: disconnected", 1));
     client_frames(&b, 10);
@@ -1539,7 +1558,7 @@ static void test_hangup(void)
 /*
  * --listen and --pci-listen in one server: ivshmem guests share a region
  * and hear neither of each other nor of the device, which has its own
- * region.
+ * region.  The two kinds number apart: a device takes no ivshmem id.
  */
 static void test_pci_mixed(void)
 {
@@ -1548,10 +1567,9 @@ static void test_pci_mixed(void)
 
     server_start_on(&s, SERVE_IVSHMEM | SERVE_PCI, NULL);
     client_connect(&a, &s);
-    pci_connect(&d, &s, 4 << 20);
-    g_assert_cmpint(d.id, ==, 1);
+    pci_connect(&d, &s, 4 << 20, 0);
     client_connect(&b, &s);
-    g_assert_cmpint(b.id, ==, 2);
+    g_assert_cmpint(b.id, ==, 1);
     client_frames(&a, 3);
     client_frames(&b, 3);
     client_frames(&d, 3);
@@ -1560,13 +1578,13 @@ static void test_pci_mixed(void)
     g_assert_cmpuint(client_hdr(&a)->session_id, !=,
                      client_hdr(&d)->session_id);
     client_close(&d);
-    g_free(server_wait_line(&s, "shmcam-host: shmcam-pci client 1 "
+    g_free(server_wait_line(&s, "shmcam-host: shmcam-pci client 0 "
                             "disconnected", 1));
     client_frames(&a, 3);
     client_assert_quiet(&a);
     client_assert_quiet(&b);
     client_close(&b);
-    g_free(server_wait_line(&s, "shmcam-host: client 2 disconnected", 1));
+    g_free(server_wait_line(&s, "shmcam-host: client 1 disconnected", 1));
     client_frames(&a, 3);
     client_assert_quiet(&a);
     client_close(&a);
@@ -1574,40 +1592,51 @@ static void test_pci_mixed(void)
 }
 
 /*
- * The most outputs a server has: --listen's shared region and 32
- * shmcam-pci devices with a region each, 33 in all.  Every device gets
- * frames; when one leaves, an ivshmem guest takes its id and gets the
- * shared region's frames, and the devices stream on.
+ * More outputs than a region has consumer areas: --listen's shared region
+ * with every one of its SHMCAM_MAX_CONSUMERS ivshmem guests, and
+ * SHMCAM_PCI_MANY shmcam-pci devices with a region each.  Every guest and
+ * device gets frames; when a device leaves, the next one takes its id,
+ * and all the others stream on.
  */
+#define SHMCAM_PCI_MANY 33
+
 static void test_pci_many(void)
 {
     struct server s;
-    struct client *d = g_new0(struct client, SHMCAM_MAX_CONSUMERS);
-    struct client a;
+    struct client *d = g_new0(struct client, SHMCAM_PCI_MANY);
+    struct client *g = g_new0(struct client, SHMCAM_MAX_CONSUMERS);
     uint32_t i;
 
     server_start_on(&s, SERVE_IVSHMEM | SERVE_PCI, NULL);
-    for (i = 0; i < SHMCAM_MAX_CONSUMERS; i++) {
-        pci_connect(&d[i], &s, 4 << 20);
-        g_assert_cmpint(d[i].id, ==, i);
+    for (i = 0; i < SHMCAM_PCI_MANY; i++) {
+        pci_connect(&d[i], &s, 4 << 20, i);
     }
     for (i = 0; i < SHMCAM_MAX_CONSUMERS; i++) {
+        client_connect(&g[i], &s);
+        g_assert_cmpint(g[i].id, ==, i);
+    }
+    for (i = 0; i < SHMCAM_PCI_MANY; i++) {
         client_frames(&d[i], 3);
     }
+    for (i = 0; i < SHMCAM_MAX_CONSUMERS; i++) {
+        client_frames(&g[i], 3);
+    }
+    g_assert_cmpuint(server_count_lines(&s, "shmcam-host: capture process "),
+                     ==, 1);
     client_close(&d[7]);
     g_free(server_wait_line(&s, "shmcam-host: shmcam-pci client 7 "
                             "disconnected", 1));
-    client_connect(&a, &s);
-    g_assert_cmpint(a.id, ==, 7);
-    client_frames(&a, 3);
-    for (i = 0; i < SHMCAM_MAX_CONSUMERS; i++) {
-        if (i != 7) {
-            client_frames(&d[i], 2);
-            client_close(&d[i]);
-        }
+    pci_connect(&d[7], &s, 4 << 20, 7);
+    for (i = 0; i < SHMCAM_PCI_MANY; i++) {
+        client_frames(&d[i], 2);
+        client_close(&d[i]);
     }
-    client_close(&a);
+    for (i = 0; i < SHMCAM_MAX_CONSUMERS; i++) {
+        client_frames(&g[i], 2);
+        client_close(&g[i]);
+    }
     g_free(d);
+    g_free(g);
     server_stop(&s);
 }
 

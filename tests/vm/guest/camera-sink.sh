@@ -37,7 +37,24 @@ camera_frames() {
     [ "$_distinct" -ge 2 ]
 }
 
+# Another of vivid's webcam sizes: the driver's request makes the camera
+# source switch vivid's format, on the device it has open (camera-source.sh
+# checks how).  Only frames of the new size reach the capture.
+YUYV_SWITCH=$((320 * 180 * 2))
+camera_switch() {
+    rm -f /tmp/switch.raw
+    v4l2-ctl -d "$DEV" --list-formats-ext | grep -A1 '320x180' | head -n 2
+    v4l2-ctl -d "$DEV" --set-fmt-video=width=320,height=180,pixelformat=YUYV \
+        --set-parm=5 --stream-mmap --stream-count=10 \
+        --stream-to=/tmp/switch.raw || return 1
+    v4l2-ctl -d "$DEV" --get-fmt-video | grep -E 'Width/Height|Pixel Format'
+    _size=$(stat -c %s /tmp/switch.raw)
+    echo "captured $_size bytes at 320x180"
+    [ "$_size" = $((YUYV_SWITCH * 10)) ] || { echo "expected 10 frames"; return 1; }
+}
+
 check shmcam-loads shmcam_up
 check camera-source-named source_named
 check camera-frames camera_frames
+check camera-format-switch camera_switch
 finish

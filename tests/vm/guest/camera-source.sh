@@ -10,9 +10,17 @@ cam_up() {
         BDF=$(ivshmem_bdf)
 }
 
+# vivid's node logs its file operations (dev_debug 8: V4L2_DEV_DEBUG_FOP),
+# among them each open, as "videoN: open (0)".
+fop_debug() {
+    echo "$1" > "/sys/class/video4linux/${CAM#/dev/}/dev_debug"
+}
+
 # shmcam-host attaches to the BAR through sysfs; shmcam-dump reading the
 # same BAR proves that frames are published.
 source_publishes() {
+    fop_debug 8 || return 1
+    FOP_FROM=$(dmesg | wc -l)
     shmcam-host --camera "$CAM" --format YUYV --size 640x480 --fps 5 \
         --region "/sys/bus/pci/devices/$BDF/resource2" > /tmp/host.out 2>&1 &
     HOST=$!
@@ -34,6 +42,23 @@ serve_peer() {
     cat /tmp/host.out
     echo "shmcam-host exited with $_rc"
     [ "$_peer" = 0 ] && [ "$_rc" = 0 ]
+}
+
+# The sink's 320x180 request (camera-sink.sh) was met on the device
+# shmcam-host had open: its log says so, and vivid's node was opened once
+# while it ran (a close and reopen would log a second open).
+switch_in_place() {
+    fop_debug 0
+    dmesg | sed -n "$((FOP_FROM + 1)),\$p" | grep " ${CAM#/dev/}: open" > /tmp/opens
+    _opens=$(wc -l < /tmp/opens)
+    cat /tmp/opens
+    echo "$CAM opened $_opens times while shmcam-host ran"
+    _ok=1
+    grep "camera $CAM: switched to 320x180 YUYV on the open device$" /tmp/host.out ||
+        { echo "no in-place switch to 320x180 in the log"; _ok=; }
+    ! grep "closing and reopening" /tmp/host.out || _ok=
+    [ "$_opens" = 1 ] || { echo "expected one open"; _ok=; }
+    [ -n "$_ok" ]
 }
 
 # The camera disappears (vivid's device unbound under shmcam-host) and
@@ -75,5 +100,6 @@ camera_unplug() {
 check vivid-loads cam_up
 check camera-source-publishes source_publishes
 check camera-source-serves-peer serve_peer
+check camera-switch-in-place switch_in_place
 check camera-unplug-and-return camera_unplug
 finish

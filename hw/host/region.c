@@ -223,9 +223,10 @@ static int shmcam_host_region_size(struct shmcam_host *h, uint32_t slot_size,
 }
 
 /*
- * In a server, the server created the region (or, with --isolate or for
- * shmcam-pci, hands over each guest's as it comes): it is ours, and only
- * needs a new session laid out.  The source may have picked a larger format than the command
+ * In a server, the supervisor created the region, a sealed memfd it never
+ * maps (or, with --isolate or for shmcam-pci, hands over each guest's as
+ * it comes): it is ours, and only needs mapping and a new session laid
+ * out.  The source may have picked a larger format than the command
  * line said (a camera does): it must still fit.
  */
 static int shmcam_host_region_listen(struct shmcam_host *h, GError **errp)
@@ -250,6 +251,13 @@ static int shmcam_host_region_listen(struct shmcam_host *h, GError **errp)
     if (!shmcam_host_shares_region(h)) {
         h->initialised = true;      /* the regions come with their guests */
         return 0;
+    }
+    ret = shmcam_region_open_fd(&h->region, dup(h->shared_fd),
+                                "memfd:shmcam", true);
+    if (ret) {
+        g_set_error(errp, G_FILE_ERROR, 0, "cannot map the shared region: %s",
+                    g_strerror(-ret));
+        return ret;
     }
     ret = shmcam_producer_init(&h->prod, h->region.base, h->region.size,
                                h->o.slots, need, shmcam_host_session_id());

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * shmcam-host: the control socket between a server's supervisor
- * (host-server.c) and its capture process (shmcam-host.c).  One
- * SOCK_SEQPACKET message per event: a guest came (with its descriptors)
- * or went.  Only the supervisor sends; the capture process only receives.
+ * (server/server.c) and its capture process (host/capture.c).  One
+ * SOCK_SEQPACKET message per event.  The supervisor says that a guest came
+ * (with its descriptors) or went; the capture process says that a guest
+ * tampered with what it shares with us, for the supervisor to disconnect
+ * it.
  */
 #ifndef SHMCAM_HOST_CTRL_H
 #define SHMCAM_HOST_CTRL_H
@@ -11,9 +13,12 @@
 #include <stdint.h>
 
 enum shmcam_ctrl_op {
+    /* supervisor to capture process */
     SHMCAM_CTRL_ADD = 1,        /* fds: the guest's eventfd [, its memfd] */
     SHMCAM_CTRL_DEL = 2,
     SHMCAM_CTRL_ADD_PCI = 3,    /* fds: frame eventfd, memory, doorbell */
+    /* capture process to supervisor */
+    SHMCAM_CTRL_BLAME = 4,      /* no fds: disconnect this guest */
 };
 
 /* The most descriptors a message carries. */
@@ -21,7 +26,12 @@ enum shmcam_ctrl_op {
 
 struct shmcam_ctrl {
     uint32_t op;                /* enum shmcam_ctrl_op */
-    uint32_t id;                /* the guest's consumer id */
+    /*
+     * The connection: a number the supervisor never gives twice, so that
+     * a message about a guest that left cannot hit the next one.
+     */
+    uint32_t key;
+    uint32_t id;                /* the guest's id, as messages name it */
     unsigned int nfds;
     int fds[SHMCAM_CTRL_MAX_FDS];
 };

@@ -2,7 +2,7 @@
 /*
  * Frame sources of shmcam-host: the test pattern, a V4L2 camera, a file or
  * pipe of raw frames.  Each fills in the ops below; shmcam-host.c drives
- * them and publishes what they return.
+ * them (host/capture.c) and publishes what they return.
  */
 #ifndef SHMCAM_SOURCE_H
 #define SHMCAM_SOURCE_H
@@ -20,6 +20,11 @@ struct shmcam_source_frame {
     const void *data;
     uint32_t len;
     uint32_t flags;             /* SHMCAM_SLOT_* */
+    /*
+     * When the frame was captured, on CLOCK_MONOTONIC (a camera's buffer
+     * timestamp), or 0: the publish time stands in for it.
+     */
+    uint64_t timestamp_ns;
 };
 
 struct shmcam_source_ops {

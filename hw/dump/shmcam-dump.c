@@ -76,7 +76,7 @@ static int shmcam_dump_attach(struct shmcam_dump *d, struct shmcam_dump_live *l)
         if (!l->region.base && d->o.connect) {
             int64_t id;
 
-            ret = shmcam_region_open_ivshmem(&l->region, d->o.connect, false,
+            ret = shmcam_dump_open_ivshmem(&l->region, d->o.connect, false,
                                              &l->sock, &id);
             /* Nobody listens yet: wait for the server, as for a region. */
             if (ret && ret != -ENOENT && ret != -ECONNREFUSED) {

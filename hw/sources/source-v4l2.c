@@ -20,6 +20,16 @@
 #include "shmcam-source.h"
 
 #define SHMCAM_V4L2_BUFFERS 4u
+/* Modes cached per start: more than a table holds, since caps() filters
+ * them by slot size before taking the first SHMCAM_MAX_CAPS. */
+#define SHMCAM_V4L2_MAX_MODES   (4 * SHMCAM_MAX_CAPS)
+#define SHMCAM_V4L2_NSEC        1000000000ull
+
+/* One format and size the device offers, with the sizeimage it answered. */
+struct shmcam_v4l2_mode {
+    struct shmcam_cap cap;
+    uint32_t sizeimage;
+};
 
 struct shmcam_v4l2_source {
     struct shmcam_source base;
@@ -29,10 +39,19 @@ struct shmcam_v4l2_source {
         void *start;
         size_t length;
     } buf[SHMCAM_V4L2_BUFFERS];
-    uint32_t nbufs;
+    uint32_t nbufs;             /* buffers mapped */
+    bool allocated;             /* REQBUFS gave us buffers */
     int dequeued;               /* index handed out by next(), or -1 */
     bool streaming;
     struct shmcam_format fmt;
+    /*
+     * The device's modes, enumerated at the first caps() after a start:
+     * caps() runs for every region at every format publish, and each
+     * enumeration ioctl is a USB round trip on uvcvideo.
+     */
+    struct shmcam_v4l2_mode modes[SHMCAM_V4L2_MAX_MODES];
+    uint32_t nmodes;
+    bool modes_valid;
 };
 
 static int shmcam_v4l2_ioctl(int fd, unsigned long request, void *arg)
@@ -79,33 +98,106 @@ static int shmcam_v4l2_open(struct shmcam_v4l2_source *vs, GError **errp)
     return 0;
 }
 
+static bool shmcam_v4l2_supported(uint32_t fourcc)
+{
+    return fourcc == SHMCAM_FMT_YUYV || fourcc == SHMCAM_FMT_NV12 ||
+           fourcc == SHMCAM_FMT_YUV420 || fourcc == SHMCAM_FMT_MJPEG;
+}
+
+/*
+ * Can shmcam carry what the driver answered (S_FMT or TRY_FMT)?  The
+ * limits are the ABI's (include/shmcam.h), the even sizes
+ * shmcam_format_init() insists on, and the line and image sizes a reader
+ * checks (docs/specs/shmcam.rst, "Format").  Returns true, or false with
+ * @why saying which limit the answer is outside.
+ */
+static bool shmcam_v4l2_answer_ok(const struct v4l2_pix_format *pix,
+                                  char *why, size_t len)
+{
+    struct shmcam_format f = { .sizeimage = pix->sizeimage };
+    bool packed = pix->pixelformat != SHMCAM_FMT_MJPEG;
+    bool yuyv = pix->pixelformat == SHMCAM_FMT_YUYV;
+    uint32_t min_bpl = yuyv ? pix->width * 2 : pix->width;
+    uint32_t max_bpl = yuyv ? SHMCAM_MAX_WIDTH * 4 : SHMCAM_MAX_WIDTH * 2;
+    uint64_t min_image = yuyv ? (uint64_t)pix->bytesperline * pix->height :
+                         (uint64_t)pix->bytesperline * pix->height * 3 / 2;
+
+    if (!shmcam_v4l2_supported(pix->pixelformat)) {
+        g_snprintf(why, len, "shmcam carries only %s", shmcam_format_names());
+    } else if (pix->width < SHMCAM_MIN_WIDTH ||
+               pix->width > SHMCAM_MAX_WIDTH) {
+        g_snprintf(why, len, "width %u is outside %u..%u", pix->width,
+                   SHMCAM_MIN_WIDTH, SHMCAM_MAX_WIDTH);
+    } else if (pix->height < SHMCAM_MIN_HEIGHT ||
+               pix->height > SHMCAM_MAX_HEIGHT) {
+        g_snprintf(why, len, "height %u is outside %u..%u", pix->height,
+                   SHMCAM_MIN_HEIGHT, SHMCAM_MAX_HEIGHT);
+    } else if ((pix->width | pix->height) & 1) {
+        g_snprintf(why, len, "shmcam needs an even width and height");
+    } else if (packed && pix->bytesperline < min_bpl) {
+        g_snprintf(why, len, "bytesperline %u is below the %u bytes of a "
+                   "line", pix->bytesperline, min_bpl);
+    } else if (packed && pix->bytesperline > max_bpl) {
+        g_snprintf(why, len, "bytesperline %u is above %u, the most a "
+                   "reader accepts", pix->bytesperline, max_bpl);
+    } else if (!pix->sizeimage) {
+        g_snprintf(why, len, "sizeimage 0 holds no frame");
+    } else if (packed && pix->sizeimage < min_image) {
+        g_snprintf(why, len, "sizeimage %u is below the %llu bytes of "
+                   "%u lines of %u", pix->sizeimage,
+                   (unsigned long long)min_image, pix->height,
+                   pix->bytesperline);
+    } else if (!shmcam_format_slot_size(&f)) {
+        g_snprintf(why, len, "sizeimage %u does not fit a slot (below "
+                   "4 GiB)", pix->sizeimage);
+    } else {
+        return true;
+    }
+    return false;
+}
+
+/*
+ * Set @fmt (S_FMT, then S_PARM) and take the driver's answer into @fmt.
+ * Returns 0; -EINVAL with @errp set when the device does not take the
+ * format or answered one shmcam cannot carry (opening it again would not
+ * change that); or S_FMT's negative errno, @errp set too.
+ */
 static int shmcam_v4l2_set_format(struct shmcam_v4l2_source *vs,
                                   struct shmcam_format *fmt, GError **errp)
 {
     struct v4l2_format f = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE };
     struct v4l2_streamparm parm = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE };
-    char want[5], got[5];
+    struct v4l2_pix_format *pix = &f.fmt.pix;
+    char want[5], got[5], why[96];
     int ret;
 
-    f.fmt.pix.pixelformat = fmt->pixelformat;
-    f.fmt.pix.width = fmt->width;
-    f.fmt.pix.height = fmt->height;
-    f.fmt.pix.field = V4L2_FIELD_NONE;
+    pix->pixelformat = fmt->pixelformat;
+    pix->width = fmt->width;
+    pix->height = fmt->height;
+    pix->field = V4L2_FIELD_NONE;
     ret = shmcam_v4l2_ioctl(vs->base.fd, VIDIOC_S_FMT, &f);
     shmcam_format_name(fmt->pixelformat, want);
-    shmcam_format_name(f.fmt.pix.pixelformat, got);
-    if (ret || f.fmt.pix.pixelformat != fmt->pixelformat) {
+    shmcam_format_name(pix->pixelformat, got);
+    if (ret || pix->pixelformat != fmt->pixelformat) {
         g_set_error(errp, G_FILE_ERROR, 0, "camera %s cannot deliver %s "
                     "(it offered %s; choose another --format)", vs->device,
                     want, ret ? g_strerror(-ret) : got);
         return ret ? ret : -EINVAL;
     }
-    fmt->width = f.fmt.pix.width;
-    fmt->height = f.fmt.pix.height;
+    if (!shmcam_v4l2_answer_ok(pix, why, sizeof(why))) {
+        g_set_error(errp, G_FILE_ERROR, 0, "camera %s answered %ux%u %s "
+                    "(bytesperline %u, sizeimage %u) when asked for %ux%u: "
+                    "%s (choose another --format or --size)", vs->device,
+                    pix->width, pix->height, got, pix->bytesperline,
+                    pix->sizeimage, fmt->width, fmt->height, why);
+        return -EINVAL;
+    }
+    fmt->width = pix->width;
+    fmt->height = pix->height;
     fmt->bytesperline = fmt->pixelformat == SHMCAM_FMT_MJPEG ? 0 :
-                        f.fmt.pix.bytesperline;
-    fmt->sizeimage = f.fmt.pix.sizeimage;
-    fmt->colorspace = f.fmt.pix.colorspace;
+                        pix->bytesperline;
+    fmt->sizeimage = pix->sizeimage;
+    fmt->colorspace = pix->colorspace;
 
     parm.parm.capture.timeperframe.numerator = fmt->interval.numerator;
     parm.parm.capture.timeperframe.denominator = fmt->interval.denominator;
@@ -132,6 +224,7 @@ static int shmcam_v4l2_init_buffers(struct shmcam_v4l2_source *vs)
     if (ret) {
         return ret;
     }
+    vs->allocated = true;
     if (req.count < 2 || req.count > SHMCAM_V4L2_BUFFERS) {
         return -ENOMEM;
     }
@@ -186,52 +279,56 @@ static int shmcam_v4l2_stream_on(struct shmcam_v4l2_source *vs)
     return ret;
 }
 
-static void shmcam_v4l2_stop(struct shmcam_source *s)
+/*
+ * Stream off and give the buffers back (STREAMOFF, unmap, REQBUFS 0),
+ * leaving the device open and ready for S_FMT.  Returns 0 or the negative
+ * errno of the first ioctl that failed; the buffers are forgotten anyway.
+ */
+static int shmcam_v4l2_release_buffers(struct shmcam_v4l2_source *vs)
 {
-    struct shmcam_v4l2_source *vs = (struct shmcam_v4l2_source *)s;
     enum v4l2_buf_type type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
     struct v4l2_requestbuffers req = {
         .type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
         .memory = V4L2_MEMORY_MMAP,
     };
     uint32_t i;
+    int ret = 0, r;
 
-    if (vs->base.fd < 0) {
-        return;
-    }
     if (vs->streaming) {
-        shmcam_v4l2_ioctl(vs->base.fd, VIDIOC_STREAMOFF, &type);
+        ret = shmcam_v4l2_ioctl(vs->base.fd, VIDIOC_STREAMOFF, &type);
         vs->streaming = false;
     }
     for (i = 0; i < vs->nbufs; i++) {
         munmap(vs->buf[i].start, vs->buf[i].length);
     }
-    if (vs->nbufs) {
-        shmcam_v4l2_ioctl(vs->base.fd, VIDIOC_REQBUFS, &req);
+    if (vs->allocated) {
+        r = shmcam_v4l2_ioctl(vs->base.fd, VIDIOC_REQBUFS, &req);
+        ret = ret ? ret : r;
     }
     vs->nbufs = 0;
+    vs->allocated = false;
     vs->dequeued = -1;
+    return ret;
+}
+
+/* Stop streaming and close the device; start() opens it again. */
+static void shmcam_v4l2_stop(struct shmcam_source *s)
+{
+    struct shmcam_v4l2_source *vs = (struct shmcam_v4l2_source *)s;
+
+    if (vs->base.fd < 0) {
+        return;
+    }
+    shmcam_v4l2_release_buffers(vs);
     close(vs->base.fd);
     vs->base.fd = -1;
 }
 
-static int shmcam_v4l2_start(struct shmcam_source *s,
-                             struct shmcam_format *fmt, GError **errp)
+/* Map buffers and stream: 0 or a negative errno, @errp set. */
+static int shmcam_v4l2_stream(struct shmcam_v4l2_source *vs, GError **errp)
 {
-    struct shmcam_v4l2_source *vs = (struct shmcam_v4l2_source *)s;
-    int ret;
+    int ret = shmcam_v4l2_init_buffers(vs);
 
-    shmcam_v4l2_stop(s);
-    ret = shmcam_v4l2_open(vs, errp);
-    if (ret) {
-        return ret;
-    }
-    ret = shmcam_v4l2_set_format(vs, fmt, errp);
-    if (ret) {
-        shmcam_v4l2_stop(s);
-        return ret;
-    }
-    ret = shmcam_v4l2_init_buffers(vs);
     if (!ret) {
         ret = shmcam_v4l2_stream_on(vs);
     }
@@ -239,6 +336,75 @@ static int shmcam_v4l2_start(struct shmcam_source *s,
         g_set_error(errp, G_FILE_ERROR, 0, "camera %s: cannot start "
                     "streaming: %s (is another program using it?)",
                     vs->device, g_strerror(-ret));
+    }
+    return ret;
+}
+
+/*
+ * A new format on the device already open: stream off, release the
+ * buffers, set the format, stream on, all on the same fd.  Closing and
+ * reopening would be slower (uvcvideo powers the camera down and up) and
+ * would let another program take the device in between.  Returns 0;
+ * -EINVAL with @errp set when the device does not take @fmt (the device
+ * stays open, not streaming); another negative errno, @errp set, when the
+ * sequence failed on the way and reopening may help.
+ */
+static int shmcam_v4l2_switch(struct shmcam_v4l2_source *vs,
+                              struct shmcam_format *fmt, GError **errp)
+{
+    int ret = shmcam_v4l2_release_buffers(vs);
+
+    if (ret) {
+        g_set_error(errp, G_FILE_ERROR, 0, "stream off: %s",
+                    g_strerror(-ret));
+        return ret == -EINVAL ? -EIO : ret;
+    }
+    ret = shmcam_v4l2_set_format(vs, fmt, errp);
+    if (ret) {
+        return ret;
+    }
+    ret = shmcam_v4l2_stream(vs, errp);
+    return ret == -EINVAL ? -EIO : ret;
+}
+
+static int shmcam_v4l2_start(struct shmcam_source *s,
+                             struct shmcam_format *fmt, GError **errp)
+{
+    struct shmcam_v4l2_source *vs = (struct shmcam_v4l2_source *)s;
+    struct shmcam_format want = *fmt;
+    GError *err = NULL;
+    char desc[48];
+    int ret;
+
+    vs->modes_valid = false;
+    if (vs->base.fd >= 0) {
+        ret = shmcam_v4l2_switch(vs, fmt, &err);
+        shmcam_format_str(fmt, desc, sizeof(desc));
+        if (!ret) {
+            fprintf(stderr, "shmcam-host: camera %s: switched to %s on the "
+                    "open device\n", vs->device, desc);
+            return 0;
+        }
+        if (ret == -EINVAL) {
+            g_propagate_error(errp, err);
+            return ret;
+        }
+        fprintf(stderr, "shmcam-host: camera %s: cannot switch to %s on the "
+                "open device (%s): closing and reopening it\n", vs->device,
+                desc, err->message);
+        g_clear_error(&err);
+        shmcam_v4l2_stop(s);
+        *fmt = want;
+    }
+    ret = shmcam_v4l2_open(vs, errp);
+    if (ret) {
+        return ret;
+    }
+    ret = shmcam_v4l2_set_format(vs, fmt, errp);
+    if (!ret) {
+        ret = shmcam_v4l2_stream(vs, errp);
+    }
+    if (ret) {
         shmcam_v4l2_stop(s);
     }
     return ret;
@@ -275,6 +441,17 @@ static int shmcam_v4l2_next(struct shmcam_source *s,
     f->flags = (b.flags & V4L2_BUF_FLAG_ERROR ? SHMCAM_SLOT_ERROR : 0) |
                (b.flags & V4L2_BUF_FLAG_KEYFRAME ||
                 vs->fmt.pixelformat != SHMCAM_FMT_MJPEG ? SHMCAM_SLOT_KEYFRAME : 0);
+    /*
+     * The driver's capture time, when it is on our clock: guests then see
+     * the camera's frame pacing, not our poll wakeups.  Other clocks
+     * (COPY, UNKNOWN) leave it to the publish time.
+     */
+    f->timestamp_ns = 0;
+    if ((b.flags & V4L2_BUF_FLAG_TIMESTAMP_MASK) ==
+        V4L2_BUF_FLAG_TIMESTAMP_MONOTONIC && b.timestamp.tv_sec >= 0) {
+        f->timestamp_ns = (uint64_t)b.timestamp.tv_sec * SHMCAM_V4L2_NSEC +
+                          (uint64_t)b.timestamp.tv_usec * 1000;
+    }
     return 0;
 }
 
@@ -295,12 +472,6 @@ static void shmcam_v4l2_free(struct shmcam_source *s)
     shmcam_v4l2_stop(s);
     g_free(vs->device);
     g_free(vs);
-}
-
-static bool shmcam_v4l2_supported(uint32_t fourcc)
-{
-    return fourcc == SHMCAM_FMT_YUYV || fourcc == SHMCAM_FMT_NV12 ||
-           fourcc == SHMCAM_FMT_YUV420 || fourcc == SHMCAM_FMT_MJPEG;
 }
 
 static void shmcam_v4l2_add_interval(struct shmcam_cap *c, uint32_t num,
@@ -407,11 +578,15 @@ static uint32_t shmcam_v4l2_sizes(struct shmcam_v4l2_source *vs,
     return n;
 }
 
-/* Does this format and size fit a slot?  Asks the driver for its sizeimage. */
-static bool shmcam_v4l2_fits(struct shmcam_v4l2_source *vs, uint32_t fourcc,
-                             uint32_t w, uint32_t h, uint32_t slot_size)
+/*
+ * The sizeimage the driver gives @fourcc at @w x @h (TRY_FMT), or 0 when
+ * it would deliver another format or size, or one shmcam cannot carry.
+ */
+static uint32_t shmcam_v4l2_try(struct shmcam_v4l2_source *vs, uint32_t fourcc,
+                                uint32_t w, uint32_t h)
 {
     struct v4l2_format f = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE };
+    char why[96];
 
     f.fmt.pix.pixelformat = fourcc;
     f.fmt.pix.width = w;
@@ -419,58 +594,88 @@ static bool shmcam_v4l2_fits(struct shmcam_v4l2_source *vs, uint32_t fourcc,
     f.fmt.pix.field = V4L2_FIELD_NONE;
     if (shmcam_v4l2_ioctl(vs->base.fd, VIDIOC_TRY_FMT, &f) ||
         f.fmt.pix.pixelformat != fourcc || f.fmt.pix.width != w ||
-        f.fmt.pix.height != h) {
-        return false;
+        f.fmt.pix.height != h ||
+        !shmcam_v4l2_answer_ok(&f.fmt.pix, why, sizeof(why))) {
+        return 0;
     }
-    return f.fmt.pix.sizeimage && f.fmt.pix.sizeimage <= slot_size;
+    return f.fmt.pix.sizeimage;
 }
 
 /*
- * The capability table from the camera's own lists (ENUM_FMT,
- * ENUM_FRAMESIZES, ENUM_FRAMEINTERVALS): formats shmcam carries, at sizes
- * whose frames fit a slot.  The format now streaming comes first.
+ * Enumerate the device's modes once (ENUM_FMT, ENUM_FRAMESIZES,
+ * ENUM_FRAMEINTERVALS, and TRY_FMT for each one's sizeimage): the formats
+ * shmcam carries, whatever their size.
  */
-static uint32_t shmcam_v4l2_caps(struct shmcam_source *s, uint32_t slot_size,
-                                 struct shmcam_cap *caps)
+static void shmcam_v4l2_enum_modes(struct shmcam_v4l2_source *vs)
 {
-    struct shmcam_v4l2_source *vs = (struct shmcam_v4l2_source *)s;
     struct v4l2_fmtdesc fd = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE };
-    uint32_t sizes[SHMCAM_MAX_CAPS][2], n = 0, i, k;
+    uint32_t sizes[SHMCAM_V4L2_MAX_MODES][2], n = 0, i;
 
-    if (vs->base.fd < 0) {
-        return 0;
-    }
-    for (; n < SHMCAM_MAX_CAPS &&
+    for (; n < SHMCAM_V4L2_MAX_MODES &&
          !shmcam_v4l2_ioctl(vs->base.fd, VIDIOC_ENUM_FMT, &fd); fd.index++) {
         uint32_t nsizes;
 
         if (!shmcam_v4l2_supported(fd.pixelformat)) {
             continue;
         }
-        nsizes = shmcam_v4l2_sizes(vs, fd.pixelformat, sizes, SHMCAM_MAX_CAPS);
-        for (i = 0; i < nsizes && n < SHMCAM_MAX_CAPS; i++) {
-            struct shmcam_cap *c = &caps[n];
+        nsizes = shmcam_v4l2_sizes(vs, fd.pixelformat, sizes,
+                                   SHMCAM_V4L2_MAX_MODES);
+        for (i = 0; i < nsizes && n < SHMCAM_V4L2_MAX_MODES; i++) {
+            struct shmcam_v4l2_mode *m = &vs->modes[n];
+            uint32_t sizeimage = shmcam_v4l2_try(vs, fd.pixelformat,
+                                                 sizes[i][0], sizes[i][1]);
 
-            if (!shmcam_v4l2_fits(vs, fd.pixelformat, sizes[i][0],
-                                  sizes[i][1], slot_size)) {
+            if (!sizeimage) {
                 continue;
             }
-            memset(c, 0, sizeof(*c));
-            c->pixelformat = fd.pixelformat;
-            c->width = sizes[i][0];
-            c->height = sizes[i][1];
-            shmcam_v4l2_intervals(vs, c);
+            memset(m, 0, sizeof(*m));
+            m->cap.pixelformat = fd.pixelformat;
+            m->cap.width = sizes[i][0];
+            m->cap.height = sizes[i][1];
+            m->sizeimage = sizeimage;
+            shmcam_v4l2_intervals(vs, &m->cap);
             n++;
         }
     }
-    for (k = 0; k < n; k++) {
-        if (caps[k].pixelformat == vs->fmt.pixelformat &&
-            caps[k].width == vs->fmt.width && caps[k].height == vs->fmt.height) {
-            struct shmcam_cap tmp = caps[0];
+    vs->nmodes = n;
+    vs->modes_valid = true;
+}
 
-            caps[0] = caps[k];
-            caps[k] = tmp;
-            break;
+static bool shmcam_v4l2_is_current(struct shmcam_v4l2_source *vs,
+                                   const struct shmcam_cap *c)
+{
+    return c->pixelformat == vs->fmt.pixelformat &&
+           c->width == vs->fmt.width && c->height == vs->fmt.height;
+}
+
+/*
+ * The capability table from the camera's own lists, as enumerated after
+ * this start: the modes whose frames fit a slot of @slot_size bytes, the
+ * one now streaming first.
+ */
+static uint32_t shmcam_v4l2_caps(struct shmcam_source *s, uint32_t slot_size,
+                                 struct shmcam_cap *caps)
+{
+    struct shmcam_v4l2_source *vs = (struct shmcam_v4l2_source *)s;
+    uint32_t n = 0, i, pass;
+
+    if (vs->base.fd < 0) {
+        return 0;
+    }
+    if (!vs->modes_valid) {
+        shmcam_v4l2_enum_modes(vs);
+    }
+    /* Pass 0 takes the current mode, pass 1 the others in the device's
+     * order, so the current one is in even when more than fit. */
+    for (pass = 0; pass < 2; pass++) {
+        for (i = 0; i < vs->nmodes && n < SHMCAM_MAX_CAPS; i++) {
+            const struct shmcam_v4l2_mode *m = &vs->modes[i];
+            bool current = shmcam_v4l2_is_current(vs, &m->cap);
+
+            if (m->sizeimage > slot_size || current != (pass == 0)) {
+                continue;
+            }
+            caps[n++] = m->cap;
         }
     }
     return n;

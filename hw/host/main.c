@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * shmcam-host's main: the options, then either the capture loop itself
- * (shmcam-host.c: --shm, --region) or a server that runs it in a child
- * process (host-server.c: --listen, --pci-listen).
+ * shmcam-host's main: the options (options.c), then either the capture
+ * loop itself (capture.c: --shm, --region) or a server that runs it in a
+ * child process (server/server.c: --listen, --pci-listen).
  */
 #include <stdio.h>
 #include <string.h>
@@ -17,16 +17,13 @@ int main(int argc, char **argv)
         .region = SHMCAM_REGION_INIT,
         .sigfd = -1,
         .ctrl_fd = -1,
+        .shared_fd = -1,
         .doorbell_fd = -1,
     };
     GError *err = NULL;
-    uint32_t i;
     int ret, status = SHMCAM_EXIT_USAGE;
 
-    for (i = 0; i < SHMCAM_MAX_CONSUMERS; i++) {
-        h.out[i] = (struct shmcam_host_out) { .efd = -1, .doorbell_fd = -1,
-                                              .region = SHMCAM_REGION_INIT };
-    }
+    shmcam_host_outputs_init(&h);
     ret = shmcam_host_parse(&h, &argc, &argv, &err);
     if (!ret && h.o.version) {
         printf("shmcam-host %s (shmcam ABI %u.%u)\n", SHMCAM_VERSION,

@@ -14,6 +14,7 @@
 
 #include "shmcam.h"
 #include "shmcam-pattern.h"
+#include "shmcam-region.h"
 
 struct shmcam_dump_opts {
     char *shm;
@@ -55,6 +56,18 @@ int shmcam_dump_check(struct shmcam_dump *d, const struct shmcam_format *f,
 int shmcam_dump_save(struct shmcam_dump *d, const struct shmcam_format *f,
                      uint64_t frame, const uint8_t *buf, uint32_t len);
 int shmcam_dump_input(struct shmcam_dump *d);
+
+/*
+ * Map the region an ivshmem server at @path hands to its clients
+ * (ivshmem-client.c); *@sock is the connection, returned open (closing
+ * it ends the client), *@id the client id the server gave.  Returns 0;
+ * -ENOENT or -ECONNREFUSED when nothing listens at @path; -ECONNRESET when
+ * the server closed the connection (it refused us); -EPROTO when it does
+ * not speak ivshmem protocol 0; -ETIMEDOUT when its setup did not come;
+ * or another negative errno.
+ */
+int shmcam_dump_open_ivshmem(struct shmcam_region *r, const char *path,
+                             bool writable, int *sock, int64_t *id);
 int shmcam_dump_generate(struct shmcam_dump *d);
 
 #endif /* SHMCAM_DUMP_H */
