@@ -251,8 +251,15 @@ static int shmcam_host_frame(struct shmcam_host *h, uint64_t now)
         return 0;
     }
     if (ret == -EPIPE) {
-        fprintf(stderr, "shmcam-host: end of %s after %llu frames\n",
-                h->src_name, (unsigned long long)h->frames);
+        if (h->oversized) {
+            fprintf(stderr, "shmcam-host: end of %s after %llu frames, "
+                    "%llu too large (dropped)\n", h->src_name,
+                    (unsigned long long)h->frames,
+                    (unsigned long long)h->oversized);
+        } else {
+            fprintf(stderr, "shmcam-host: end of %s after %llu frames\n",
+                    h->src_name, (unsigned long long)h->frames);
+        }
         return ret;
     }
     if (ret == -EMSGSIZE) {

@@ -22,6 +22,7 @@ struct shmcam_file_source {
     bool loop;
     bool regular;
     bool mjpeg;
+    bool skipping;              /* inside a JPEG too large: find the next */
     struct shmcam_format fmt;
     uint8_t *buf;
     size_t cap;                 /* bytes allocated */
@@ -63,6 +64,7 @@ static int shmcam_file_source_start(struct shmcam_source *s,
     g_free(fs->buf);
     fs->buf = g_malloc(fs->cap);
     fs->have = fs->used = 0;
+    fs->skipping = false;
     return 0;
 }
 
@@ -128,6 +130,48 @@ static int shmcam_file_source_frame_len(struct shmcam_file_source *fs,
     return ret;
 }
 
+/*
+ * Drop what is before the next JPEG's start of image (FF D8 FF: an SOI
+ * and the marker after it; entropy-coded data never holds FF D8).
+ * Returns true when one starts the buffer now; else the last bytes stay,
+ * since a marker may straddle two reads, and fs->skipping is set.
+ */
+static bool shmcam_file_source_resync(struct shmcam_file_source *fs)
+{
+    size_t i, keep;
+
+    for (i = 1; i + 2 < fs->have; i++) {
+        if (fs->buf[i] == 0xff && fs->buf[i + 1] == 0xd8 &&
+            fs->buf[i + 2] == 0xff) {
+            fs->have -= i;
+            memmove(fs->buf, fs->buf + i, fs->have);
+            fs->skipping = false;
+            return true;
+        }
+    }
+    keep = MIN(fs->have, 2);
+    memmove(fs->buf, fs->buf + fs->have - keep, keep);
+    fs->have = keep;
+    fs->skipping = true;
+    return false;
+}
+
+/*
+ * The frame at the start of buf is larger than a frame of the format may
+ * be: drop it (all @len bytes when its end is known, else up to the next
+ * frame, however many reads away), for the loop to count.
+ */
+static int shmcam_file_source_drop(struct shmcam_file_source *fs, size_t len)
+{
+    if (len && len <= fs->have) {
+        fs->have -= len;
+        memmove(fs->buf, fs->buf + len, fs->have);
+    } else {
+        shmcam_file_source_resync(fs);
+    }
+    return -EMSGSIZE;
+}
+
 static int shmcam_file_source_next(struct shmcam_source *s,
                                    struct shmcam_source_frame *f)
 {
@@ -135,6 +179,23 @@ static int shmcam_file_source_next(struct shmcam_source *s,
     size_t len = 0;
     int ret;
 
+    while (fs->skipping) {
+        ret = shmcam_file_source_fill(fs);
+        if (ret && ret != -EPIPE) {
+            return ret;
+        }
+        if (shmcam_file_source_resync(fs)) {
+            break;
+        }
+        if (ret == -EPIPE) {
+            fs->skipping = false;
+            fs->have = 0;
+            return shmcam_file_source_eof(fs) ?: -EAGAIN;
+        }
+        if (!fs->regular) {
+            return -EAGAIN;
+        }
+    }
     for (;;) {
         ret = shmcam_file_source_frame_len(fs, &len);
         if (ret || len) {
@@ -162,6 +223,9 @@ static int shmcam_file_source_next(struct shmcam_source *s,
         if (!fs->regular) {
             return -EAGAIN;
         }
+    }
+    if (ret == -EMSGSIZE) {
+        return shmcam_file_source_drop(fs, len);
     }
     if (ret) {
         return ret == -EINVAL ? -EBADMSG : ret;

@@ -41,6 +41,67 @@ run_file() {
 run_file "$FILE"
 run_file -
 
+# A pipe that goes quiet mid-frame for 3 s: no signal, then the stream
+# comes back by itself with every frame, none torn or out of line.
+if [ "$FORMAT" = YUYV ]; then
+    bytes=$(wc -c <"$FILE")
+    "$SHMCAM_DUMP" --shm "$TEST_NAME" --frames 90 --verify --timeout 30 \
+        >"$TEST_TMP/dump.out" 2>"$TEST_TMP/dump.err" &
+    dump=$!
+    { head -c $((bytes / 3 + 1000)) "$FILE"; sleep 3
+      tail -c +$((bytes / 3 + 1001)) "$FILE"; } |
+        "$SHMCAM_HOST" --file - --format "$FORMAT" --size "$SIZE" --fps 60 \
+            --shm "$TEST_NAME" 2>"$TEST_TMP/host.log" ||
+        fail "stalled pipe: shmcam-host exited $?"
+    wait $dump || fail "stalled pipe: shmcam-dump exited $?: $(cat "$TEST_TMP/dump.err")"
+    grep -qx "$(verify_line 90)" "$TEST_TMP/dump.out" ||
+        fail "stalled pipe: $(cat "$TEST_TMP/dump.out" "$TEST_TMP/dump.err")"
+    for line in "shmcam-host: file -: no signal" "shmcam-host: file -: streaming" \
+                "shmcam-host: end of file - after 90 frames"; do
+        grep -qx "$line" "$TEST_TMP/host.log" ||
+            fail "stalled pipe: no line '$line': $(cat "$TEST_TMP/host.log")"
+    done
+    grep -q "^shmcam-host: file - gave no frame for [0-9]* ms$" "$TEST_TMP/host.log" ||
+        fail "stalled pipe: no stall line: $(cat "$TEST_TMP/host.log")"
+    pass "a pipe quiet for 3 s: no signal, then all 90 frames"
+fi
+
+# JPEGs larger than a frame of the format may be: one whose end is in
+# reach, one much larger (its end reads away).  Each is dropped and
+# counted; the frames around them all arrive, verified.
+if [ "$FORMAT" = MJPG ]; then
+    "$SHMCAM_DUMP" --generate "$TEST_TMP/ok.mjpg" --format MJPG --size "$SIZE" \
+        --frames 20 || fail "cannot generate MJPEG frames"
+    python3 - "$TEST_TMP/ok.mjpg" "$TEST_TMP/big.mjpg" <<'PY'
+import sys
+data = open(sys.argv[1], "rb").read()
+starts = [i for i in range(len(data) - 2) if data[i:i + 3] == b"\xff\xd8\xff"]
+frames = [data[a:b] for a, b in zip(starts, starts[1:] + [len(data)])]
+assert len(frames) == 20, len(frames)
+com = b"\xff\xfe\xff\xff" + bytes(65533)    # a comment segment, 64 KiB
+def padded(f, n):
+    return f[:2] + com * n + f[2:]
+out = frames[:10] + [padded(frames[10], 3)] + frames[11:15] + \
+      [padded(frames[15], 8)] + frames[16:]
+open(sys.argv[2], "wb").write(b"".join(out))
+PY
+    "$SHMCAM_DUMP" --shm "$TEST_NAME" --frames 18 --verify --timeout 20 \
+        >"$TEST_TMP/dump.out" 2>"$TEST_TMP/dump.err" &
+    dump=$!
+    "$SHMCAM_HOST" --file "$TEST_TMP/big.mjpg" --format MJPG --size "$SIZE" \
+        --fps 60 --shm "$TEST_NAME" 2>"$TEST_TMP/host.log" ||
+        fail "oversized JPEGs: shmcam-host exited $?: $(cat "$TEST_TMP/host.log")"
+    wait $dump || fail "oversized JPEGs: shmcam-dump exited $?: $(cat "$TEST_TMP/dump.err")"
+    grep -qx "$(verify_line 18)" "$TEST_TMP/dump.out" ||
+        fail "oversized JPEGs: $(cat "$TEST_TMP/dump.out" "$TEST_TMP/dump.err")"
+    for line in "shmcam-host: file $TEST_TMP/big.mjpg: a frame larger than a slot: dropped (--stats counts them; check --format and --size)" \
+                "shmcam-host: end of file $TEST_TMP/big.mjpg after 18 frames, 2 too large (dropped)"; do
+        grep -qxF "$line" "$TEST_TMP/host.log" ||
+            fail "oversized JPEGs: no line '$line': $(cat "$TEST_TMP/host.log")"
+    done
+    pass "two oversized JPEGs dropped and counted, 18 frames verified"
+fi
+
 # --loop: 10 frames, yet the stream goes on (frame counters keep rising)
 "$SHMCAM_DUMP" --generate "$FILE" --format "$FORMAT" --size "$SIZE" --frames 10
 start_host --file "$FILE" --loop --format "$FORMAT" --size "$SIZE" --fps 100 \
