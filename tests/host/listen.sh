@@ -94,6 +94,17 @@ expect_run 1 "shmcam-host: $TEST_TMP/file exists and is not a socket (remove it,
 [ "$(cat "$TEST_TMP/file")" = data ] || fail "a file in the way was modified"
 expect_run 1 "shmcam-host: $TEST_TMP exists and is not a socket (remove it, or choose another path)" \
     "$H" --listen "$TEST_TMP"
+# a symbolic link planted at the path, dangling or not: refused, and
+# nothing made where it points
+ln -s "$TEST_TMP/planted" "$TEST_TMP/link"
+expect_run 1 "shmcam-host: $TEST_TMP/link exists and is not a socket (remove it, or choose another path)" \
+    "$H" --listen "$TEST_TMP/link"
+[ -e "$TEST_TMP/planted" ] && fail "a socket was made through a symbolic link"
+ln -sf "$TEST_TMP/file" "$TEST_TMP/link"
+expect_run 1 "shmcam-host: $TEST_TMP/link exists and is not a socket (remove it, or choose another path)" \
+    "$H" --listen "$TEST_TMP/link"
+[ -f "$TEST_TMP/file" ] && [ ! -L "$TEST_TMP/file" ] &&
+    [ "$(cat "$TEST_TMP/file")" = data ] || fail "the link's target was modified"
 long=$TEST_TMP/$(printf '%0120d' 0)
 expect_run 1 "shmcam-host: socket path $long is too long (at most 107 bytes; choose a shorter one)" \
     "$H" --listen "$long"
@@ -124,6 +135,7 @@ gone "$first"
 [ -S "$S" ] || fail "no stale socket after kill -9"
 start_host --listen "$S" --size 320x240
 wait_log "shmcam-host: ivshmem server on $S for up to 32 guests, one region: 512 KiB"
+[ "$(stat -c %a "$S")" = 600 ] || fail "socket mode is $(stat -c %a "$S"), not the default 600"
 wait_log "shmcam-host: test pattern: streaming"
 second=$(child_pid 1)
 stop_host
