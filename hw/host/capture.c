@@ -285,7 +285,8 @@ static int shmcam_host_frame(struct shmcam_host *h, uint64_t now)
     shmcam_host_ring(h);
     h->next_frame_ns += iv;
     if (h->next_frame_ns + iv < now) {
-        h->next_frame_ns = now;     /* fell behind: do not burst */
+        /* Fell behind (or waited on a pipe): start the pace anew. */
+        h->next_frame_ns = now + iv;
     }
     return 0;
 }

@@ -178,11 +178,17 @@ static int shmcam_v4l2_set_format(struct shmcam_v4l2_source *vs,
     ret = shmcam_v4l2_ioctl(vs->base.fd, VIDIOC_S_FMT, &f);
     shmcam_format_name(fmt->pixelformat, want);
     shmcam_format_name(pix->pixelformat, got);
-    if (ret || pix->pixelformat != fmt->pixelformat) {
+    if (ret) {
+        g_set_error(errp, G_FILE_ERROR, 0, "camera %s: setting %ux%u %s: %s "
+                    "(choose another --format or --size)", vs->device,
+                    fmt->width, fmt->height, want, g_strerror(-ret));
+        return ret;
+    }
+    if (pix->pixelformat != fmt->pixelformat) {
         g_set_error(errp, G_FILE_ERROR, 0, "camera %s cannot deliver %s "
                     "(it offered %s; choose another --format)", vs->device,
-                    want, ret ? g_strerror(-ret) : got);
-        return ret ? ret : -EINVAL;
+                    want, got);
+        return -EINVAL;
     }
     if (!shmcam_v4l2_answer_ok(pix, why, sizeof(why))) {
         g_set_error(errp, G_FILE_ERROR, 0, "camera %s answered %ux%u %s "

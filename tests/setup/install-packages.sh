@@ -24,7 +24,7 @@
 set -e
 
 build_pkgs="gcc make libc6-dev meson ninja-build pkg-config libglib2.0-dev help2man"
-test_pkgs="clang libclang-rt-dev busybox-static cpio xz-utils zstd kmod ffmpeg"
+test_pkgs="clang libclang-rt-dev busybox-static cpio xz-utils zstd kmod ffmpeg dwarves"
 test_pkgs="$test_pkgs debian-archive-keyring mmdebstrap"
 backports_pkgs="qemu-system-x86"
 

@@ -3,10 +3,11 @@
 # The sink of the camera test (camera-source.sh publishes vivid's frames
 # from another guest): capture them through shmcam.ko.  vivid's image is
 # not our pattern, so check what can be: the source's name, the frame
-# count and size, frames that are not blank and that change.  Both ends
-# ask vivid for 5 fps: its capture thread warns when making one frame
-# takes longer than a frame interval, which happens under emulation at
-# its default rate.
+# count and size, frames that are not blank and that change; then a
+# capture at another size, which the source meets by switching vivid's
+# format on the device it has open.  Both ends ask vivid for 5 fps: its
+# capture thread warns when making one frame takes longer than a frame
+# interval, which happens under emulation at its default rate.
 
 source_named() {
     v4l2-ctl -d "$DEV" --info | tee /tmp/info.out &&
@@ -50,7 +51,8 @@ camera_switch() {
     v4l2-ctl -d "$DEV" --get-fmt-video | grep -E 'Width/Height|Pixel Format'
     _size=$(stat -c %s /tmp/switch.raw)
     echo "captured $_size bytes at 320x180"
-    [ "$_size" = $((YUYV_SWITCH * 10)) ] || { echo "expected 10 frames"; return 1; }
+    [ "$_size" = $((YUYV_SWITCH * 10)) ] ||
+        { echo "expected 10 frames"; return 1; }
 }
 
 check shmcam-loads shmcam_up

@@ -3,15 +3,18 @@
 # The camera source against a real V4L2 driver: shmcam-host captures from
 # vivid and publishes into this guest's ivshmem BAR.  A second guest on
 # the same shared memory captures it through shmcam.ko (camera-sink.sh);
-# this guest keeps publishing until the host says the sink is done.
+# this guest keeps publishing until the host says the sink is done.  The
+# sink's request for another size must be met without reopening vivid, and
+# vivid stamps its buffers in a range of its own, so that camera.sh can
+# tell the slots carry them.
 
 cam_up() {
     modload vivid n_devs=1 node_types=0x1 && CAM=$(video_node vivid) &&
         BDF=$(ivshmem_bdf)
 }
 
-# vivid's node logs its file operations (dev_debug 8: V4L2_DEV_DEBUG_FOP),
-# among them each open, as "videoN: open (0)".
+# vivid's node logs its file operations (dev_debug 4: V4L2_DEV_DEBUG_FOP),
+# among them each open, as "v4l2_open: videoN: open (0)".
 fop_debug() {
     echo "$1" > "/sys/class/video4linux/${CAM#/dev/}/dev_debug"
 }
@@ -19,7 +22,10 @@ fop_debug() {
 # shmcam-host attaches to the BAR through sysfs; shmcam-dump reading the
 # same BAR proves that frames are published.
 source_publishes() {
-    fop_debug 8 || return 1
+    fop_debug 4 || return 1
+    # vivid stamps its buffers from (2^31 - 16) s on: camera.sh tells
+    # them from publish times by that.
+    v4l2-ctl -d "$CAM" -c wrap_timestamp=2 || return 1
     FOP_FROM=$(dmesg | wc -l)
     shmcam-host --camera "$CAM" --format YUYV --size 640x480 --fps 5 \
         --region "/sys/bus/pci/devices/$BDF/resource2" > /tmp/host.out 2>&1 &
@@ -49,13 +55,14 @@ serve_peer() {
 # while it ran (a close and reopen would log a second open).
 switch_in_place() {
     fop_debug 0
-    dmesg | sed -n "$((FOP_FROM + 1)),\$p" | grep " ${CAM#/dev/}: open" > /tmp/opens
+    dmesg | sed -n "$((FOP_FROM + 1)),\$p" |
+        grep "v4l2_open: ${CAM#/dev/}: open" > /tmp/opens
     _opens=$(wc -l < /tmp/opens)
     cat /tmp/opens
     echo "$CAM opened $_opens times while shmcam-host ran"
     _ok=1
-    grep "camera $CAM: switched to 320x180 YUYV on the open device$" /tmp/host.out ||
-        { echo "no in-place switch to 320x180 in the log"; _ok=; }
+    grep "camera $CAM: switched to 320x180 YUYV on the open device$" \
+        /tmp/host.out || { echo "no in-place switch to 320x180"; _ok=; }
     ! grep "closing and reopening" /tmp/host.out || _ok=
     [ "$_opens" = 1 ] || { echo "expected one open"; _ok=; }
     [ -n "$_ok" ]
