@@ -7,14 +7,12 @@
  * shmcam_region_close() on the success path.
  */
 #include <errno.h>
-#include <linux/magic.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
-#include <sys/statfs.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -174,76 +172,6 @@ int shmcam_region_open_path(struct shmcam_region *r, const char *path,
 }
 
 /*
- * The checks of a producer's attach (struct shmcam_region_policy), on the
- * fd just opened and before anything is mapped: -EINVAL when it is not a
- * regular file, -EPERM for another owner, -EACCES for a wider mode,
- * -EBUSY when another producer holds the lock.
- */
-static int shmcam_region_check(struct shmcam_region *r,
-                               struct shmcam_region_policy *p)
-{
-    struct stat st;
-
-    if (fstat(r->fd, &st) < 0) {
-        return -errno;
-    }
-    p->owner = st.st_uid;
-    p->mode = st.st_mode & 07777;
-    if (!S_ISREG(st.st_mode)) {
-        return -EINVAL;
-    }
-    if (!p->any_owner && st.st_uid != geteuid()) {
-        return -EPERM;
-    }
-    if (!p->any_owner && (p->mode & ~p->max_mode)) {
-        return -EACCES;
-    }
-    if (flock(r->fd, LOCK_EX | LOCK_NB) < 0) {
-        return errno == EWOULDBLOCK ? -EBUSY : -errno;
-    }
-    return 0;
-}
-
-/* @ret: the open's -errno, or 0 when r->fd is open. */
-static int shmcam_region_attach_checked(struct shmcam_region *r,
-                                        struct shmcam_region_policy *p,
-                                        int ret)
-{
-    ret = ret ?: shmcam_region_check(r, p);
-    return ret ? shmcam_region_fail(r, ret) : shmcam_region_attach_fd(r);
-}
-
-/*
- * shmcam_region_attach_shm - attach a producer to an existing named shm
- * object, under @p.  Returns 0, -ENOENT, -ENODATA when it is empty, -ELOOP
- * for a symbolic link, a policy refusal (shmcam_region_check), or another
- * negative errno.
- */
-int shmcam_region_attach_shm(struct shmcam_region *r, const char *name,
-                             struct shmcam_region_policy *p)
-{
-    char *shm_name = shmcam_region_shm_name(name);
-    int ret;
-
-    r->path = g_strdup_printf("/dev/shm%s", shm_name);
-    r->writable = true;
-    r->fd = shm_open(shm_name, O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0);
-    ret = r->fd < 0 ? -errno : 0;
-    g_free(shm_name);
-    return shmcam_region_attach_checked(r, p, ret);
-}
-
-/* shmcam_region_attach_path - the same for a file given by its path. */
-int shmcam_region_attach_path(struct shmcam_region *r, const char *path,
-                              struct shmcam_region_policy *p)
-{
-    r->path = g_strdup(path);
-    r->writable = true;
-    r->fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
-    return shmcam_region_attach_checked(r, p, r->fd < 0 ? -errno : 0);
-}
-
-/*
  * shmcam_region_open_fd - map a region received as an fd (a memfd passed
  * over a socket), taking ownership of @fd; @path names it in messages.
  *
@@ -355,30 +283,6 @@ static void shmcam_region_unguard(struct shmcam_region *r)
             shmcam_region_guards[i] = NULL;
         }
     }
-}
-
-int shmcam_region_check_peer(int fd)
-{
-    const int fixed = F_SEAL_SHRINK | F_SEAL_GROW;
-    g_autofree char *link = g_strdup_printf("/proc/self/fd/%d", fd);
-    char target[16];
-    ssize_t n = readlink(link, target, sizeof(target));
-    struct statfs sfs;
-    struct stat st;
-
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || fstatfs(fd, &sfs) < 0 ||
-        (sfs.f_type != TMPFS_MAGIC && sfs.f_type != HUGETLBFS_MAGIC)) {
-        return -ENODEV;
-    }
-    /* A memfd ("/memfd:NAME (deleted)") can be sealed, so it must be. */
-    if (n >= 7 && !memcmp(target, "/memfd:", 7)) {
-        int seals = fcntl(fd, F_GET_SEALS);
-
-        if (seals < 0 || (seals & fixed) != fixed) {
-            return -EPERM;
-        }
-    }
-    return 0;
 }
 
 void shmcam_region_close(struct shmcam_region *r)

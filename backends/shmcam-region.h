@@ -35,27 +35,8 @@ uint64_t shmcam_region_round_size(uint64_t needed);
 /* "16 MiB", "64 KiB" or "5000 bytes": sizes as messages print them. */
 void shmcam_region_size_str(uint64_t size, char *buf, size_t len);
 
-/*
- * What a producer accepts of a region that exists already: a regular file
- * (not a symbolic link) owned by the effective uid with no permission
- * bits beyond @max_mode, unless @any_owner.  A region a producer opens is
- * also locked (flock, exclusive) for as long as it stays open, so that a
- * second producer on this machine is refused at once.  When an attach
- * fails, @owner and @mode say what was found.
- */
-struct shmcam_region_policy {
-    mode_t max_mode;
-    bool any_owner;
-    uid_t owner;
-    mode_t mode;
-};
-
 int shmcam_region_create_shm(struct shmcam_region *r, const char *name,
                              uint64_t size, mode_t mode);
-int shmcam_region_attach_shm(struct shmcam_region *r, const char *name,
-                             struct shmcam_region_policy *p);
-int shmcam_region_attach_path(struct shmcam_region *r, const char *path,
-                              struct shmcam_region_policy *p);
 int shmcam_region_open_shm(struct shmcam_region *r, const char *name,
                            bool writable);
 int shmcam_region_open_path(struct shmcam_region *r, const char *path,
@@ -70,15 +51,11 @@ int shmcam_region_memfd(const char *name, uint64_t size);
 void shmcam_region_close(struct shmcam_region *r);
 
 /*
- * A peer's memory (a region received as an fd): shmcam_region_check_peer()
- * accepts a memfd sealed against shrinking and growing, or a regular file
- * on tmpfs or hugetlbfs; it returns 0, -EPERM for a memfd without those
- * seals, or -ENODEV for anything else.  The latter can still be shrunk by
- * the peer while we write into it: shmcam_region_guard() makes the SIGBUS
- * that would follow replace the mapping with anonymous memory and set
- * r->lost, for the caller to drop the peer; the process goes on.
+ * shmcam_region_guard() makes a SIGBUS on @r's mapping (a peer cut its
+ * memory short under it) replace the mapping with anonymous memory and set
+ * r->lost, for the caller to drop the peer; the process goes on.  What a
+ * peer's memory must be to be used at all is region-policy.h's.
  */
-int shmcam_region_check_peer(int fd);
 void shmcam_region_guard(struct shmcam_region *r);
 
 #endif /* SHMCAM_REGION_H */

@@ -13,6 +13,7 @@
 
 #include "shmcam-reader.h"
 #include "shmcam-format.h"
+#include "region-policy.h"
 #include "shmcam-host.h"
 
 uint64_t shmcam_host_session_id(void)

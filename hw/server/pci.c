@@ -13,7 +13,7 @@
 #include <glib.h>
 
 #include "shmcam-reader.h"
-#include "shmcam-region.h"
+#include "region-policy.h"
 #include "fdpass.h"
 #include "pci.h"
 
