@@ -7,9 +7,10 @@
  * timeout to the next frame or heartbeat.  The producer never waits for a
  * consumer and reads their areas only as untrusted requests.  Under
  * --listen or --pci-listen this loop runs in a child of the server
- * (host-server.c, docs/ivshmem-server.rst), which also hands it the
+ * (server/server.c, docs/ivshmem-server.rst), which also hands it the
  * guests' eventfds: it rings each streaming guest for each frame, and
- * polls the consumer areas at once when a guest rings it.
+ * polls the consumer areas at once when a guest rings it.  Where frames
+ * go is outputs.c's; whose format is asked for, requests.c's.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -125,7 +125,8 @@ struct shmcam_host {
     struct shmcam_producer *pending_prod;
 };
 
-/* The command line into h->o, then its checks (host-main.c runs them). */
+/* The command line into h->o, then its checks (options.c; main.c runs
+ * them). */
 int shmcam_host_parse(struct shmcam_host *h, int *argc, char ***argv,
                       GError **errp);
 int shmcam_host_check(struct shmcam_host *h, GError **errp);

@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Frame sources of shmcam-host: the test pattern, a V4L2 camera, a file or
- * pipe of raw frames.  Each fills in the ops below; shmcam-host.c drives
- * them (host/capture.c) and publishes what they return.
+ * pipe of raw frames.  Each fills in the ops below; host/capture.c drives
+ * them and publishes what they return.
  */
 #ifndef SHMCAM_SOURCE_H
 #define SHMCAM_SOURCE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <glib.h>
@@ -60,6 +61,14 @@ struct shmcam_source {
 struct shmcam_source *shmcam_pattern_source_new(void);
 struct shmcam_source *shmcam_file_source_new(const char *path, bool loop);
 struct shmcam_source *shmcam_v4l2_source_new(const char *device);
+
+/*
+ * Can shmcam carry what a V4L2 driver answered to S_FMT or TRY_FMT?  True,
+ * or false with @why saying which of the ABI's limits it is outside.
+ */
+struct v4l2_pix_format;
+bool shmcam_v4l2_answer_ok(const struct v4l2_pix_format *pix, char *why,
+                           size_t len);
 
 /* Shared by the pattern and file sources: caps of the sizes and formats
  * shmcam-host itself can produce, the configured one first. */

@@ -111,8 +111,8 @@ static bool shmcam_v4l2_supported(uint32_t fourcc)
  * checks (docs/specs/shmcam.rst, "Format").  Returns true, or false with
  * @why saying which limit the answer is outside.
  */
-static bool shmcam_v4l2_answer_ok(const struct v4l2_pix_format *pix,
-                                  char *why, size_t len)
+bool shmcam_v4l2_answer_ok(const struct v4l2_pix_format *pix, char *why,
+                           size_t len)
 {
     struct shmcam_format f = { .sizeimage = pix->sizeimage };
     bool packed = pix->pixelformat != SHMCAM_FMT_MJPEG;
