@@ -51,6 +51,17 @@ struct shmcam {
 	struct v4l2_pix_format fmt;
 	struct v4l2_fract interval;
 	struct shmcam_cap caps[SHMCAM_MAX_CAPS];
+	/*
+	 * Per entry of caps[]: the line and image size its frames have (the
+	 * producer's, or derived), and its colorspace as V4L2 names it.
+	 */
+	struct shmcam_cap_pix {
+		u32 bytesperline;
+		u32 sizeimage;
+		u32 colorspace;
+		u8 ycbcr_enc;
+		u8 quantization;
+	} cap_pix[SHMCAM_MAX_CAPS];
 	unsigned int num_caps;
 
 	/* Protects buf_list only: buf_queue appends, the worker removes. */
@@ -113,7 +124,13 @@ struct shmcam {
 	u32 last_seq;
 	/* Statistics for the consumer area; read racily by publishers. */
 	u64 frames;
-	u64 dropped;
+	u64 dropped;			/* all below, and frames missed */
+	/* Frames not delivered, by cause (VIDIOC_LOG_STATUS prints them) */
+	u64 drop_torn;			/* overwritten while copied */
+	u64 drop_large;			/* larger than the buffer */
+	u64 drop_bad;			/* inconsistent slot descriptor */
+	u64 drop_format;		/* not the negotiated format */
+	u64 drop_missed;		/* gone before we looked */
 	u64 stat_last_frame;
 	u64 stat_last_timestamp;
 };

@@ -34,7 +34,7 @@ MODULE_PARM_DESC(producer_timeout_ms,
  * The interrupts come last: the worker they queue uses the video device.
  * Until then a client that starts streaming is served by the timer.
  *
- * Returns 0, or a negative errno with @s freed (at once, or by the V4L2
+ * Return: 0, or a negative errno with @s freed (at once, or by the V4L2
  * release callback when a file was opened meanwhile).
  */
 int shmcam_probe(struct shmcam *s, struct device *dev,

@@ -255,7 +255,10 @@ static bool shmcam_frame_matches(struct shmcam *s,
 	       fi->bytesused == pix->sizeimage;
 }
 
-/* Fill the first queued buffer with the next frame; true if one was. */
+/*
+ * Fill the first queued buffer with the next frame.  True if one was, or
+ * if one that cannot be delivered was skipped: look for the next.
+ */
 static bool shmcam_deliver(struct shmcam *s)
 {
 	struct shmcam_frame_info info;
@@ -285,18 +288,33 @@ static bool shmcam_deliver(struct shmcam *s)
 		if (ret != -ESTALE)
 			break;
 		s->dropped++;
+		s->drop_torn++;
 	}
-	if (ret == -ENOSPC || ret == -EINVAL)
-		dev_dbg_ratelimited(s->v4l2_dev.dev, "frame skipped (%d)\n",
-				    ret);
-	if (ret)
+	if (ret && ret != -ENOSPC && ret != -EINVAL)
 		return false;
 
-	if (s->last_frame != SHMCAM_NO_FRAME && info.frame > s->last_frame + 1)
+	if (s->last_frame != SHMCAM_NO_FRAME && info.frame > s->last_frame + 1) {
 		s->dropped += info.frame - s->last_frame - 1;
+		s->drop_missed += info.frame - s->last_frame - 1;
+	}
 	s->last_frame = info.frame;
+	if (ret) {
+		/*
+		 * Skipped, counted, and gone past: the next frame is not held
+		 * up by one that cannot be delivered.
+		 */
+		dev_dbg_ratelimited(s->v4l2_dev.dev, "frame %llu skipped (%d)\n",
+				    info.frame, ret);
+		s->dropped++;
+		if (ret == -ENOSPC)
+			s->drop_large++;
+		else
+			s->drop_bad++;
+		return true;
+	}
 	if (!shmcam_frame_matches(s, &info)) {
 		s->dropped++;
+		s->drop_format++;
 		return false;
 	}
 
@@ -352,7 +370,9 @@ static enum hrtimer_restart shmcam_timer_fn(struct hrtimer *timer)
  * shmcam_region_init - prepare polling of a mapped, identified region
  * @s: device with base, size, doorbell and cons_index set
  *
- * Returns 0 or -ENOMEM.  Nothing runs until shmcam_region_start().
+ * Nothing runs until shmcam_region_start().
+ *
+ * Return: 0 or -ENOMEM.
  */
 int shmcam_region_init(struct shmcam *s)
 {

@@ -35,33 +35,83 @@ static struct shmcam *shmcam_from_vq(struct vb2_queue *vq)
 	return vb2_get_drv_priv(vq);
 }
 
-/* The one place that derives bytesperline and sizeimage. */
-static void shmcam_fill_pix(struct v4l2_pix_format *pix)
+/*
+ * The colorspace a producer names (enum v4l2_colorspace) as a V4L2 capture
+ * device must report it.  V4L2_COLORSPACE_JPEG belongs to V4L2_PIX_FMT_JPEG
+ * alone: for MJPEG the same thing is sRGB with BT.601 encoding at full
+ * range, as uvcvideo reports it.  Anything unknown is sRGB.
+ */
+static void shmcam_colorspace(u32 colorspace, struct shmcam_cap_pix *cp)
 {
-	u32 w = pix->width, h = pix->height;
-
-	switch (pix->pixelformat) {
-	case V4L2_PIX_FMT_NV12:
-	case V4L2_PIX_FMT_YUV420:
-		pix->bytesperline = w;
-		pix->sizeimage = w * h * 3 / 2;
+	cp->ycbcr_enc = V4L2_YCBCR_ENC_DEFAULT;
+	cp->quantization = V4L2_QUANTIZATION_DEFAULT;
+	switch (colorspace) {
+	case V4L2_COLORSPACE_SMPTE170M:
+	case V4L2_COLORSPACE_REC709:
+	case V4L2_COLORSPACE_BT2020:
+	case V4L2_COLORSPACE_RAW:
+		cp->colorspace = colorspace;
 		break;
-	case V4L2_PIX_FMT_MJPEG:
-		/* Worst case for a webcam's JPEG; larger frames are skipped. */
-		pix->bytesperline = 0;
-		pix->sizeimage = PAGE_ALIGN(w * h * 2);
+	case V4L2_COLORSPACE_JPEG:
+		cp->colorspace = V4L2_COLORSPACE_SRGB;
+		cp->ycbcr_enc = V4L2_YCBCR_ENC_601;
+		cp->quantization = V4L2_QUANTIZATION_FULL_RANGE;
 		break;
 	default:
-		pix->pixelformat = V4L2_PIX_FMT_YUYV;
-		pix->bytesperline = w * 2;
-		pix->sizeimage = w * h * 2;
+		cp->colorspace = V4L2_COLORSPACE_SRGB;
 		break;
 	}
+}
+
+/*
+ * The sizes of caps[@n], read as entry @i of the producer's table: the
+ * line stride and image size the producer gives (ABI 1.1), else the
+ * packed ones; an MJPEG frame of a 1.0 producer is bounded by two bytes a
+ * pixel, a webcam's worst case.  The colorspace is the current format's
+ * when @n is that format.  Called with s->lock.
+ */
+static void shmcam_cap_pix_read(struct shmcam *s, unsigned int i,
+				unsigned int n, const struct shmcam_layout *l,
+				const struct shmcam_format *cur)
+{
+	const struct shmcam_cap *c = &s->caps[n];
+	struct shmcam_cap_pix *cp = &s->cap_pix[n];
+	struct shmcam_format f;
+	bool given = l && !shmcam_cap_size_read(shmcam_hdr(s), l, i, c, &f);
+
+	if (!l) {
+		struct shmcam_layout none = { .slot_size = U32_MAX };
+
+		shmcam_cap_size_read(shmcam_hdr(s), &none, SHMCAM_MAX_CAPS, c,
+				     &f);
+	}
+	cp->bytesperline = f.bytesperline;
+	cp->sizeimage = f.sizeimage;
+	if (!given && c->pixelformat == V4L2_PIX_FMT_MJPEG)
+		cp->sizeimage = PAGE_ALIGN(c->width * c->height * 2);
+	shmcam_colorspace(cur && cur->pixelformat == c->pixelformat &&
+			  cur->width == c->width && cur->height == c->height ?
+			  cur->colorspace :
+			  c->pixelformat == V4L2_PIX_FMT_MJPEG ?
+			  V4L2_COLORSPACE_JPEG : V4L2_COLORSPACE_SRGB, cp);
+}
+
+/* The one place that fills a format from caps[@n]. */
+static void shmcam_fill_pix(struct shmcam *s, unsigned int n,
+			    struct v4l2_pix_format *pix)
+{
+	const struct shmcam_cap_pix *cp = &s->cap_pix[n];
+
+	pix->pixelformat = s->caps[n].pixelformat;
+	pix->width = s->caps[n].width;
+	pix->height = s->caps[n].height;
+	pix->bytesperline = cp->bytesperline;
+	pix->sizeimage = cp->sizeimage;
 	pix->field = V4L2_FIELD_NONE;
-	pix->colorspace = V4L2_COLORSPACE_SRGB;
+	pix->colorspace = cp->colorspace;
 	pix->xfer_func = V4L2_XFER_FUNC_DEFAULT;
-	pix->ycbcr_enc = V4L2_YCBCR_ENC_DEFAULT;
-	pix->quantization = V4L2_QUANTIZATION_DEFAULT;
+	pix->ycbcr_enc = cp->ycbcr_enc;
+	pix->quantization = cp->quantization;
 	pix->flags = 0;
 	pix->priv = 0;
 }
@@ -73,27 +123,44 @@ static void shmcam_fill_pix(struct v4l2_pix_format *pix)
 static void shmcam_caps_refresh(struct shmcam *s)
 {
 	struct shmcam_header *h = shmcam_hdr(s);
-	struct shmcam_format f;
+	struct shmcam_layout layout;
+	const struct shmcam_layout *l = NULL;
+	struct shmcam_format f, *cur = NULL;
 	unsigned int i, n = 0;
 
 	if (s->gone) {
-		if (!s->num_caps)
-			s->caps[s->num_caps++] = shmcam_default_cap;
+		if (!s->num_caps) {
+			s->caps[0] = shmcam_default_cap;
+			shmcam_cap_pix_read(s, 0, 0, NULL, NULL);
+			s->num_caps = 1;
+		}
 		return;
 	}
-	for (i = 0; i < SHMCAM_MAX_CAPS; i++)
-		if (!shmcam_cap_read(h, i, &s->caps[n]))
+	if (!shmcam_layout_read(h, s->size, &layout))
+		l = &layout;
+	if (!shmcam_format_read(h, l, &f))
+		cur = &f;
+	for (i = 0; i < SHMCAM_MAX_CAPS; i++) {
+		if (!shmcam_cap_read(h, i, &s->caps[n])) {
+			shmcam_cap_pix_read(s, i, n, l, cur);
 			n++;
+		}
+	}
 	if (!n) {
-		if (!shmcam_format_read(h, NULL, &f)) {
+		if (cur) {
 			memset(&s->caps[0], 0, sizeof(s->caps[0]));
 			s->caps[0].pixelformat = f.pixelformat;
 			s->caps[0].width = f.width;
 			s->caps[0].height = f.height;
 			s->caps[0].num_intervals = 1;
 			s->caps[0].intervals[0] = f.interval;
+			shmcam_cap_pix_read(s, SHMCAM_MAX_CAPS, 0, NULL, cur);
+			if (f.pixelformat != V4L2_PIX_FMT_MJPEG)
+				s->cap_pix[0].bytesperline = f.bytesperline;
+			s->cap_pix[0].sizeimage = f.sizeimage;
 		} else {
 			s->caps[0] = shmcam_default_cap;
+			shmcam_cap_pix_read(s, 0, 0, NULL, NULL);
 		}
 		n = 1;
 	}
@@ -189,10 +256,7 @@ static void shmcam_try_pix(struct shmcam *s, struct v4l2_pix_format *pix)
 
 	shmcam_caps_refresh(s);
 	c = shmcam_nearest_cap(s, pix->pixelformat, pix->width, pix->height);
-	pix->pixelformat = c->pixelformat;
-	pix->width = c->width;
-	pix->height = c->height;
-	shmcam_fill_pix(pix);
+	shmcam_fill_pix(s, c - s->caps, pix);
 }
 
 static int shmcam_querycap(struct file *file, void *priv,
@@ -433,6 +497,32 @@ void shmcam_source_changed(struct shmcam *s)
 	v4l2_event_queue(&s->vdev, &ev);
 }
 
+/*
+ * What a user looks at when frames are missing (v4l2-ctl --log-status):
+ * the producer as last seen, and the frames not delivered, by cause.
+ */
+static int shmcam_log_status(struct file *file, void *priv)
+{
+	struct shmcam *s = video_drvdata(file);
+	const char *name = s->v4l2_dev.name;
+
+	mutex_lock(&s->poll_lock);
+	v4l2_info(&s->v4l2_dev, "%s: producer %s, session %016llx, %ux%u "
+		  "%p4cc at %u/%u s, poll period %llu us\n", name,
+		  s->alive ? "streaming" : "stopped or silent", s->session,
+		  s->src_fmt.width, s->src_fmt.height, &s->src_fmt.pixelformat,
+		  s->src_fmt.interval.numerator,
+		  s->src_fmt.interval.denominator,
+		  div_u64(READ_ONCE(s->poll_ns), NSEC_PER_USEC));
+	v4l2_info(&s->v4l2_dev, "%s: %llu frames delivered, %llu dropped: "
+		  "%llu torn, %llu too large, %llu inconsistent, %llu not the "
+		  "negotiated format, %llu missed\n", name, s->frames,
+		  s->dropped, s->drop_torn, s->drop_large, s->drop_bad,
+		  s->drop_format, s->drop_missed);
+	mutex_unlock(&s->poll_lock);
+	return v4l2_ctrl_log_status(file, priv);
+}
+
 static const struct v4l2_ioctl_ops shmcam_ioctl_ops = {
 	.vidioc_querycap = shmcam_querycap,
 	.vidioc_enum_fmt_vid_cap = shmcam_enum_fmt_vid_cap,
@@ -457,7 +547,7 @@ static const struct v4l2_ioctl_ops shmcam_ioctl_ops = {
 	.vidioc_streamon = vb2_ioctl_streamon,
 	.vidioc_streamoff = vb2_ioctl_streamoff,
 
-	.vidioc_log_status = v4l2_ctrl_log_status,
+	.vidioc_log_status = shmcam_log_status,
 	.vidioc_subscribe_event = shmcam_subscribe_event,
 	.vidioc_unsubscribe_event = v4l2_event_unsubscribe,
 };
@@ -519,6 +609,11 @@ static int shmcam_start_streaming(struct vb2_queue *vq, unsigned int count)
 		shmcam_return_all_buffers(s, VB2_BUF_STATE_QUEUED);
 		return -ENODEV;
 	}
+	/*
+	 * Ask again: since S_FMT another guest or a restarted producer may
+	 * have changed what is published, and the stream would just stop.
+	 */
+	shmcam_region_request(s);
 	shmcam_region_stream(s, true);
 	return 0;
 }
@@ -570,7 +665,7 @@ static void shmcam_release(struct v4l2_device *v4l2_dev)
  * and shmcam_v4l2_put() the last file handle frees @s.  On error
  * nothing is left registered and the caller still owns @s.
  *
- * Returns 0 or a negative errno.
+ * Return: 0 or a negative errno.
  */
 int shmcam_v4l2_register(struct shmcam *s, struct device *parent)
 {

@@ -202,6 +202,52 @@ static inline int shmcam_cap_read(const struct shmcam_header *h,
 }
 
 /*
+ * shmcam_cap_size_read - the line and frame size of entry @c (read as
+ * entry @i with shmcam_cap_read()) in a region of layout @l
+ *
+ * From ``cap_sizes`` (ABI 1.1) when the producer filled it in and the pair
+ * makes a valid format of @c's fourcc and size; else the packed sizes
+ * (MJPEG: @c's pixel count).  Fills f->pixelformat, width, height,
+ * bytesperline and sizeimage.  Returns 0 when the producer's pair was
+ * taken, -ENOENT when the sizes were derived.
+ */
+static inline int shmcam_cap_size_read(const struct shmcam_header *h,
+				       const struct shmcam_layout *l,
+				       shmcam_u32 i,
+				       const struct shmcam_cap *c,
+				       struct shmcam_format *f)
+{
+	shmcam_u64 pixels = (shmcam_u64)c->width * c->height;
+
+	f->pixelformat = c->pixelformat;
+	f->width = c->width;
+	f->height = c->height;
+	f->interval = c->intervals[0];
+	if (i < SHMCAM_MAX_CAPS && l->abi_minor >= 1) {
+		f->bytesperline = shmcam_load32(&h->cap_sizes[i].bytesperline);
+		f->sizeimage = shmcam_load32(&h->cap_sizes[i].sizeimage);
+		if (f->sizeimage && !shmcam_format_check(f, l))
+			return 0;
+	}
+	switch (c->pixelformat) {
+	case SHMCAM_FMT_YUYV:
+		f->bytesperline = c->width * 2;
+		f->sizeimage = pixels * 2;
+		break;
+	case SHMCAM_FMT_NV12:
+	case SHMCAM_FMT_YUV420:
+		f->bytesperline = c->width;
+		f->sizeimage = pixels * 3 / 2;
+		break;
+	default:
+		f->bytesperline = 0;
+		f->sizeimage = pixels;
+		break;
+	}
+	return -ENOENT;
+}
+
+/*
  * shmcam_format_read - copy the header's current format
  *
  * Returns 0, or -EINVAL when the copy is not a usable format (see
@@ -313,7 +359,9 @@ static inline int shmcam_layout_read(const struct shmcam_header *h,
  * Returns 0, -EAGAIN when no frame newer than @after is complete,
  * -ESTALE when the slot changed during the copy (a torn frame; try again),
  * -ENOSPC when the frame is larger than @dst_size, or -EINVAL when the
- * slot's descriptor is inconsistent (nothing is copied then).
+ * slot's descriptor is inconsistent (nothing is copied then).  After
+ * -ENOSPC and -EINVAL, info->frame names the frame that cannot be had,
+ * so that the reader goes past it instead of trying it again.
  */
 static inline int shmcam_read_frame(const void *base,
 				    const struct shmcam_layout *l,
@@ -345,10 +393,14 @@ static inline int shmcam_read_frame(const void *base,
 	bytesused = shmcam_load32(&s->bytesused);
 	if (after != SHMCAM_NO_FRAME && frame <= after)
 		return -EAGAIN;
-	if (!bytesused || bytesused > l->slot_size)
-		return -EINVAL;
-	if (bytesused > dst_size)
-		return -ENOSPC;
+	if (!bytesused || bytesused > l->slot_size || bytesused > dst_size) {
+		/* Which frame this is, if the slot held still. */
+		shmcam_rmb();
+		if (shmcam_load32(&s->seq) != seq)
+			return -ESTALE;
+		info->frame = frame;
+		return !bytesused || bytesused > l->slot_size ? -EINVAL : -ENOSPC;
+	}
 
 	info->frame = frame;
 	info->bytesused = bytesused;

@@ -41,7 +41,7 @@ typedef uint64_t shmcam_u64;
  * The minor version only grows when fields are added in reserved space.
  */
 #define SHMCAM_ABI_MAJOR        1
-#define SHMCAM_ABI_MINOR        0
+#define SHMCAM_ABI_MINOR        1
 
 #define SHMCAM_PAGE_SIZE        4096u
 #define SHMCAM_HEADER_OFFSET    0x0000u
@@ -106,6 +106,16 @@ struct shmcam_cap {
 	shmcam_u32 height;
 	shmcam_u32 num_intervals;	/* 1..SHMCAM_MAX_INTERVALS */
 	struct shmcam_fract intervals[SHMCAM_MAX_INTERVALS];
+};
+
+/*
+ * The line and frame size a capability table entry's frames will have
+ * (ABI 1.1): a camera's real stride and image size, as it answered for
+ * that mode.  0 in both: not known, a reader derives the packed sizes.
+ */
+struct shmcam_cap_size {
+	shmcam_u32 bytesperline;	/* 0 for compressed formats */
+	shmcam_u32 sizeimage;
 };
 
 /*
@@ -180,7 +190,8 @@ struct shmcam_header {
 
 	struct shmcam_slot slots[SHMCAM_MAX_SLOTS];
 	struct shmcam_cap caps[SHMCAM_MAX_CAPS];
-	shmcam_u8 reserved2[928];
+	struct shmcam_cap_size cap_sizes[SHMCAM_MAX_CAPS];	/* ABI 1.1 */
+	shmcam_u8 reserved2[736];
 };
 
 /* shmcam_consumer.flags, written by the guest */
@@ -227,6 +238,7 @@ struct shmcam_consumer {
 
 _Static_assert(sizeof(struct shmcam_fract) == 8, "shmcam_fract size");
 _Static_assert(sizeof(struct shmcam_cap) == 80, "shmcam_cap size");
+_Static_assert(sizeof(struct shmcam_cap_size) == 8, "shmcam_cap_size size");
 _Static_assert(sizeof(struct shmcam_format) == 32, "shmcam_format size");
 _Static_assert(sizeof(struct shmcam_slot) == 64, "shmcam_slot size");
 _Static_assert(sizeof(struct shmcam_header) == SHMCAM_PAGE_SIZE,
@@ -262,6 +274,7 @@ SHMCAM_ASSERT_OFFSET(struct shmcam_header, card, 112);
 SHMCAM_ASSERT_OFFSET(struct shmcam_header, consumer_count, 144);
 SHMCAM_ASSERT_OFFSET(struct shmcam_header, slots, 224);
 SHMCAM_ASSERT_OFFSET(struct shmcam_header, caps, 1248);
+SHMCAM_ASSERT_OFFSET(struct shmcam_header, cap_sizes, 3168);
 SHMCAM_ASSERT_OFFSET(struct shmcam_consumer, heartbeat, 8);
 SHMCAM_ASSERT_OFFSET(struct shmcam_consumer, flags, 16);
 SHMCAM_ASSERT_OFFSET(struct shmcam_consumer, request_gen, 20);

@@ -32,6 +32,15 @@ int shmcam_format_init(struct shmcam_format *f, uint32_t fourcc,
                        uint32_t width, uint32_t height,
                        struct shmcam_fract interval);
 
+/*
+ * shmcam_format_align - pad the lines of a raw format to a multiple of
+ * @align bytes (a power of two up to SHMCAM_MAX_ALIGN; 0 or 1: packed), as
+ * a camera with a stride does; sizeimage follows.  A compressed format is
+ * left as it is.
+ */
+#define SHMCAM_MAX_ALIGN        4096u
+void shmcam_format_align(struct shmcam_format *f, uint32_t align);
+
 /* Parse "1920x1080": returns 0 or -EINVAL. */
 int shmcam_parse_size(const char *s, uint32_t *w, uint32_t *h);
 

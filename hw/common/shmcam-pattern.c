@@ -89,10 +89,21 @@ static void shmcam_pattern_fill(struct shmcam_pattern *pat)
     }
 }
 
+/*
+ * The planes of a raw format, each line @bpl bytes apart in the frame
+ * (the chroma planes of YU12 half that): a camera's padded stride, or the
+ * packed one when @bpl is 0.  The padding stays zero.
+ */
 static int shmcam_pattern_planes(struct shmcam_pattern *pat, uint32_t fourcc)
 {
     uint32_t w = pat->fmt.width, h = pat->fmt.height;
+    uint32_t packed = fourcc == SHMCAM_FMT_YUYV ? w * 2 : w;
+    uint32_t bpl = pat->fmt.bytesperline ? pat->fmt.bytesperline : packed;
     int ret = 0;
+
+    if (bpl < packed || (fourcc == SHMCAM_FMT_YUV420 && (bpl & 1))) {
+        return -EINVAL;
+    }
 
     switch (fourcc) {
     case SHMCAM_FMT_YUYV:
@@ -113,7 +124,11 @@ static int shmcam_pattern_planes(struct shmcam_pattern *pat, uint32_t fourcc)
     default:
         return -EINVAL;
     }
-    pat->frame_size = (uint32_t)((uint64_t)w * h * (fourcc == SHMCAM_FMT_YUYV ? 4 : 3) / 2);
+    pat->plane[0].stride = bpl;
+    pat->plane[1].stride = fourcc == SHMCAM_FMT_YUV420 ? bpl / 2 : bpl;
+    pat->plane[2].stride = bpl / 2;
+    pat->frame_size = (uint32_t)((uint64_t)bpl * h *
+                                 (fourcc == SHMCAM_FMT_YUYV ? 2 : 3) / 2);
     return ret;
 }
 
@@ -151,7 +166,7 @@ static void shmcam_pattern_compose(struct shmcam_pattern *pat, uint64_t n)
 
             memcpy(dst, p->wide + (size_t)src * 2 * p->row_bytes +
                    (p->row_bytes - shift) % p->row_bytes, p->row_bytes);
-            dst += p->row_bytes;
+            dst += p->stride;
         }
     }
 }
@@ -230,7 +245,7 @@ int shmcam_pattern_init(struct shmcam_pattern *pat,
     } else {
         ret = shmcam_pattern_planes(pat, fmt->pixelformat);
         if (!ret) {
-            pat->frame = malloc(pat->frame_size);
+            pat->frame = calloc(1, pat->frame_size);
             ret = pat->frame ? 0 : -ENOMEM;
         }
         if (!ret) {

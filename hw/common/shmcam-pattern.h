@@ -38,6 +38,7 @@ _Static_assert(sizeof(struct shmcam_pattern_stamp) == SHMCAM_PATTERN_STAMP_SIZE,
 struct shmcam_pattern_plane {
     uint8_t *wide;          /* each row twice, so a shifted row is one copy */
     uint32_t row_bytes;
+    uint32_t stride;        /* bytes from a line to the next in the frame */
     uint32_t rows;
     uint32_t shift_num;     /* bytes per shifted pixel, over shift_den */
     uint32_t shift_den;
@@ -56,6 +57,9 @@ struct shmcam_pattern {
 
 /*
  * shmcam_pattern_init - prepare frames of @fmt (YUYV, NV12, YU12, MJPG)
+ *
+ * A raw format's lines are fmt->bytesperline apart (a padded stride, the
+ * padding zero), packed when it is 0.
  *
  * Returns 0, -EINVAL for a format the pattern does not have, -ENOMEM, or
  * -ENOSPC when an MJPEG frame would exceed fmt->sizeimage.

@@ -122,6 +122,7 @@ int shmcam_producer_init(struct shmcam_producer *p, void *base,
     memset(h->reserved1, 0, sizeof(h->reserved1));
     memset(h->reserved2, 0, sizeof(h->reserved2));
     memset(h->caps, 0, sizeof(h->caps));
+    memset(h->cap_sizes, 0, sizeof(h->cap_sizes));
     for (i = 0; i < SHMCAM_MAX_SLOTS; i++) {
         struct shmcam_slot *s = &h->slots[i];
 
@@ -150,20 +151,27 @@ void shmcam_producer_set_format(struct shmcam_producer *p,
 }
 
 void shmcam_producer_set_caps(struct shmcam_producer *p,
-                              const struct shmcam_cap *caps, uint32_t n)
+                              const struct shmcam_cap *caps,
+                              const struct shmcam_cap_size *sizes, uint32_t n)
 {
     if (n > SHMCAM_MAX_CAPS) {
         n = SHMCAM_MAX_CAPS;
     }
     memset(p->caps, 0, sizeof(p->caps));
     memcpy(p->caps, caps, n * sizeof(*caps));
+    memset(p->cap_sizes, 0, sizeof(p->cap_sizes));
+    if (sizes) {
+        memcpy(p->cap_sizes, sizes, n * sizeof(*sizes));
+    }
     p->num_caps = n;
     shmcam_store32(&p->hdr->num_caps, 0);
     shmcam_wmb();
     memcpy(p->hdr->caps, p->caps, sizeof(p->hdr->caps));
+    memcpy(p->hdr->cap_sizes, p->cap_sizes, sizeof(p->hdr->cap_sizes));
     shmcam_wmb();
     shmcam_store32(&p->hdr->num_caps, n);
     memcpy(p->shadow.caps, p->caps, sizeof(p->shadow.caps));
+    memcpy(p->shadow.cap_sizes, p->cap_sizes, sizeof(p->shadow.cap_sizes));
     p->shadow.num_caps = n;
 }
 

@@ -44,6 +44,7 @@ struct shmcam_producer {
     struct shmcam_format format;
     uint32_t num_caps;
     struct shmcam_cap caps[SHMCAM_MAX_CAPS];
+    struct shmcam_cap_size cap_sizes[SHMCAM_MAX_CAPS];
     /* Per consumer area: the request last acted on, and whose it was. */
     uint32_t req_gen[SHMCAM_MAX_CONSUMERS];
     uint64_t req_owner[SHMCAM_MAX_CONSUMERS];
@@ -87,8 +88,10 @@ int shmcam_producer_init(struct shmcam_producer *p, void *base,
                          uint32_t min_slot_size, uint64_t session_id);
 void shmcam_producer_set_format(struct shmcam_producer *p,
                                 const struct shmcam_format *f);
+/* @sizes: each entry's line and image size, or NULL: not known. */
 void shmcam_producer_set_caps(struct shmcam_producer *p,
-                              const struct shmcam_cap *caps, uint32_t n);
+                              const struct shmcam_cap *caps,
+                              const struct shmcam_cap_size *sizes, uint32_t n);
 void shmcam_producer_set_card(struct shmcam_producer *p, const char *card);
 void shmcam_producer_set_state(struct shmcam_producer *p,
                                enum shmcam_state state);

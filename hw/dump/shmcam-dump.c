@@ -334,6 +334,9 @@ static int shmcam_dump_parse(struct shmcam_dump *d, int *argc, char ***argv,
           "Format of --input/--generate frames: YUYV, NV12, YU12, MJPG", "FMT" },
         { "size", 0, 0, G_OPTION_ARG_STRING, &o->size,
           "Size of --input/--generate frames", "WxH" },
+        { "bytesperline", 0, 0, G_OPTION_ARG_INT, &o->bytesperline,
+          "Line stride of raw --input/--generate frames, as the capture's "
+          "format says (default: packed)", "N" },
         { "status", 0, 0, G_OPTION_ARG_NONE, &o->status,
           "Print the producer's state, format and consumers, and exit", NULL },
         { "version", 0, 0, G_OPTION_ARG_NONE, &o->version,
@@ -398,6 +401,24 @@ static int shmcam_dump_check_opts(struct shmcam_dump *d, GError **errp)
                     "WIDTHxHEIGHT from 16x16 to %ux%u)", o->size,
                     SHMCAM_MAX_WIDTH, SHMCAM_MAX_HEIGHT);
         return -EINVAL;
+    }
+    if (o->bytesperline) {
+        struct shmcam_format f = d->fmt;
+
+        f.bytesperline = o->bytesperline;
+        f.sizeimage = fourcc == SHMCAM_FMT_YUYV ?
+                      (uint64_t)f.bytesperline * h :
+                      (uint64_t)f.bytesperline * h / 2 * 3;
+        if (o->bytesperline < 0 || fourcc == SHMCAM_FMT_MJPEG ||
+            !shmcam_frame_bound(&f) ||
+            (fourcc == SHMCAM_FMT_YUV420 && (o->bytesperline & 1))) {
+            g_set_error(errp, G_OPTION_ERROR, 0, "--bytesperline %d does not "
+                        "fit %s %ux%u (at least the packed %u, even for YU12; "
+                        "none for MJPG)", o->bytesperline, o->format, w, h,
+                        d->fmt.bytesperline);
+            return -EINVAL;
+        }
+        d->fmt = f;
     }
     return 0;
 }

@@ -28,6 +28,7 @@ struct shmcam_dump_opts {
     char *generate;
     char *format;
     char *size;
+    int bytesperline;
     gboolean quiet;
     gboolean status;
     gboolean version;

@@ -60,10 +60,10 @@ static int shmcam_host_source(struct shmcam_host *h, GError **errp)
         h->src = shmcam_v4l2_source_new(h->o.camera);
         h->src_name = g_strdup_printf("camera %s", h->o.camera);
     } else if (h->o.file) {
-        h->src = shmcam_file_source_new(h->o.file, h->o.loop);
+        h->src = shmcam_file_source_new(h->o.file, h->o.loop, h->align);
         h->src_name = g_strdup_printf("file %s", h->o.file);
     } else {
-        h->src = shmcam_pattern_source_new();
+        h->src = shmcam_pattern_source_new(h->align);
         h->src_name = g_strdup("test pattern");
     }
     ret = h->src->ops->start(h->src, &h->fmt, errp);

@@ -31,6 +31,10 @@ int shmcam_host_parse(struct shmcam_host *h, int *argc, char ***argv,
           "Frame size (default 1280x720)", "WxH" },
         { "fps", 0, 0, G_OPTION_ARG_STRING, &o->fps,
           "Frames per second, e.g. 30 or 30000/1001 (default 30)", "RATE" },
+        { "align", 0, 0, G_OPTION_ARG_INT, &o->align,
+          "Pad each line of a raw format to a multiple of BYTES, a power of "
+          "two up to 4096, as cameras with a stride do (pattern and file "
+          "sources; a file's frames are laid out so)", "BYTES" },
         { "slots", 0, 0, G_OPTION_ARG_INT, &o->slots,
           "Frame slots in the region, 3..16 (default 3)", "N" },
         { "shm", 0, 0, G_OPTION_ARG_STRING, &o->shm,
@@ -205,6 +209,15 @@ int shmcam_host_check(struct shmcam_host *h, GError **errp)
         g_set_error(errp, G_OPTION_ERROR, 0, "--slots %d is out of range "
                     "(use %u..%u)", o->slots, SHMCAM_MIN_SLOTS, SHMCAM_MAX_SLOTS);
         return -EINVAL;
+    } else if (o->align && o->camera) {
+        why = "--align is for the pattern and --file (a camera has a stride "
+              "of its own)";
+    } else if (o->align < 0 || (uint32_t)o->align > SHMCAM_MAX_ALIGN ||
+               (o->align & (o->align - 1))) {
+        g_set_error(errp, G_OPTION_ERROR, 0, "--align %d is not a power of "
+                    "two up to %u (e.g. --align 64)", o->align,
+                    SHMCAM_MAX_ALIGN);
+        return -EINVAL;
     } else if (o->shm && (!o->shm[0] || strchr(o->shm + 1, '/'))) {
         why = "--shm NAME must be a name without '/' (e.g. --shm cam0)";
     }
@@ -256,6 +269,8 @@ int shmcam_host_check(struct shmcam_host *h, GError **errp)
     if (shmcam_format_init(&h->fmt, fourcc, w, hgt, iv)) {
         return -EINVAL;
     }
+    h->align = o->align;
+    shmcam_format_align(&h->fmt, h->align);
     return shmcam_host_serves(h) || o->region_size ?
            shmcam_host_check_region_size(h, errp) : 0;
 }

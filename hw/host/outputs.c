@@ -92,10 +92,11 @@ static void shmcam_host_publish_format_to(struct shmcam_host *h,
                                           struct shmcam_producer *p)
 {
     struct shmcam_cap caps[SHMCAM_MAX_CAPS];
-    uint32_t n = h->src->ops->caps(h->src, p->slot_size, caps);
+    struct shmcam_cap_size sizes[SHMCAM_MAX_CAPS] = { { 0 } };
+    uint32_t n = h->src->ops->caps(h->src, p->slot_size, caps, sizes);
 
     shmcam_producer_set_format(p, &h->fmt);
-    shmcam_producer_set_caps(p, caps, n);
+    shmcam_producer_set_caps(p, caps, sizes, n);
     shmcam_producer_set_card(p, h->o.card ? h->o.card : h->src->card);
 }
 

@@ -105,6 +105,21 @@ static bool shmcam_host_consider(struct shmcam_host *h,
         }
         return false;
     }
+    if (r->pixelformat == h->fmt.pixelformat && r->width == h->fmt.width &&
+        r->height == h->fmt.height &&
+        r->interval.numerator == h->fmt.interval.numerator &&
+        r->interval.denominator == h->fmt.interval.denominator) {
+        /* What is published already: it holds now, and costs no turn. */
+        if (h->pending && h->pending_prod == p &&
+            h->pending_req.consumer == r->consumer) {
+            h->pending = false;
+        }
+        p->refused[r->consumer] = false;
+        h->holder = p;
+        h->holder_area = r->consumer;
+        h->holder_owner = r->owner;
+        return false;
+    }
     if (p->switch_ns[r->consumer] >
         now + (SHMCAM_REQUEST_BURST - 1) * SHMCAM_REQUEST_GAP_NS) {
         h->pending = true;
@@ -119,12 +134,6 @@ static bool shmcam_host_consider(struct shmcam_host *h,
     h->holder = p;
     h->holder_area = r->consumer;
     h->holder_owner = r->owner;
-    if (r->pixelformat == h->fmt.pixelformat && r->width == h->fmt.width &&
-        r->height == h->fmt.height &&
-        r->interval.numerator == h->fmt.interval.numerator &&
-        r->interval.denominator == h->fmt.interval.denominator) {
-        return false;
-    }
     if (shmcam_format_init(fmt, r->pixelformat, r->width, r->height,
                            r->interval)) {
         return false;

@@ -36,6 +36,7 @@ struct shmcam_host_opts {
     char *format;
     char *size;
     char *fps;
+    int align;
     int slots;
     char *shm;
     char *region;
@@ -91,6 +92,7 @@ struct shmcam_host {
     struct shmcam_producer prod;
     bool initialised;                   /* the region carries our session */
     mode_t shm_mode;
+    uint32_t align;                     /* --align, or 0: packed lines */
     uint64_t region_bytes;              /* --region-size, or 0 (--shm) */
     uint32_t slot_size;                 /* of every region we publish into */
     uint64_t frames;                    /* published since start */

@@ -36,10 +36,11 @@ struct shmcam_source_ops {
      */
     int (*start)(struct shmcam_source *s, struct shmcam_format *fmt,
                  GError **errp);
-    /* The capability table for slots of @slot_size bytes; returns the
-     * number of entries written to @caps (at most SHMCAM_MAX_CAPS). */
+    /* The capability table for slots of @slot_size bytes, with each
+     * entry's line and image size in @sizes; returns the number of
+     * entries written (at most SHMCAM_MAX_CAPS). */
     uint32_t (*caps)(struct shmcam_source *s, uint32_t slot_size,
-                     struct shmcam_cap *caps);
+                     struct shmcam_cap *caps, struct shmcam_cap_size *sizes);
     /*
      * The next frame, valid until release.  Returns 0, -EAGAIN when none
      * is ready (poll the source's fd), -ENODEV when the source went away,
@@ -58,8 +59,10 @@ struct shmcam_source {
     bool paced;                 /* true: the source has its own clock */
 };
 
-struct shmcam_source *shmcam_pattern_source_new(void);
-struct shmcam_source *shmcam_file_source_new(const char *path, bool loop);
+/* @align: lines padded to a multiple of it (shmcam_format_align()). */
+struct shmcam_source *shmcam_pattern_source_new(uint32_t align);
+struct shmcam_source *shmcam_file_source_new(const char *path, bool loop,
+                                             uint32_t align);
 struct shmcam_source *shmcam_v4l2_source_new(const char *device);
 
 /*
@@ -71,10 +74,12 @@ bool shmcam_v4l2_answer_ok(const struct v4l2_pix_format *pix, char *why,
                            size_t len);
 
 /* Shared by the pattern and file sources: caps of the sizes and formats
- * shmcam-host itself can produce, the configured one first. */
+ * shmcam-host itself can produce, the configured one first, their lines
+ * padded to @align. */
 uint32_t shmcam_source_common_caps(const struct shmcam_format *cur,
                                    const uint32_t *fourccs, uint32_t nfourcc,
-                                   bool other_sizes, uint32_t slot_size,
-                                   struct shmcam_cap *caps);
+                                   bool other_sizes, uint32_t align,
+                                   uint32_t slot_size, struct shmcam_cap *caps,
+                                   struct shmcam_cap_size *sizes);
 
 #endif /* SHMCAM_SOURCE_H */

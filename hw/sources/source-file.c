@@ -23,6 +23,7 @@ struct shmcam_file_source {
     bool regular;
     bool mjpeg;
     bool skipping;              /* inside a JPEG too large: find the next */
+    uint32_t align;             /* lines padded to a multiple of it */
     struct shmcam_format fmt;
     uint8_t *buf;
     size_t cap;                 /* bytes allocated */
@@ -58,6 +59,7 @@ static int shmcam_file_source_start(struct shmcam_source *s,
         }
         fs->base.fd = fd;
     }
+    shmcam_format_align(fmt, fs->align);
     fs->fmt = *fmt;
     fs->mjpeg = fmt->pixelformat == SHMCAM_FMT_MJPEG;
     fs->cap = fmt->sizeimage * (fs->mjpeg ? 2 : 1);
@@ -70,12 +72,14 @@ static int shmcam_file_source_start(struct shmcam_source *s,
 
 static uint32_t shmcam_file_source_caps(struct shmcam_source *s,
                                         uint32_t slot_size,
-                                        struct shmcam_cap *caps)
+                                        struct shmcam_cap *caps,
+                                        struct shmcam_cap_size *sizes)
 {
     struct shmcam_file_source *fs = (struct shmcam_file_source *)s;
 
     /* A file has one format: offer exactly that. */
-    return shmcam_source_common_caps(&fs->fmt, NULL, 0, false, slot_size, caps);
+    return shmcam_source_common_caps(&fs->fmt, NULL, 0, false, fs->align,
+                                     slot_size, caps, sizes);
 }
 
 /* Read what is there into buf: 0 (some or none), -EPIPE at the end. */
@@ -277,10 +281,12 @@ static const struct shmcam_source_ops shmcam_file_source_ops = {
     .free = shmcam_file_source_free,
 };
 
-struct shmcam_source *shmcam_file_source_new(const char *path, bool loop)
+struct shmcam_source *shmcam_file_source_new(const char *path, bool loop,
+                                             uint32_t align)
 {
     struct shmcam_file_source *fs = g_new0(struct shmcam_file_source, 1);
 
+    fs->align = align;
     fs->base.ops = &shmcam_file_source_ops;
     fs->base.card = "shmcam file";
     fs->base.fd = -1;

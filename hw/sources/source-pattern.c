@@ -15,6 +15,7 @@ struct shmcam_pattern_source {
     struct shmcam_source base;
     struct shmcam_pattern pat;
     struct shmcam_format fmt;
+    uint32_t align;
     uint64_t n;
 };
 
@@ -44,18 +45,19 @@ static void shmcam_cap_add_interval(struct shmcam_cap *c, struct shmcam_fract iv
 
 uint32_t shmcam_source_common_caps(const struct shmcam_format *cur,
                                    const uint32_t *fourccs, uint32_t nfourcc,
-                                   bool other_sizes, uint32_t slot_size,
-                                   struct shmcam_cap *caps)
+                                   bool other_sizes, uint32_t align,
+                                   uint32_t slot_size, struct shmcam_cap *caps,
+                                   struct shmcam_cap_size *sizes)
 {
-    static const uint32_t sizes[][2] = { { 640, 480 }, { 1280, 720 },
-                                         { 1920, 1080 } };
+    static const uint32_t dims[][2] = { { 640, 480 }, { 1280, 720 },
+                                        { 1920, 1080 } };
     static const struct shmcam_fract rates[] = { { 1, 60 }, { 1, 30 },
                                                  { 1, 15 } };
     uint32_t n = 0, f, z, r, i;
 
     for (z = 0; z <= (other_sizes ? 3u : 0u); z++) {
-        uint32_t w = z ? sizes[z - 1][0] : cur->width;
-        uint32_t h = z ? sizes[z - 1][1] : cur->height;
+        uint32_t w = z ? dims[z - 1][0] : cur->width;
+        uint32_t h = z ? dims[z - 1][1] : cur->height;
 
         if (z && w == cur->width && h == cur->height) {
             continue;
@@ -70,10 +72,15 @@ uint32_t shmcam_source_common_caps(const struct shmcam_format *cur,
                 dup |= caps[i].pixelformat == fourcc && caps[i].width == w &&
                        caps[i].height == h;
             }
-            if (dup || shmcam_format_init(&fmt, fourcc, w, h, cur->interval) ||
-                shmcam_format_slot_size(&fmt) > slot_size) {
+            if (dup || shmcam_format_init(&fmt, fourcc, w, h, cur->interval)) {
                 continue;
             }
+            shmcam_format_align(&fmt, align);
+            if (shmcam_format_slot_size(&fmt) > slot_size) {
+                continue;
+            }
+            sizes[n].bytesperline = fmt.bytesperline;
+            sizes[n].sizeimage = fmt.sizeimage;
             memset(c, 0, sizeof(*c));
             c->pixelformat = fourcc;
             c->width = w;
@@ -96,6 +103,7 @@ static int shmcam_pattern_source_start(struct shmcam_source *s,
     int ret;
 
     shmcam_pattern_fini(&ps->pat);
+    shmcam_format_align(fmt, ps->align);
     ret = shmcam_pattern_init(&ps->pat, fmt);
     if (ret) {
         char desc[64];
@@ -111,13 +119,14 @@ static int shmcam_pattern_source_start(struct shmcam_source *s,
 
 static uint32_t shmcam_pattern_source_caps(struct shmcam_source *s,
                                            uint32_t slot_size,
-                                           struct shmcam_cap *caps)
+                                           struct shmcam_cap *caps,
+                                           struct shmcam_cap_size *sizes)
 {
     struct shmcam_pattern_source *ps = (struct shmcam_pattern_source *)s;
 
     return shmcam_source_common_caps(&ps->fmt, shmcam_pattern_fourccs,
                                      G_N_ELEMENTS(shmcam_pattern_fourccs),
-                                     true, slot_size, caps);
+                                     true, ps->align, slot_size, caps, sizes);
 }
 
 static int shmcam_pattern_source_next(struct shmcam_source *s,
@@ -162,10 +171,11 @@ static const struct shmcam_source_ops shmcam_pattern_source_ops = {
     .free = shmcam_pattern_source_free,
 };
 
-struct shmcam_source *shmcam_pattern_source_new(void)
+struct shmcam_source *shmcam_pattern_source_new(uint32_t align)
 {
     struct shmcam_pattern_source *ps = g_new0(struct shmcam_pattern_source, 1);
 
+    ps->align = align;
     ps->base.ops = &shmcam_pattern_source_ops;
     ps->base.card = "shmcam test pattern";
     ps->base.fd = -1;

@@ -25,10 +25,10 @@
 #define SHMCAM_V4L2_MAX_MODES   (4 * SHMCAM_MAX_CAPS)
 #define SHMCAM_V4L2_NSEC        1000000000ull
 
-/* One format and size the device offers, with the sizeimage it answered. */
+/* One format and size the device offers, with the sizes it answered. */
 struct shmcam_v4l2_mode {
     struct shmcam_cap cap;
-    uint32_t sizeimage;
+    struct shmcam_cap_size size;
 };
 
 struct shmcam_v4l2_source {
@@ -585,11 +585,12 @@ static uint32_t shmcam_v4l2_sizes(struct shmcam_v4l2_source *vs,
 }
 
 /*
- * The sizeimage the driver gives @fourcc at @w x @h (TRY_FMT), or 0 when
- * it would deliver another format or size, or one shmcam cannot carry.
+ * The line and image size the driver gives @fourcc at @w x @h (TRY_FMT)
+ * into @size: 0, or -EINVAL when it would deliver another format or
+ * size, or one shmcam cannot carry.
  */
-static uint32_t shmcam_v4l2_try(struct shmcam_v4l2_source *vs, uint32_t fourcc,
-                                uint32_t w, uint32_t h)
+static int shmcam_v4l2_try(struct shmcam_v4l2_source *vs, uint32_t fourcc,
+                           uint32_t w, uint32_t h, struct shmcam_cap_size *size)
 {
     struct v4l2_format f = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE };
     char why[96];
@@ -602,9 +603,12 @@ static uint32_t shmcam_v4l2_try(struct shmcam_v4l2_source *vs, uint32_t fourcc,
         f.fmt.pix.pixelformat != fourcc || f.fmt.pix.width != w ||
         f.fmt.pix.height != h ||
         !shmcam_v4l2_answer_ok(&f.fmt.pix, why, sizeof(why))) {
-        return 0;
+        return -EINVAL;
     }
-    return f.fmt.pix.sizeimage;
+    size->bytesperline = fourcc == SHMCAM_FMT_MJPEG ? 0 :
+                         f.fmt.pix.bytesperline;
+    size->sizeimage = f.fmt.pix.sizeimage;
+    return 0;
 }
 
 /*
@@ -628,17 +632,15 @@ static void shmcam_v4l2_enum_modes(struct shmcam_v4l2_source *vs)
                                    SHMCAM_V4L2_MAX_MODES);
         for (i = 0; i < nsizes && n < SHMCAM_V4L2_MAX_MODES; i++) {
             struct shmcam_v4l2_mode *m = &vs->modes[n];
-            uint32_t sizeimage = shmcam_v4l2_try(vs, fd.pixelformat,
-                                                 sizes[i][0], sizes[i][1]);
 
-            if (!sizeimage) {
+            memset(m, 0, sizeof(*m));
+            if (shmcam_v4l2_try(vs, fd.pixelformat, sizes[i][0], sizes[i][1],
+                                &m->size)) {
                 continue;
             }
-            memset(m, 0, sizeof(*m));
             m->cap.pixelformat = fd.pixelformat;
             m->cap.width = sizes[i][0];
             m->cap.height = sizes[i][1];
-            m->sizeimage = sizeimage;
             shmcam_v4l2_intervals(vs, &m->cap);
             n++;
         }
@@ -660,7 +662,8 @@ static bool shmcam_v4l2_is_current(struct shmcam_v4l2_source *vs,
  * one now streaming first.
  */
 static uint32_t shmcam_v4l2_caps(struct shmcam_source *s, uint32_t slot_size,
-                                 struct shmcam_cap *caps)
+                                 struct shmcam_cap *caps,
+                                 struct shmcam_cap_size *sizes)
 {
     struct shmcam_v4l2_source *vs = (struct shmcam_v4l2_source *)s;
     uint32_t n = 0, i, pass;
@@ -678,9 +681,10 @@ static uint32_t shmcam_v4l2_caps(struct shmcam_source *s, uint32_t slot_size,
             const struct shmcam_v4l2_mode *m = &vs->modes[i];
             bool current = shmcam_v4l2_is_current(vs, &m->cap);
 
-            if (m->sizeimage > slot_size || current != (pass == 0)) {
+            if (m->size.sizeimage > slot_size || current != (pass == 0)) {
                 continue;
             }
+            sizes[n] = m->size;
             caps[n++] = m->cap;
         }
     }

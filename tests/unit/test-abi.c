@@ -52,7 +52,8 @@ static void test_header_offsets(void)
     OFF(shmcam_header, reserved1, 152);
     OFF(shmcam_header, slots, 224);
     OFF(shmcam_header, caps, 1248);
-    OFF(shmcam_header, reserved2, 3168);
+    OFF(shmcam_header, cap_sizes, 3168);
+    OFF(shmcam_header, reserved2, 3360);
 }
 
 static void test_other_offsets(void)

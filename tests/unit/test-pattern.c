@@ -3,6 +3,7 @@
  * The test pattern and the JPEG encoder: frames verify, any changed byte
  * is caught, the stamp says what the spec says, JPEGs split correctly.
  */
+#include <errno.h>
 #include <string.h>
 
 #include <glib.h>
@@ -56,6 +57,63 @@ static void test_roundtrip(void)
         }
         shmcam_pattern_fini(&gen);
         shmcam_pattern_fini(&ver);
+    }
+}
+
+/*
+ * Lines padded to a stride, as a camera's are: the image is the packed
+ * one line by line, the padding zero, and the verifier holds a frame to
+ * its stride: a changed padding byte is caught like any other.
+ */
+static void test_stride(void)
+{
+    static const uint32_t raw[] = {
+        SHMCAM_FMT_YUYV, SHMCAM_FMT_NV12, SHMCAM_FMT_YUV420,
+    };
+    struct shmcam_pattern packed, padded;
+    const uint8_t *a, *b;
+    uint64_t stamp;
+    char why[128];
+    size_t f;
+
+    for (f = 0; f < G_N_ELEMENTS(raw); f++) {
+        struct shmcam_format fmt;
+        uint32_t plen, len, y, line, pline;
+
+        g_assert_cmpint(shmcam_format_init(&fmt, raw[f], 176, 144,
+                                           (struct shmcam_fract){ 1, 30 }),
+                        ==, 0);
+        pline = fmt.bytesperline;
+        g_assert_cmpint(shmcam_pattern_init(&packed, &fmt), ==, 0);
+        shmcam_format_align(&fmt, 256);
+        line = fmt.bytesperline;
+        g_assert_cmpuint(line, ==, raw[f] == SHMCAM_FMT_YUYV ? 512 : 256);
+        g_assert_cmpuint(fmt.sizeimage, ==, raw[f] == SHMCAM_FMT_YUYV ?
+                         line * 144 : line * 144 * 3 / 2);
+        g_assert_cmpint(shmcam_pattern_init(&padded, &fmt), ==, 0);
+        plen = shmcam_pattern_render(&packed, 7, &a);
+        len = shmcam_pattern_render(&padded, 7, &b);
+        g_assert_cmpuint(len, ==, fmt.sizeimage);
+        /* Past the stamp, the luma lines are the packed ones, padded. */
+        for (y = 1; y < 144; y++) {
+            g_assert_cmpmem(b + y * line, pline, a + y * pline, pline);
+            g_assert_true(b[y * line + pline] == 0 &&
+                          b[y * line + line - 1] == 0);
+        }
+        g_assert_cmpint(shmcam_pattern_verify(&padded, b, len, &stamp, why,
+                                              sizeof(why)), ==, 0);
+        g_assert_cmpint(shmcam_pattern_verify(&padded, a, plen, &stamp, why,
+                                              sizeof(why)), ==, -EBADMSG);
+        {
+            g_autofree uint8_t *copy = g_memdup2(b, len);
+
+            copy[3 * line + line - 1] ^= 1;
+            g_assert_cmpint(shmcam_pattern_verify(&padded, copy, len, &stamp,
+                                                  why, sizeof(why)), ==,
+                            -EBADMSG);
+        }
+        shmcam_pattern_fini(&packed);
+        shmcam_pattern_fini(&padded);
     }
 }
 
@@ -181,6 +239,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/pattern/roundtrip-every-format", test_roundtrip);
     g_test_add_func("/pattern/stamp-layout", test_stamp_layout);
+    g_test_add_func("/pattern/stride", test_stride);
     g_test_add_func("/jpeg/huffman-tables", test_huffman_tables);
     g_test_add_func("/jpeg/split-stream", test_jpeg_split);
     g_test_add_func("/format/parse-and-sizes", test_formats);

@@ -90,7 +90,7 @@ static void req_env_init(struct req_env *e)
                                          1), ==, 0);
     shmcam_format_init(&f, SHMCAM_FMT_YUYV, 640, 480, (struct shmcam_fract){ 1, 30 });
     shmcam_producer_set_format(&e->p, &f);
-    shmcam_producer_set_caps(&e->p, caps, 2);
+    shmcam_producer_set_caps(&e->p, caps, NULL, 2);
     shmcam_producer_set_state(&e->p, SHMCAM_STATE_STREAMING);
     e->c = (void *)(e->r + SHMCAM_CONSUMER_OFFSET);
 }
@@ -319,6 +319,84 @@ static void test_header_scribbled(void)
     g_free(e.r);
 }
 
+/*
+ * A frame a reader cannot take (larger than its buffer, or a slot whose
+ * descriptor a guest broke) is named in info.frame, so that the reader
+ * goes past it: the next read returns the next frame.
+ */
+static void test_read_skips(void)
+{
+    struct req_env e;
+    struct shmcam_layout l = { 0 };
+    struct shmcam_frame_info fi = { 0 };
+    struct shmcam_header *h;
+    uint8_t small[100] = { 7 }, big[5000] = { 9 }, *buf = g_malloc(REGION);
+
+    req_env_init(&e);
+    h = (void *)e.r;
+    g_assert_cmpint(shmcam_layout_read(h, REGION, &l), ==, 0);
+    g_assert_cmpint(shmcam_producer_publish(&e.p, big, sizeof(big), 1, 0), ==,
+                    0);
+    g_assert_cmpint(shmcam_read_frame(e.r, &l, SHMCAM_NO_FRAME, buf, 4096,
+                                      &fi), ==, -ENOSPC);
+    g_assert_cmpuint(fi.frame, ==, 0);
+    g_assert_cmpint(shmcam_read_frame(e.r, &l, fi.frame, buf, 4096, &fi), ==,
+                    -EAGAIN);
+    g_assert_cmpint(shmcam_producer_publish(&e.p, small, sizeof(small), 2, 0),
+                    ==, 0);
+    h->slots[1].bytesused = l.slot_size + 1;    /* a guest's garbage */
+    g_assert_cmpint(shmcam_read_frame(e.r, &l, 0, buf, 4096, &fi), ==,
+                    -EINVAL);
+    g_assert_cmpuint(fi.frame, ==, 1);
+    g_assert_cmpint(shmcam_producer_publish(&e.p, small, sizeof(small), 3, 0),
+                    ==, 0);
+    g_assert_cmpint(shmcam_read_frame(e.r, &l, fi.frame, buf, 4096, &fi), ==,
+                    0);
+    g_assert_cmpuint(fi.frame, ==, 2);
+    g_assert_cmpuint(fi.timestamp_ns, ==, 3);
+    g_free(buf);
+    g_free(e.r);
+}
+
+/*
+ * The line and image size of each capability (ABI 1.1): the producer's
+ * when they make a valid format of that entry, else the packed ones.
+ */
+static void test_cap_sizes(void)
+{
+    struct req_env e;
+    struct shmcam_layout l = { 0 };
+    struct shmcam_format f;
+    struct shmcam_cap c;
+    struct shmcam_header *h;
+    struct shmcam_cap caps[2] = {
+        { SHMCAM_FMT_YUYV, 640, 480, 1, { { 1, 30 } } },
+        { SHMCAM_FMT_NV12, 320, 240, 1, { { 1, 15 } } },
+    };
+    struct shmcam_cap_size sizes[2] = { { 1536, 1536 * 480 }, { 100, 5 } };
+
+    req_env_init(&e);
+    h = (void *)e.r;
+    shmcam_producer_set_caps(&e.p, caps, sizes, 2);
+    g_assert_cmpint(shmcam_layout_read(h, REGION, &l), ==, 0);
+    g_assert_cmpuint(l.abi_minor, ==, 1);
+    g_assert_cmpint(shmcam_cap_read(h, 0, &c), ==, 0);
+    g_assert_cmpint(shmcam_cap_size_read(h, &l, 0, &c, &f), ==, 0);
+    g_assert_cmpuint(f.bytesperline, ==, 1536);
+    g_assert_cmpuint(f.sizeimage, ==, 1536 * 480);
+    /* a stride below the packed line: derived */
+    g_assert_cmpint(shmcam_cap_read(h, 1, &c), ==, 0);
+    g_assert_cmpint(shmcam_cap_size_read(h, &l, 1, &c, &f), ==, -ENOENT);
+    g_assert_cmpuint(f.bytesperline, ==, 320);
+    g_assert_cmpuint(f.sizeimage, ==, 320 * 240 * 3 / 2);
+    /* a 1.0 producer's zeros: derived */
+    l.abi_minor = 0;
+    g_assert_cmpint(shmcam_cap_read(h, 0, &c), ==, 0);
+    g_assert_cmpint(shmcam_cap_size_read(h, &l, 0, &c, &f), ==, -ENOENT);
+    g_assert_cmpuint(f.bytesperline, ==, 1280);
+    g_free(e.r);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -331,5 +409,7 @@ int main(int argc, char **argv)
     g_test_add_func("/producer/requests-new-owner", test_requests_new_owner);
     g_test_add_func("/producer/reclaim", test_reclaim);
     g_test_add_func("/producer/header-scribbled", test_header_scribbled);
+    g_test_add_func("/producer/read-skips", test_read_skips);
+    g_test_add_func("/producer/cap-sizes", test_cap_sizes);
     return g_test_run();
 }

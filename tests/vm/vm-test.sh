@@ -56,6 +56,9 @@ compliance)
         "$BUILD_DIR/hw/shmcam-dump" --generate "$files/$fmt.raw" \
             --format $fmt --size 640x480 --frames 16 > /dev/null
     done
+    # and YUYV with its lines padded to 2048 bytes (shmcam-host --align)
+    "$BUILD_DIR/hw/shmcam-dump" --generate "$files/YUYV-padded.raw" \
+        --format YUYV --size 640x480 --bytesperline 2048 --frames 16 > /dev/null
     exec "$VM_SRC/run-vm.sh" --kernel "$kernel" --test "$group" \
         --shm "$shm" --producer "$pattern --slots 8" \
         --env CFILES="$files" ;;

@@ -2,7 +2,8 @@
 #
 # Captures by a guest application (v4l2-ctl), verified byte for byte
 # against the test pattern by shmcam-dump; format changes; two openers;
-# and a corrupted capture that the verification must reject.
+# a corrupted capture that the verification must reject; and a producer
+# whose lines are padded, as a camera with a stride.
 
 # One flipped byte in frame 5 must make the verification fail, naming
 # exactly one bad frame: proof that the check compares the bytes.
@@ -56,6 +57,29 @@ two_openers() {
         verify_file YUYV 640x480 150 /tmp/a.raw
 }
 
+# padded FMT WxH BPL SIZEIMAGE N: with the producer's lines padded (a
+# camera's stride), the driver reports the producer's bytesperline and
+# sizeimage, and N captured frames arrive padded, verified byte for byte
+# at that stride.
+padded() {
+    _set="width=${2%x*},height=${2#*x},pixelformat=$1"
+    v4l2-ctl -d "$DEV" --set-fmt-video="$_set" || return 1
+    v4l2-ctl -d "$DEV" --get-fmt-video > /tmp/pfmt.out 2>&1
+    cat /tmp/pfmt.out
+    grep -q "Bytes per Line *: $3\$" /tmp/pfmt.out &&
+        grep -q "Size Image *: $4\$" /tmp/pfmt.out ||
+        { echo "expected bytesperline $3 and sizeimage $4"; return 1; }
+    rm -f /tmp/pad.raw
+    v4l2-ctl -d "$DEV" --set-fmt-video="$_set" --stream-mmap \
+        --stream-count="$5" --stream-to=/tmp/pad.raw || return 1
+    shmcam-dump --input /tmp/pad.raw --format "$1" --size "$2" \
+        --bytesperline "$3" --verify --frames "$5" > /tmp/verify.out 2>&1
+    _rc=$?
+    cat /tmp/verify.out
+    [ "$_rc" = 0 ] &&
+        [ "$(tail -n 1 /tmp/verify.out)" = "verified $5 frames, 0 bad, 0 out of order" ]
+}
+
 check shmcam-loads shmcam_up
 check capture-yuyv capture_verify YUYV 640x480 30
 check corrupt-frame-detected corrupt_detected
@@ -65,4 +89,9 @@ check format-change-mjpeg capture_verify MJPG 640x480 30
 check format-change-yu12 capture_verify YU12 640x480 10
 check format-back-yuyv capture_verify YUYV 640x480 10
 check two-openers two_openers
+check producer-padded host_cmd producer-restart --pattern --size 640x480 \
+    --format YUYV --align 1024
+check padded-yuyv padded YUYV 640x480 2048 983040 10
+check padded-nv12 padded NV12 640x480 1024 737280 10
+check padded-yu12 padded YU12 1280x720 2048 2211840 10
 finish

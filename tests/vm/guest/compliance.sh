@@ -3,7 +3,8 @@
 # v4l2-compliance with streaming of every format (-s -f) must report no
 # failure and no warning: first with the test pattern offering all its
 # formats, sizes and rates, then with the producer publishing a file of
-# exactly one mode (640x480, 30 fps) in YUYV, then NV12, then MJPEG.
+# exactly one mode (640x480, 30 fps) in YUYV, then NV12, then MJPEG, then
+# YUYV with its lines padded to 2048 bytes, as a camera with a stride.
 # The host restarts the producer between the runs ($CFILES is the host
 # directory holding the files, written by vm-test.sh) and the module is
 # reloaded, so that each run starts from a fresh driver.  The last check
@@ -33,6 +34,11 @@ for fmt in YUYV NV12 MJPG; do
     check reload-$fmt reload
     check compliance-file-$fmt compliance "$DEV"
 done
+check producer-file-YUYV-padded host_cmd producer-restart --file \
+    "$CFILES/YUYV-padded.raw" --loop --format YUYV --size 640x480 --fps 30 \
+    --slots 8 --align 1024
+check reload-YUYV-padded reload
+check compliance-file-YUYV-padded compliance "$DEV"
 check producer-back-to-YUYV host_cmd producer-restart --file \
     "$CFILES/YUYV.raw" --loop --format YUYV --size 640x480 --fps 30 --slots 8
 check format-follows-producer-restart format_follows
