@@ -76,15 +76,12 @@ static void shmcam_cap_pix_read(struct shmcam *s, unsigned int i,
 {
 	const struct shmcam_cap *c = &s->caps[n];
 	struct shmcam_cap_pix *cp = &s->cap_pix[n];
+	/* No layout: ABI 1.0's, whose sizes are derived. */
+	const struct shmcam_layout none = { .slot_size = U32_MAX };
 	struct shmcam_format f;
-	bool given = l && !shmcam_cap_size_read(shmcam_hdr(s), l, i, c, &f);
+	bool given = !shmcam_cap_size_read(shmcam_hdr(s), l ? l : &none, i, c,
+					   &f);
 
-	if (!l) {
-		struct shmcam_layout none = { .slot_size = U32_MAX };
-
-		shmcam_cap_size_read(shmcam_hdr(s), &none, SHMCAM_MAX_CAPS, c,
-				     &f);
-	}
 	cp->bytesperline = f.bytesperline;
 	cp->sizeimage = f.sizeimage;
 	if (!given && c->pixelformat == V4L2_PIX_FMT_MJPEG)

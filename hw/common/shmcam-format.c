@@ -88,17 +88,20 @@ int shmcam_format_init(struct shmcam_format *f, uint32_t fourcc,
     return 0;
 }
 
+void shmcam_format_set_stride(struct shmcam_format *f, uint32_t bpl)
+{
+    f->bytesperline = bpl;
+    f->sizeimage = f->pixelformat == SHMCAM_FMT_YUYV ?
+                   (uint64_t)bpl * f->height :
+                   (uint64_t)bpl * f->height / 2 * 3;
+}
+
 void shmcam_format_align(struct shmcam_format *f, uint32_t align)
 {
-    uint32_t bpl;
-
     if (align <= 1 || f->pixelformat == SHMCAM_FMT_MJPEG) {
         return;
     }
-    bpl = (f->bytesperline + align - 1) & ~(align - 1);
-    f->bytesperline = bpl;
-    f->sizeimage = f->pixelformat == SHMCAM_FMT_YUYV ?
-                   bpl * f->height : bpl * f->height / 2 * 3;
+    shmcam_format_set_stride(f, (f->bytesperline + align - 1) & ~(align - 1));
 }
 
 int shmcam_parse_size(const char *s, uint32_t *w, uint32_t *h)

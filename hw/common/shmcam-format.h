@@ -41,6 +41,9 @@ int shmcam_format_init(struct shmcam_format *f, uint32_t fourcc,
 #define SHMCAM_MAX_ALIGN        4096u
 void shmcam_format_align(struct shmcam_format *f, uint32_t align);
 
+/* A raw format's lines @bpl bytes apart; sizeimage follows (unchecked). */
+void shmcam_format_set_stride(struct shmcam_format *f, uint32_t bpl);
+
 /* Parse "1920x1080": returns 0 or -EINVAL. */
 int shmcam_parse_size(const char *s, uint32_t *w, uint32_t *h);
 

@@ -405,10 +405,7 @@ static int shmcam_dump_check_opts(struct shmcam_dump *d, GError **errp)
     if (o->bytesperline) {
         struct shmcam_format f = d->fmt;
 
-        f.bytesperline = o->bytesperline;
-        f.sizeimage = fourcc == SHMCAM_FMT_YUYV ?
-                      (uint64_t)f.bytesperline * h :
-                      (uint64_t)f.bytesperline * h / 2 * 3;
+        shmcam_format_set_stride(&f, o->bytesperline);
         if (o->bytesperline < 0 || fourcc == SHMCAM_FMT_MJPEG ||
             !shmcam_frame_bound(&f) ||
             (fourcc == SHMCAM_FMT_YUV420 && (o->bytesperline & 1))) {

@@ -62,6 +62,16 @@ static bool shmcam_host_is_holder(struct shmcam_host *h,
            h->holder_owner == r->owner;
 }
 
+/* Area r->consumer of @p holds the format now: its request was taken. */
+static void shmcam_host_hold(struct shmcam_host *h, struct shmcam_producer *p,
+                             const struct shmcam_request *r)
+{
+    p->refused[r->consumer] = false;
+    h->holder = p;
+    h->holder_area = r->consumer;
+    h->holder_owner = r->owner;
+}
+
 static void shmcam_host_request_str(const struct shmcam_request *r, char *buf,
                                     size_t len)
 {
@@ -114,10 +124,7 @@ static bool shmcam_host_consider(struct shmcam_host *h,
             h->pending_req.consumer == r->consumer) {
             h->pending = false;
         }
-        p->refused[r->consumer] = false;
-        h->holder = p;
-        h->holder_area = r->consumer;
-        h->holder_owner = r->owner;
+        shmcam_host_hold(h, p, r);
         return false;
     }
     if (p->switch_ns[r->consumer] >
@@ -128,12 +135,9 @@ static bool shmcam_host_consider(struct shmcam_host *h,
         return false;
     }
     h->pending = false;
-    p->refused[r->consumer] = false;
     p->switch_ns[r->consumer] = MAX(p->switch_ns[r->consumer], now) +
                                 SHMCAM_REQUEST_GAP_NS;
-    h->holder = p;
-    h->holder_area = r->consumer;
-    h->holder_owner = r->owner;
+    shmcam_host_hold(h, p, r);
     if (shmcam_format_init(fmt, r->pixelformat, r->width, r->height,
                            r->interval)) {
         return false;
