@@ -21,6 +21,11 @@
 
 #include "shmcam-reader.h"
 
+/* Kbuild says so first; this holds for a build that bypasses it. */
+#if !defined(CONFIG_64BIT) || defined(CONFIG_CPU_BIG_ENDIAN)
+#error "shmcam.ko needs a 64-bit little-endian kernel (the region's ABI)"
+#endif
+
 struct pci_driver;
 
 /* shmcam-main.c: module parameters */
@@ -59,6 +64,7 @@ struct shmcam {
 		u32 bytesperline;
 		u32 sizeimage;
 		u32 colorspace;
+		u8 xfer_func;
 		u8 ycbcr_enc;
 		u8 quantization;
 	} cap_pix[SHMCAM_MAX_CAPS];
@@ -97,6 +103,7 @@ struct shmcam {
 	u32 cons_flags;
 	u32 req_gen;
 	struct shmcam_format fmt_req;	/* pixelformat, size, interval */
+	u64 want_ns;			/* its interval in ns, for the timer */
 
 	/*
 	 * Frame worker.  poll_lock is held for a whole poll and by
@@ -133,6 +140,23 @@ struct shmcam {
 	u64 drop_missed;		/* gone before we looked */
 	u64 stat_last_frame;
 	u64 stat_last_timestamp;
+	u64 polls;			/* runs of the worker */
+	/* The doorbell: interrupts counted by the irq, and whether it rings */
+	unsigned long kicks;
+	unsigned long kicks_seen;
+	unsigned int silent_polls;
+	bool doorbell_silent;
+	u64 seen_latest;		/* latest_frame at the previous poll */
+	/* Producer clock to guest clock: guest = host + ts_offset */
+	s64 ts_offset;
+	s64 ts_win_min;
+	s64 ts_prev_min;
+	u32 ts_samples;
+	bool ts_valid;
+	bool ts_prev_valid;
+	u64 last_ts;			/* timestamp of the last buffer */
+
+	struct dentry *debugfs;		/* shmcam-main.c: this device's dir */
 };
 
 static inline struct shmcam_header *shmcam_hdr(struct shmcam *s)
@@ -152,6 +176,8 @@ void shmcam_region_stop(struct shmcam *s);
 void shmcam_region_kick(struct shmcam *s);
 void shmcam_region_stream(struct shmcam *s, bool on);
 void shmcam_region_request(struct shmcam *s);
+int shmcam_region_status(struct shmcam *s, char *buf, size_t len);
+bool shmcam_region_interval(struct shmcam *s, struct v4l2_fract *iv);
 
 /* shmcam-v4l2.c */
 int shmcam_v4l2_register(struct shmcam *s, struct device *parent);

@@ -54,8 +54,10 @@ static void shmcam_ivshmem_notify(struct shmcam *s)
 /*
  * With MSI-X (ivshmem-doorbell) the producer rings vector 0 for each
  * frame, the guest rings the producer for each request, and IVPosition
- * names this guest's consumer area.  Returns 0 (s->doorbell says whether
- * there is MSI-X) or a negative errno.
+ * names this guest's consumer area.  A vector that cannot be had
+ * (pci=nomsi, vectors exhausted) leaves the timer to poll at the frame
+ * rate; the guest still rings the producer.  Returns 0 (s->doorbell says
+ * whether frames interrupt) or a negative errno.
  */
 static int shmcam_ivshmem_setup_doorbell(struct pci_dev *pdev,
 					 struct shmcam *s)
@@ -74,13 +76,15 @@ static int shmcam_ivshmem_setup_doorbell(struct pci_dev *pdev,
 	if (pos < SHMCAM_MAX_CONSUMERS)
 		s->cons_index = pos;
 
+	s->notify = shmcam_ivshmem_notify;
 	ret = pci_alloc_irq_vectors(pdev, 1, 1, PCI_IRQ_MSIX);
-	if (ret < 0)
-		return dev_err_probe(&pdev->dev, ret,
-				     "cannot allocate an MSI-X vector\n");
+	if (ret < 0) {
+		dev_info(&pdev->dev, "no MSI-X vector (%d): polling the region\n",
+			 ret);
+		return 0;
+	}
 	pci_set_master(pdev);
 	s->doorbell = true;
-	s->notify = shmcam_ivshmem_notify;
 	return 0;
 }
 

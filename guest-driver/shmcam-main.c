@@ -7,8 +7,10 @@
  * its own PCI driver; the video device and the region code are common.
  */
 
+#include <linux/debugfs.h>
 #include <linux/module.h>
 #include <linux/pci.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 
 #include "shmcam-drv.h"
@@ -23,6 +25,22 @@ module_param_named(producer_timeout_ms, shmcam_producer_timeout_ms, uint,
 		   0644);
 MODULE_PARM_DESC(producer_timeout_ms,
 		 "Treat the producer as gone when its heartbeat stalls this long (default 2000)");
+
+/* /sys/kernel/debug/shmcam/<PCI device>/status, when debugfs is there */
+static struct dentry *shmcam_debugfs_root;
+
+static int shmcam_status_show(struct seq_file *m, void *unused)
+{
+	char *text = kmalloc(PAGE_SIZE, GFP_KERNEL);
+
+	if (!text)
+		return -ENOMEM;
+	shmcam_region_status(m->private, text, PAGE_SIZE);
+	seq_puts(m, text);
+	kfree(text);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(shmcam_status);
 
 /**
  * shmcam_probe - bring up a device whose bus has mapped the region
@@ -60,6 +78,8 @@ int shmcam_probe(struct shmcam *s, struct device *dev,
 			return ret;
 		}
 	}
+	s->debugfs = debugfs_create_dir(dev_name(dev), shmcam_debugfs_root);
+	debugfs_create_file("status", 0444, s->debugfs, s, &shmcam_status_fops);
 	shmcam_region_start(s);
 	return 0;
 
@@ -76,6 +96,9 @@ free_state:
  */
 void shmcam_remove(struct shmcam *s, void (*irqs_off)(struct shmcam *s))
 {
+	/* Waits for a reader of the status file. */
+	debugfs_remove(s->debugfs);
+	s->debugfs = NULL;
 	/* Streaming stops here, and no new ioctl reaches the driver. */
 	shmcam_v4l2_unregister(s);
 	/* No new kicks. */
@@ -93,12 +116,19 @@ static int __init shmcam_init(void)
 {
 	int ret;
 
+	shmcam_debugfs_root = debugfs_create_dir(KBUILD_MODNAME, NULL);
 	ret = pci_register_driver(&shmcam_ivshmem_driver);
 	if (ret)
-		return ret;
+		goto remove_debugfs;
 	ret = pci_register_driver(&shmcam_pci_driver);
 	if (ret)
-		pci_unregister_driver(&shmcam_ivshmem_driver);
+		goto unregister_ivshmem;
+	return 0;
+
+unregister_ivshmem:
+	pci_unregister_driver(&shmcam_ivshmem_driver);
+remove_debugfs:
+	debugfs_remove(shmcam_debugfs_root);
 	return ret;
 }
 module_init(shmcam_init);
@@ -107,6 +137,7 @@ static void __exit shmcam_exit(void)
 {
 	pci_unregister_driver(&shmcam_pci_driver);
 	pci_unregister_driver(&shmcam_ivshmem_driver);
+	debugfs_remove(shmcam_debugfs_root);
 }
 module_exit(shmcam_exit);
 

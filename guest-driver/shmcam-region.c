@@ -5,12 +5,18 @@
  * One work item does everything that reads the region after probe: it
  * watches the producer's heartbeat, session and format, keeps this guest's
  * consumer area alive, and copies the newest complete frame into the next
- * queued buffer.  An hrtimer queues it (at a fraction of the frame
- * interval while streaming without a doorbell, every 100 ms otherwise);
- * with ivshmem-doorbell or shmcam-pci the producer's interrupt queues it
- * for each frame, and the guest rings the producer when its consumer area
- * holds a new request.  Copies of several megabytes thus never run in hard
- * interrupt context.
+ * queued buffer.  An hrtimer queues it (at a fraction of the negotiated
+ * frame interval while streaming without a working doorbell, every 100 ms
+ * otherwise); with ivshmem-doorbell or shmcam-pci the producer's interrupt
+ * queues it for each frame, and the guest rings the producer when its
+ * consumer area holds a new request.  A doorbell that stays silent while
+ * frames advance is noticed, and the timer takes over.  Copies of several
+ * megabytes thus never run in hard interrupt context.
+ *
+ * Buffers carry the producer's capture time on this guest's clock: the
+ * offset between the two clocks is the smallest (guest now - host event
+ * time) seen over the last two windows of samples, the events being the
+ * producer's heartbeats and the frames.
  */
 
 #include <linux/atomic.h>
@@ -26,23 +32,79 @@
 #include "shmcam-compat.h"
 
 #define SHMCAM_IDLE_POLL_NS	(100 * NSEC_PER_MSEC)
-#define SHMCAM_MIN_POLL_NS	(1 * NSEC_PER_MSEC)
+/* However fast the negotiated rate: a floor for the timer's period. */
+#define SHMCAM_MIN_POLL_NS	(2 * NSEC_PER_MSEC)
 #define SHMCAM_DEFAULT_FRAME_NS	(33 * NSEC_PER_MSEC)
 /* A torn copy is retried at once, a few times, before waiting. */
 #define SHMCAM_READ_TRIES	3
+/* Frame copies one poll may make, torn ones included. */
+#define SHMCAM_COPIES_PER_POLL	4
+/* Timer polls in a row that found new frames no interrupt announced. */
+#define SHMCAM_SILENT_POLLS	5
+/* Clock offset samples per window (heartbeats and frames). */
+#define SHMCAM_TS_WINDOW	64
 
+/*
+ * The timer's period: a fraction of the interval this guest negotiated
+ * (never the one in the header, which a co-tenant guest may write), while
+ * streaming without a doorbell or with one that stays silent.
+ */
 static u64 shmcam_poll_period(struct shmcam *s)
 {
-	const struct shmcam_fract *iv = &s->src_fmt.interval;
-	u64 ns = SHMCAM_DEFAULT_FRAME_NS;
+	u64 ns = READ_ONCE(s->want_ns);
 
-	if (!s->streaming || s->doorbell)
+	if (!s->streaming || (s->doorbell && !s->doorbell_silent))
 		return SHMCAM_IDLE_POLL_NS;
-	if (iv->numerator && iv->denominator)
-		ns = div_u64((u64)iv->numerator * NSEC_PER_SEC,
-			     iv->denominator);
+	if (!ns)
+		ns = SHMCAM_DEFAULT_FRAME_NS;
 	ns = div_u64(ns, max(shmcam_poll_divisor, 1u));
 	return clamp_t(u64, ns, SHMCAM_MIN_POLL_NS, SHMCAM_IDLE_POLL_NS);
+}
+
+/*
+ * One sample of the clock offset: a host event at @host_ns (its
+ * CLOCK_MONOTONIC) seen now, at @guest_ns.  Every sample is at least the
+ * true offset; the smallest of the last two windows is the estimate.
+ */
+static void shmcam_ts_sample(struct shmcam *s, u64 host_ns, u64 guest_ns)
+{
+	s64 off = (s64)(guest_ns - host_ns);
+
+	if (!host_ns)
+		return;
+	if (!s->ts_samples || off < s->ts_win_min)
+		s->ts_win_min = off;
+	s->ts_samples++;
+	s->ts_offset = s->ts_win_min;
+	if (s->ts_prev_valid && s->ts_prev_min < s->ts_offset)
+		s->ts_offset = s->ts_prev_min;
+	s->ts_valid = true;
+	if (s->ts_samples >= SHMCAM_TS_WINDOW) {
+		s->ts_prev_min = s->ts_win_min;
+		s->ts_prev_valid = true;
+		s->ts_samples = 0;
+	}
+}
+
+/*
+ * The capture time of a frame on this guest's CLOCK_MONOTONIC: never later
+ * than now, never before the previous buffer's.
+ */
+static u64 shmcam_ts_map(struct shmcam *s, u64 host_ns)
+{
+	u64 now = ktime_get_ns();
+	u64 ts = now;
+
+	if (host_ns) {
+		shmcam_ts_sample(s, host_ns, now);
+		ts = host_ns + s->ts_offset;
+		if (ts > now)
+			ts = now;
+	}
+	if (ts < s->last_ts)
+		ts = s->last_ts;
+	s->last_ts = ts;
+	return ts;
 }
 
 /* A bus with a read-only region writes the area out to its device. */
@@ -167,6 +229,25 @@ static void shmcam_consumer_beat(struct shmcam *s)
 		shmcam_consumer_notify(s);
 }
 
+/*
+ * Copy the header's format under its lock (ABI 1.2); a copy torn by a
+ * rewrite is tried again, a few times.  Returns shmcam_format_read()'s.
+ */
+static int shmcam_format_copy(struct shmcam *s, struct shmcam_format *f)
+{
+	struct shmcam_header *h = shmcam_hdr(s);
+	int tries, ret = -EAGAIN;
+	u32 seq;
+
+	for (tries = 0; tries < SHMCAM_READ_TRIES; tries++) {
+		seq = shmcam_meta_begin(h);
+		ret = shmcam_format_read(h, s->layout_ok ? &s->layout : NULL, f);
+		if (!shmcam_meta_retry(h, seq))
+			return ret;
+	}
+	return -EAGAIN;
+}
+
 static bool shmcam_same_format(const struct shmcam_format *a,
 			       const struct shmcam_format *b)
 {
@@ -193,12 +274,16 @@ static void shmcam_track_producer(struct shmcam *s)
 	session = READ_ONCE(h->session_id);
 	hb = READ_ONCE(h->heartbeat);
 	if (hb != s->last_heartbeat || session != s->session) {
+		/* heartbeat_ns is written before heartbeat. */
+		smp_rmb();
+		shmcam_ts_sample(s, READ_ONCE(h->heartbeat_ns), ktime_get_ns());
 		s->last_heartbeat = hb;
 		s->heartbeat_jiffies = jiffies;
 	}
 	if (session != s->session) {
-		dev_info(s->v4l2_dev.dev, "producer session %016llx\n",
-			 session);
+		/* A co-tenant writing the header must not flood the log. */
+		dev_info_ratelimited(s->v4l2_dev.dev,
+				     "producer session %016llx\n", session);
 		s->session = session;
 		s->layout_ok = false;
 		s->last_frame = SHMCAM_NO_FRAME;
@@ -217,7 +302,7 @@ static void shmcam_track_producer(struct shmcam *s)
 					     ret);
 	}
 
-	if (!shmcam_format_read(h, s->layout_ok ? &s->layout : NULL, &f)) {
+	if (!shmcam_format_copy(s, &f)) {
 		if (s->src_fmt.pixelformat && !shmcam_same_format(&f, &s->src_fmt))
 			shmcam_source_changed(s);
 		s->src_fmt = f;
@@ -228,10 +313,9 @@ static void shmcam_track_producer(struct shmcam *s)
 		time_before(jiffies, s->heartbeat_jiffies + timeout);
 out:
 	if (alive != s->alive)
-		dev_info(s->v4l2_dev.dev, "producer %s\n",
-			 alive ? "streaming" : "stopped or silent");
+		dev_info_ratelimited(s->v4l2_dev.dev, "producer %s\n",
+				     alive ? "streaming" : "stopped or silent");
 	s->alive = alive;
-	WRITE_ONCE(s->poll_ns, shmcam_poll_period(s));
 }
 
 /*
@@ -256,16 +340,25 @@ static bool shmcam_frame_matches(struct shmcam *s,
 }
 
 /*
- * Fill the first queued buffer with the next frame.  True if one was, or
- * if one that cannot be delivered was skipped: look for the next.
+ * Fill the first queued buffer with the next frame, taking from @copies
+ * the copies it makes.  True if one was, or if one that cannot be
+ * delivered was skipped: look for the next.
  */
-static bool shmcam_deliver(struct shmcam *s)
+static bool shmcam_deliver(struct shmcam *s, unsigned int *copies)
 {
+	const struct v4l2_pix_format *pix = &s->fmt;
+	const struct shmcam_format want = {
+		.pixelformat = pix->pixelformat,
+		.width = pix->width,
+		.height = pix->height,
+		.bytesperline = pix->pixelformat == V4L2_PIX_FMT_MJPEG ?
+				0 : pix->bytesperline,
+	};
 	struct shmcam_frame_info info;
 	struct shmcam_buffer *buf;
 	struct vb2_buffer *vb;
 	unsigned long flags;
-	int tries, ret;
+	int ret = -EAGAIN;
 
 	spin_lock_irqsave(&s->buf_lock, flags);
 	buf = list_first_entry_or_null(&s->buf_list, struct shmcam_buffer,
@@ -281,16 +374,18 @@ static bool shmcam_deliver(struct shmcam *s)
 	 * the buffers back.
 	 */
 	vb = &buf->vb.vb2_buf;
-	for (tries = 0; tries < SHMCAM_READ_TRIES; tries++) {
-		ret = shmcam_read_frame(s->base, &s->layout, s->last_frame,
-					vb2_plane_vaddr(vb, 0),
-					vb2_plane_size(vb, 0), &info);
+	while (*copies) {
+		ret = shmcam_read_frame_as(s->base, &s->layout, s->last_frame,
+					   &want, vb2_plane_vaddr(vb, 0),
+					   vb2_plane_size(vb, 0), &info);
+		if (ret == -ESTALE || !ret)
+			(*copies)--;
 		if (ret != -ESTALE)
 			break;
 		s->dropped++;
 		s->drop_torn++;
 	}
-	if (ret && ret != -ENOSPC && ret != -EINVAL)
+	if (ret && ret != -ENOSPC && ret != -EINVAL && ret != -ENOMSG)
 		return false;
 
 	if (s->last_frame != SHMCAM_NO_FRAME && info.frame > s->last_frame + 1) {
@@ -308,6 +403,8 @@ static bool shmcam_deliver(struct shmcam *s)
 		s->dropped++;
 		if (ret == -ENOSPC)
 			s->drop_large++;
+		else if (ret == -ENOMSG)
+			s->drop_format++;
 		else
 			s->drop_bad++;
 		return true;
@@ -329,7 +426,7 @@ static bool shmcam_deliver(struct shmcam *s)
 
 	buf->vb.sequence = s->last_seq;
 	buf->vb.field = V4L2_FIELD_NONE;
-	vb->timestamp = ktime_get_ns();
+	vb->timestamp = shmcam_ts_map(s, info.timestamp_ns);
 	vb2_set_plane_payload(vb, 0, info.bytesused);
 	vb2_buffer_done(vb, VB2_BUF_STATE_DONE);
 
@@ -339,18 +436,51 @@ static bool shmcam_deliver(struct shmcam *s)
 	return true;
 }
 
+/*
+ * With a doorbell: did frames arrive that no interrupt announced?  After
+ * SHMCAM_SILENT_POLLS timer polls in a row that saw that, the doorbell is
+ * taken as silent (a server that never rings) and the timer polls at the
+ * frame rate; the first interrupt after that hands back to the doorbell.
+ */
+static void shmcam_watch_doorbell(struct shmcam *s)
+{
+	u64 latest = READ_ONCE(shmcam_hdr(s)->latest_frame);
+	unsigned long kicks = READ_ONCE(s->kicks);
+
+	if (!s->doorbell)
+		return;
+	if (kicks != s->kicks_seen) {
+		s->kicks_seen = kicks;
+		s->silent_polls = 0;
+		if (s->doorbell_silent)
+			dev_info_ratelimited(s->v4l2_dev.dev,
+					     "frame interrupts are back\n");
+		s->doorbell_silent = false;
+	} else if (s->streaming && s->alive && latest != s->seen_latest &&
+		   !s->doorbell_silent &&
+		   ++s->silent_polls >= SHMCAM_SILENT_POLLS) {
+		dev_info_ratelimited(s->v4l2_dev.dev,
+				     "frames arrive without interrupts: polling\n");
+		s->doorbell_silent = true;
+	}
+	s->seen_latest = latest;
+}
+
 static void shmcam_poll_work(struct work_struct *work)
 {
 	struct shmcam *s = container_of(work, struct shmcam, poll_work);
-	unsigned int i;
+	unsigned int i, copies = SHMCAM_COPIES_PER_POLL;
 
 	mutex_lock(&s->poll_lock);
 	if (!s->gone) {
+		s->polls++;
 		shmcam_track_producer(s);
+		shmcam_watch_doorbell(s);
+		WRITE_ONCE(s->poll_ns, shmcam_poll_period(s));
 		/* Catch up on frames still in the ring, one per buffer. */
-		for (i = 0; i < s->layout.slot_count; i++)
+		for (i = 0; i < s->layout.slot_count && copies; i++)
 			if (!s->streaming || !s->alive || !s->layout_ok ||
-			    !shmcam_deliver(s))
+			    !shmcam_deliver(s, &copies))
 				break;
 		shmcam_consumer_beat(s);
 	}
@@ -395,9 +525,9 @@ int shmcam_region_init(struct shmcam *s)
 	s->last_frame = SHMCAM_NO_FRAME;
 	s->seq_first = SHMCAM_NO_FRAME;
 	s->stat_last_frame = SHMCAM_NO_FRAME;
+	s->seen_latest = READ_ONCE(h->latest_frame);
 	s->layout_ok = !shmcam_layout_read(h, s->size, &s->layout);
-	if (shmcam_format_read(h, s->layout_ok ? &s->layout : NULL,
-			       &s->src_fmt))
+	if (shmcam_format_copy(s, &s->src_fmt))
 		memset(&s->src_fmt, 0, sizeof(s->src_fmt));
 	return 0;
 }
@@ -440,9 +570,10 @@ void shmcam_region_stop(struct shmcam *s)
 	destroy_workqueue(s->wq);
 }
 
-/* Poll now: the producer announced a frame. */
+/* Poll now: the producer announced a frame.  From the hard irq. */
 void shmcam_region_kick(struct shmcam *s)
 {
+	WRITE_ONCE(s->kicks, s->kicks + 1);
 	queue_work(s->wq, &s->poll_work);
 }
 
@@ -458,6 +589,8 @@ void shmcam_region_stream(struct shmcam *s, bool on)
 	mutex_lock(&s->poll_lock);
 	s->streaming = on;
 	if (on) {
+		s->silent_polls = 0;
+		s->last_ts = 0;
 		s->last_frame = SHMCAM_NO_FRAME;
 		s->seq_first = SHMCAM_NO_FRAME;
 		s->seq_base = 0;
@@ -495,10 +628,96 @@ void shmcam_region_request(struct shmcam *s)
 	s->fmt_req.height = s->fmt.height;
 	s->fmt_req.interval.numerator = s->interval.numerator;
 	s->fmt_req.interval.denominator = s->interval.denominator;
+	if (s->interval.numerator && s->interval.denominator)
+		WRITE_ONCE(s->want_ns,
+			   div_u64((u64)s->interval.numerator * NSEC_PER_SEC,
+				   s->interval.denominator));
 	s->cons_flags |= SHMCAM_CONSUMER_REQUEST;
 	s->req_gen++;
 	if (!s->gone)
 		shmcam_consumer_publish(s);
 	spin_unlock(&s->cons_lock);
 	shmcam_consumer_notify(s);
+}
+
+/**
+ * shmcam_region_status - what a user looks at when frames are missing
+ * @s: the device
+ * @buf: where the text goes, one "name: value" line each
+ * @len: its size
+ *
+ * The producer as last seen, the frames delivered and those not, by
+ * cause, and how the worker runs.  VIDIOC_LOG_STATUS and the device's
+ * debugfs file print the same text.
+ *
+ * Return: the length of the text.
+ */
+int shmcam_region_status(struct shmcam *s, char *buf, size_t len)
+{
+	const struct shmcam_format *f = &s->src_fmt;
+	char fourcc[5];
+	int i, n;
+
+	mutex_lock(&s->poll_lock);
+	/* As v4l2-ctl names it; a byte outside printable ASCII as '?' */
+	for (i = 0; i < 4; i++) {
+		fourcc[i] = (f->pixelformat >> (8 * i)) & 0xff;
+		if (fourcc[i] < 0x20 || fourcc[i] > 0x7e)
+			fourcc[i] = '?';
+	}
+	fourcc[4] = '\0';
+	n = scnprintf(buf, len,
+		      "producer: %s\n"
+		      "session: %016llx\n"
+		      "format: %ux%u %s %u/%u s\n"
+		      "streaming: %s\n"
+		      "doorbell: %s\n"
+		      "poll_period_us: %llu\n"
+		      "polls: %llu\n"
+		      "interrupts: %lu\n"
+		      "timestamp_offset_ns: %lld\n"
+		      "frames: %llu\n"
+		      "dropped: %llu\n"
+		      "dropped_torn: %llu\n"
+		      "dropped_too_large: %llu\n"
+		      "dropped_inconsistent: %llu\n"
+		      "dropped_format: %llu\n"
+		      "dropped_missed: %llu\n",
+		      s->alive ? "streaming" : "stopped or silent", s->session,
+		      f->width, f->height, fourcc,
+		      f->interval.numerator, f->interval.denominator,
+		      s->streaming ? "yes" : "no",
+		      !s->doorbell ? "none" :
+		      s->doorbell_silent ? "silent" : "ringing",
+		      div_u64(READ_ONCE(s->poll_ns), NSEC_PER_USEC), s->polls,
+		      READ_ONCE(s->kicks), s->ts_valid ? s->ts_offset : 0,
+		      s->frames, s->dropped, s->drop_torn, s->drop_large,
+		      s->drop_bad, s->drop_format, s->drop_missed);
+	mutex_unlock(&s->poll_lock);
+	return n;
+}
+
+/**
+ * shmcam_region_interval - the frame interval now streaming
+ * @s: the device, with s->lock held
+ * @iv: set to the producer's interval when it publishes the negotiated
+ *	format and size
+ *
+ * Return: true when @iv was set.
+ */
+bool shmcam_region_interval(struct shmcam *s, struct v4l2_fract *iv)
+{
+	const struct shmcam_format *f = &s->src_fmt;
+	bool ok;
+
+	mutex_lock(&s->poll_lock);
+	ok = s->alive && f->pixelformat == s->fmt.pixelformat &&
+	     f->width == s->fmt.width && f->height == s->fmt.height &&
+	     f->interval.numerator && f->interval.denominator;
+	if (ok) {
+		iv->numerator = f->interval.numerator;
+		iv->denominator = f->interval.denominator;
+	}
+	mutex_unlock(&s->poll_lock);
+	return ok;
 }

@@ -43,6 +43,7 @@ static struct shmcam *shmcam_from_vq(struct vb2_queue *vq)
  */
 static void shmcam_colorspace(u32 colorspace, struct shmcam_cap_pix *cp)
 {
+	cp->xfer_func = V4L2_XFER_FUNC_DEFAULT;
 	cp->ycbcr_enc = V4L2_YCBCR_ENC_DEFAULT;
 	cp->quantization = V4L2_QUANTIZATION_DEFAULT;
 	switch (colorspace) {
@@ -64,15 +65,31 @@ static void shmcam_colorspace(u32 colorspace, struct shmcam_cap_pix *cp)
 }
 
 /*
+ * How the producer codes the current format's colorspace (ABI 1.2), over
+ * what the colorspace implies; values V4L2 does not know are ignored.
+ */
+static void shmcam_color_apply(const struct shmcam_color *c,
+			       struct shmcam_cap_pix *cp)
+{
+	if (c->xfer_func && c->xfer_func <= V4L2_XFER_FUNC_SMPTE2084)
+		cp->xfer_func = c->xfer_func;
+	if (c->ycbcr_enc && c->ycbcr_enc <= V4L2_YCBCR_ENC_SMPTE240M)
+		cp->ycbcr_enc = c->ycbcr_enc;
+	if (c->quantization && c->quantization <= V4L2_QUANTIZATION_LIM_RANGE)
+		cp->quantization = c->quantization;
+}
+
+/*
  * The sizes of caps[@n], read as entry @i of the producer's table: the
  * line stride and image size the producer gives (ABI 1.1), else the
  * packed ones; an MJPEG frame of a 1.0 producer is bounded by two bytes a
  * pixel, a webcam's worst case.  The colorspace is the current format's
- * when @n is that format.  Called with s->lock.
+ * (with @color's coding) when @n is that format.  Called with s->lock.
  */
 static void shmcam_cap_pix_read(struct shmcam *s, unsigned int i,
 				unsigned int n, const struct shmcam_layout *l,
-				const struct shmcam_format *cur)
+				const struct shmcam_format *cur,
+				const struct shmcam_color *color)
 {
 	const struct shmcam_cap *c = &s->caps[n];
 	struct shmcam_cap_pix *cp = &s->cap_pix[n];
@@ -81,16 +98,18 @@ static void shmcam_cap_pix_read(struct shmcam *s, unsigned int i,
 	struct shmcam_format f;
 	bool given = !shmcam_cap_size_read(shmcam_hdr(s), l ? l : &none, i, c,
 					   &f);
+	bool is_cur = cur && cur->pixelformat == c->pixelformat &&
+		       cur->width == c->width && cur->height == c->height;
 
 	cp->bytesperline = f.bytesperline;
 	cp->sizeimage = f.sizeimage;
 	if (!given && c->pixelformat == V4L2_PIX_FMT_MJPEG)
 		cp->sizeimage = PAGE_ALIGN(c->width * c->height * 2);
-	shmcam_colorspace(cur && cur->pixelformat == c->pixelformat &&
-			  cur->width == c->width && cur->height == c->height ?
-			  cur->colorspace :
+	shmcam_colorspace(is_cur ? cur->colorspace :
 			  c->pixelformat == V4L2_PIX_FMT_MJPEG ?
 			  V4L2_COLORSPACE_JPEG : V4L2_COLORSPACE_SRGB, cp);
+	if (is_cur && color)
+		shmcam_color_apply(color, cp);
 }
 
 /* The one place that fills a format from caps[@n]. */
@@ -106,11 +125,48 @@ static void shmcam_fill_pix(struct shmcam *s, unsigned int n,
 	pix->sizeimage = cp->sizeimage;
 	pix->field = V4L2_FIELD_NONE;
 	pix->colorspace = cp->colorspace;
-	pix->xfer_func = V4L2_XFER_FUNC_DEFAULT;
+	pix->xfer_func = cp->xfer_func;
 	pix->ycbcr_enc = cp->ycbcr_enc;
 	pix->quantization = cp->quantization;
 	pix->flags = 0;
 	pix->priv = 0;
+}
+
+/*
+ * Copy the current format, its colorspace coding and the capability
+ * table, under the producer's metadata lock (ABI 1.2): a copy a rewrite
+ * tore is taken again, a few times; after that the last copy stands, each
+ * entry checked on its own.  Returns the number of valid entries copied.
+ */
+static unsigned int shmcam_caps_copy(struct shmcam *s,
+				     const struct shmcam_layout *l,
+				     struct shmcam_format *f, bool *have_cur,
+				     struct shmcam_color *color)
+{
+	struct shmcam_header *h = shmcam_hdr(s);
+	unsigned int i, n = 0, tries;
+	u32 seq;
+
+	for (tries = 0; tries < 3; tries++) {
+		seq = shmcam_meta_begin(h);
+		*have_cur = !shmcam_format_read(h, l, f);
+		memset(color, 0, sizeof(*color));
+		if (l && l->abi_minor >= 2) {
+			color->xfer_func = READ_ONCE(h->color.xfer_func);
+			color->ycbcr_enc = READ_ONCE(h->color.ycbcr_enc);
+			color->quantization = READ_ONCE(h->color.quantization);
+		}
+		for (i = 0, n = 0; i < SHMCAM_MAX_CAPS; i++) {
+			if (!shmcam_cap_read(h, i, &s->caps[n])) {
+				shmcam_cap_pix_read(s, i, n, l,
+						    *have_cur ? f : NULL, color);
+				n++;
+			}
+		}
+		if (!shmcam_meta_retry(h, seq))
+			break;
+	}
+	return n;
 }
 
 /*
@@ -122,27 +178,22 @@ static void shmcam_caps_refresh(struct shmcam *s)
 	struct shmcam_header *h = shmcam_hdr(s);
 	struct shmcam_layout layout;
 	const struct shmcam_layout *l = NULL;
-	struct shmcam_format f, *cur = NULL;
-	unsigned int i, n = 0;
+	struct shmcam_color color;
+	struct shmcam_format f;
+	unsigned int n;
+	bool cur;
 
 	if (s->gone) {
 		if (!s->num_caps) {
 			s->caps[0] = shmcam_default_cap;
-			shmcam_cap_pix_read(s, 0, 0, NULL, NULL);
+			shmcam_cap_pix_read(s, 0, 0, NULL, NULL, NULL);
 			s->num_caps = 1;
 		}
 		return;
 	}
 	if (!shmcam_layout_read(h, s->size, &layout))
 		l = &layout;
-	if (!shmcam_format_read(h, l, &f))
-		cur = &f;
-	for (i = 0; i < SHMCAM_MAX_CAPS; i++) {
-		if (!shmcam_cap_read(h, i, &s->caps[n])) {
-			shmcam_cap_pix_read(s, i, n, l, cur);
-			n++;
-		}
-	}
+	n = shmcam_caps_copy(s, l, &f, &cur, &color);
 	if (!n) {
 		if (cur) {
 			memset(&s->caps[0], 0, sizeof(s->caps[0]));
@@ -151,13 +202,14 @@ static void shmcam_caps_refresh(struct shmcam *s)
 			s->caps[0].height = f.height;
 			s->caps[0].num_intervals = 1;
 			s->caps[0].intervals[0] = f.interval;
-			shmcam_cap_pix_read(s, SHMCAM_MAX_CAPS, 0, NULL, cur);
+			shmcam_cap_pix_read(s, SHMCAM_MAX_CAPS, 0, NULL, &f,
+					    &color);
 			if (f.pixelformat != V4L2_PIX_FMT_MJPEG)
 				s->cap_pix[0].bytesperline = f.bytesperline;
 			s->cap_pix[0].sizeimage = f.sizeimage;
 		} else {
 			s->caps[0] = shmcam_default_cap;
-			shmcam_cap_pix_read(s, 0, 0, NULL, NULL);
+			shmcam_cap_pix_read(s, 0, 0, NULL, NULL, NULL);
 		}
 		n = 1;
 	}
@@ -426,7 +478,10 @@ static int shmcam_g_parm(struct file *file, void *priv,
 	shmcam_fmt_follow(s);
 	memset(&parm->parm.capture, 0, sizeof(parm->parm.capture));
 	parm->parm.capture.capability = V4L2_CAP_TIMEPERFRAME;
-	parm->parm.capture.timeperframe = s->interval;
+	/* While streaming: what the producer sends, if it is ours. */
+	if (!vb2_is_streaming(&s->queue) ||
+	    !shmcam_region_interval(s, &parm->parm.capture.timeperframe))
+		parm->parm.capture.timeperframe = s->interval;
 	parm->parm.capture.readbuffers = 2;
 	return 0;
 }
@@ -494,29 +549,20 @@ void shmcam_source_changed(struct shmcam *s)
 	v4l2_event_queue(&s->vdev, &ev);
 }
 
-/*
- * What a user looks at when frames are missing (v4l2-ctl --log-status):
- * the producer as last seen, and the frames not delivered, by cause.
- */
+/* v4l2-ctl --log-status: shmcam_region_status(), line by line. */
 static int shmcam_log_status(struct file *file, void *priv)
 {
 	struct shmcam *s = video_drvdata(file);
-	const char *name = s->v4l2_dev.name;
+	char *text, *p, *line;
 
-	mutex_lock(&s->poll_lock);
-	v4l2_info(&s->v4l2_dev, "%s: producer %s, session %016llx, %ux%u "
-		  "%p4cc at %u/%u s, poll period %llu us\n", name,
-		  s->alive ? "streaming" : "stopped or silent", s->session,
-		  s->src_fmt.width, s->src_fmt.height, &s->src_fmt.pixelformat,
-		  s->src_fmt.interval.numerator,
-		  s->src_fmt.interval.denominator,
-		  div_u64(READ_ONCE(s->poll_ns), NSEC_PER_USEC));
-	v4l2_info(&s->v4l2_dev, "%s: %llu frames delivered, %llu dropped: "
-		  "%llu torn, %llu too large, %llu inconsistent, %llu not the "
-		  "negotiated format, %llu missed\n", name, s->frames,
-		  s->dropped, s->drop_torn, s->drop_large, s->drop_bad,
-		  s->drop_format, s->drop_missed);
-	mutex_unlock(&s->poll_lock);
+	text = kmalloc(PAGE_SIZE, GFP_KERNEL);
+	if (!text)
+		return -ENOMEM;
+	shmcam_region_status(s, text, PAGE_SIZE);
+	p = text;
+	while ((line = strsep(&p, "\n")) && *line)
+		v4l2_info(&s->v4l2_dev, "%s: %s\n", s->v4l2_dev.name, line);
+	kfree(text);
 	return v4l2_ctrl_log_status(file, priv);
 }
 

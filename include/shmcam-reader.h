@@ -175,6 +175,30 @@ static inline int shmcam_cap_check(const struct shmcam_cap *c)
 }
 
 /*
+ * shmcam_meta_begin - start copying the header's metadata (format, caps,
+ * cap_sizes, card, color)
+ *
+ * ABI 1.2's meta_seq is odd while the producer rewrites them; a region of
+ * an older minor version keeps it 0, and its copies are taken as they
+ * come.  Returns the value to give shmcam_meta_retry() after the copy.
+ */
+static inline shmcam_u32 shmcam_meta_begin(const struct shmcam_header *h)
+{
+	shmcam_u32 seq = shmcam_load32(&h->meta_seq);
+
+	shmcam_rmb();
+	return seq;
+}
+
+/* Non-zero when the copy since shmcam_meta_begin() may be torn. */
+static inline int shmcam_meta_retry(const struct shmcam_header *h,
+				    shmcam_u32 seq)
+{
+	shmcam_rmb();
+	return (seq & 1) || shmcam_load32(&h->meta_seq) != seq;
+}
+
+/*
  * shmcam_cap_read - copy capability table entry @i and check the copy
  *
  * The entry is copied first and the copy checked, so a producer rewriting
@@ -339,10 +363,12 @@ static inline int shmcam_layout_read(const struct shmcam_header *h,
 }
 
 /*
- * shmcam_read_frame - copy the next complete frame out of the region
+ * shmcam_read_frame_as - copy the next complete frame out of the region
  * @base: start of the mapped region
  * @l: layout from shmcam_layout_read() for this mapping
  * @after: the last frame counter this reader took, or SHMCAM_NO_FRAME
+ * @want: the only format the reader takes (fourcc, size and, uncompressed,
+ *	  bytesperline), or NULL for any
  * @dst: where the frame goes
  * @dst_size: bytes available at @dst
  * @info: filled with the frame's descriptor on success
@@ -352,28 +378,32 @@ static inline int shmcam_layout_read(const struct shmcam_header *h,
  * next write goes to another slot); a reader further behind skips ahead
  * to the newest.  Readers that poll thus lose no frame to a late wake-up.
  *
- * The copy is accepted only if the slot's sequence counter was even and
- * unchanged across it: a frame the producer overwrote meanwhile is never
- * returned.
+ * The slot's descriptor is copied and checked before the frame: a frame
+ * that cannot be delivered costs no copy.  The copy is accepted only if
+ * the slot's sequence counter was even and unchanged across it: a frame
+ * the producer overwrote meanwhile is never returned.
  *
  * Returns 0, -EAGAIN when no frame newer than @after is complete,
  * -ESTALE when the slot changed during the copy (a torn frame; try again),
- * -ENOSPC when the frame is larger than @dst_size, or -EINVAL when the
- * slot's descriptor is inconsistent (nothing is copied then).  After
- * -ENOSPC and -EINVAL, info->frame names the frame that cannot be had,
- * so that the reader goes past it instead of trying it again.
+ * -ENOSPC when the frame is larger than @dst_size, -ENOMSG when it is not
+ * in the format @want, or -EINVAL when the slot's descriptor is
+ * inconsistent (nothing is copied then).  After -ENOSPC, -ENOMSG and
+ * -EINVAL, info->frame names the frame that cannot be had, so that the
+ * reader goes past it instead of trying it again.
  */
-static inline int shmcam_read_frame(const void *base,
-				    const struct shmcam_layout *l,
-				    shmcam_u64 after, void *dst,
-				    shmcam_u32 dst_size,
-				    struct shmcam_frame_info *info)
+static inline int shmcam_read_frame_as(const void *base,
+				       const struct shmcam_layout *l,
+				       shmcam_u64 after,
+				       const struct shmcam_format *want,
+				       void *dst, shmcam_u32 dst_size,
+				       struct shmcam_frame_info *info)
 {
 	const struct shmcam_header *h = (const struct shmcam_header *)base;
 	const struct shmcam_slot *s;
 	const unsigned char *src;
 	shmcam_u64 latest, frame;
 	shmcam_u32 idx, seq, bytesused;
+	int ret = 0;
 
 	latest = shmcam_load64(&h->latest_frame);
 	if (latest == SHMCAM_NO_FRAME || latest == after)
@@ -393,15 +423,6 @@ static inline int shmcam_read_frame(const void *base,
 	bytesused = shmcam_load32(&s->bytesused);
 	if (after != SHMCAM_NO_FRAME && frame <= after)
 		return -EAGAIN;
-	if (!bytesused || bytesused > l->slot_size || bytesused > dst_size) {
-		/* Which frame this is, if the slot held still. */
-		shmcam_rmb();
-		if (shmcam_load32(&s->seq) != seq)
-			return -ESTALE;
-		info->frame = frame;
-		return !bytesused || bytesused > l->slot_size ? -EINVAL : -ENOSPC;
-	}
-
 	info->frame = frame;
 	info->bytesused = bytesused;
 	info->timestamp_ns = shmcam_load64(&s->timestamp_ns);
@@ -410,6 +431,24 @@ static inline int shmcam_read_frame(const void *base,
 	info->slot = idx;
 	memcpy(&info->format, (const void *)&s->format, sizeof(info->format));
 
+	if (!bytesused || bytesused > l->slot_size ||
+	    shmcam_format_check(&info->format, l))
+		ret = -EINVAL;
+	else if (want && (info->format.pixelformat != want->pixelformat ||
+			  info->format.width != want->width ||
+			  info->format.height != want->height ||
+			  info->format.bytesperline != want->bytesperline))
+		ret = -ENOMSG;
+	else if (bytesused > dst_size)
+		ret = -ENOSPC;
+	if (ret) {
+		/* Which frame this is, if the slot held still. */
+		shmcam_rmb();
+		if (shmcam_load32(&s->seq) != seq)
+			return -ESTALE;
+		return ret;
+	}
+
 	src = (const unsigned char *)base + l->data_offset +
 	      (shmcam_u64)idx * l->slot_size;
 	memcpy(dst, src, bytesused);
@@ -417,9 +456,17 @@ static inline int shmcam_read_frame(const void *base,
 	shmcam_rmb();
 	if (shmcam_load32(&s->seq) != seq)
 		return -ESTALE;
-	if (shmcam_format_check(&info->format, l))
-		return -EINVAL;
 	return 0;
+}
+
+/* shmcam_read_frame_as() of any format. */
+static inline int shmcam_read_frame(const void *base,
+				    const struct shmcam_layout *l,
+				    shmcam_u64 after, void *dst,
+				    shmcam_u32 dst_size,
+				    struct shmcam_frame_info *info)
+{
+	return shmcam_read_frame_as(base, l, after, NULL, dst, dst_size, info);
 }
 
 #endif /* SHMCAM_READER_H */

@@ -41,7 +41,7 @@ typedef uint64_t shmcam_u64;
  * The minor version only grows when fields are added in reserved space.
  */
 #define SHMCAM_ABI_MAJOR        1
-#define SHMCAM_ABI_MINOR        1
+#define SHMCAM_ABI_MINOR        2
 
 #define SHMCAM_PAGE_SIZE        4096u
 #define SHMCAM_HEADER_OFFSET    0x0000u
@@ -119,6 +119,18 @@ struct shmcam_cap_size {
 };
 
 /*
+ * How the current format's colorspace is coded (ABI 1.2): the V4L2 enums
+ * v4l2_xfer_func, v4l2_ycbcr_encoding and v4l2_quantization, 0 (DEFAULT)
+ * when the source does not say.
+ */
+struct shmcam_color {
+	shmcam_u8 xfer_func;
+	shmcam_u8 ycbcr_enc;
+	shmcam_u8 quantization;
+	shmcam_u8 reserved;
+};
+
+/*
  * The format of the frames now published.  Also copied into each slot
  * descriptor, so a reader can tell which format a given frame has.
  */
@@ -185,8 +197,18 @@ struct shmcam_header {
 	struct shmcam_format format;
 	char card[SHMCAM_CARD_LEN];	/* NUL-terminated source name */
 	shmcam_u32 consumer_count;	/* areas in the consumer page */
+	/*
+	 * ABI 1.2.  meta_seq is a sequence lock over format, num_caps, caps,
+	 * cap_sizes, card and color: odd while the producer rewrites any of
+	 * them.  heartbeat_ns is the producer's CLOCK_MONOTONIC when it last
+	 * incremented heartbeat, for readers that map slot timestamps to
+	 * their own clock.  color completes format's colorspace.
+	 */
+	shmcam_u32 meta_seq;
+	shmcam_u64 heartbeat_ns;
+	struct shmcam_color color;
 	shmcam_u32 reserved0;
-	shmcam_u64 reserved1[9];
+	shmcam_u64 reserved1[7];
 
 	struct shmcam_slot slots[SHMCAM_MAX_SLOTS];
 	struct shmcam_cap caps[SHMCAM_MAX_CAPS];
@@ -240,6 +262,7 @@ _Static_assert(sizeof(struct shmcam_fract) == 8, "shmcam_fract size");
 _Static_assert(sizeof(struct shmcam_cap) == 80, "shmcam_cap size");
 _Static_assert(sizeof(struct shmcam_cap_size) == 8, "shmcam_cap_size size");
 _Static_assert(sizeof(struct shmcam_format) == 32, "shmcam_format size");
+_Static_assert(sizeof(struct shmcam_color) == 4, "shmcam_color size");
 _Static_assert(sizeof(struct shmcam_slot) == 64, "shmcam_slot size");
 _Static_assert(sizeof(struct shmcam_header) == SHMCAM_PAGE_SIZE,
 	       "shmcam_header is one page");
@@ -272,6 +295,10 @@ SHMCAM_ASSERT_OFFSET(struct shmcam_header, num_caps, 76);
 SHMCAM_ASSERT_OFFSET(struct shmcam_header, format, 80);
 SHMCAM_ASSERT_OFFSET(struct shmcam_header, card, 112);
 SHMCAM_ASSERT_OFFSET(struct shmcam_header, consumer_count, 144);
+SHMCAM_ASSERT_OFFSET(struct shmcam_header, meta_seq, 148);
+SHMCAM_ASSERT_OFFSET(struct shmcam_header, heartbeat_ns, 152);
+SHMCAM_ASSERT_OFFSET(struct shmcam_header, color, 160);
+SHMCAM_ASSERT_OFFSET(struct shmcam_header, reserved1, 168);
 SHMCAM_ASSERT_OFFSET(struct shmcam_header, slots, 224);
 SHMCAM_ASSERT_OFFSET(struct shmcam_header, caps, 1248);
 SHMCAM_ASSERT_OFFSET(struct shmcam_header, cap_sizes, 3168);

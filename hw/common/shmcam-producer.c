@@ -102,6 +102,8 @@ int shmcam_producer_init(struct shmcam_producer *p, void *base,
     /* Counters go on from the earlier session's: readers see them move. */
     p->heartbeat = shmcam_load64(&h->heartbeat);
     p->format_gen = shmcam_load32(&h->format_gen);
+    /* Even, and past any odd value a torn earlier session left. */
+    p->meta_seq = (shmcam_load32(&h->meta_seq) + 2) & ~1u;
 
     /* Readers of an earlier session stop trusting the region first. */
     shmcam_store32(&h->state, SHMCAM_STATE_STOPPED);
@@ -118,6 +120,9 @@ int shmcam_producer_init(struct shmcam_producer *p, void *base,
     h->data_offset = SHMCAM_DATA_OFFSET;
     h->num_caps = 0;
     h->consumer_count = SHMCAM_MAX_CONSUMERS;
+    h->meta_seq = p->meta_seq;
+    h->heartbeat_ns = 0;
+    memset(&h->color, 0, sizeof(h->color));
     h->reserved0 = 0;
     memset(h->reserved1, 0, sizeof(h->reserved1));
     memset(h->reserved2, 0, sizeof(h->reserved2));
@@ -138,16 +143,44 @@ int shmcam_producer_init(struct shmcam_producer *p, void *base,
     return 0;
 }
 
-/* Consumers read the format without a lock: format_gen tells them it moved. */
-void shmcam_producer_set_format(struct shmcam_producer *p,
-                                const struct shmcam_format *f)
+/*
+ * The metadata lock (ABI 1.2): meta_seq is odd while format, caps, card
+ * or color change, so that a reader can retry a copy that a rewrite tore.
+ */
+static void shmcam_producer_meta_begin(struct shmcam_producer *p)
 {
+    shmcam_store32(&p->hdr->meta_seq, ++p->meta_seq);
+    shmcam_wmb();
+}
+
+static void shmcam_producer_meta_end(struct shmcam_producer *p)
+{
+    shmcam_wmb();
+    shmcam_store32(&p->hdr->meta_seq, ++p->meta_seq);
+    p->shadow.meta_seq = p->meta_seq;
+}
+
+/*
+ * format_gen tells readers of any minor version that the format moved;
+ * meta_seq lets those of 1.2 copy it whole.  @color may be NULL: the
+ * source does not say.
+ */
+void shmcam_producer_set_format(struct shmcam_producer *p,
+                                const struct shmcam_format *f,
+                                const struct shmcam_color *color)
+{
+    static const struct shmcam_color none;
+
+    shmcam_producer_meta_begin(p);
     p->format = *f;
     memcpy(&p->hdr->format, f, sizeof(*f));
+    memcpy(&p->hdr->color, color ? color : &none, sizeof(p->hdr->color));
     shmcam_wmb();
     shmcam_store32(&p->hdr->format_gen, ++p->format_gen);
     p->shadow.format = *f;
+    p->shadow.color = p->hdr->color;
     p->shadow.format_gen = p->format_gen;
+    shmcam_producer_meta_end(p);
 }
 
 void shmcam_producer_set_caps(struct shmcam_producer *p,
@@ -164,6 +197,7 @@ void shmcam_producer_set_caps(struct shmcam_producer *p,
         memcpy(p->cap_sizes, sizes, n * sizeof(*sizes));
     }
     p->num_caps = n;
+    shmcam_producer_meta_begin(p);
     shmcam_store32(&p->hdr->num_caps, 0);
     shmcam_wmb();
     memcpy(p->hdr->caps, p->caps, sizeof(p->hdr->caps));
@@ -173,13 +207,16 @@ void shmcam_producer_set_caps(struct shmcam_producer *p,
     memcpy(p->shadow.caps, p->caps, sizeof(p->shadow.caps));
     memcpy(p->shadow.cap_sizes, p->cap_sizes, sizeof(p->shadow.cap_sizes));
     p->shadow.num_caps = n;
+    shmcam_producer_meta_end(p);
 }
 
 void shmcam_producer_set_card(struct shmcam_producer *p, const char *card)
 {
+    shmcam_producer_meta_begin(p);
     memset(p->shadow.card, 0, sizeof(p->shadow.card));
     strncpy(p->shadow.card, card, sizeof(p->shadow.card) - 1);
     memcpy(p->hdr->card, p->shadow.card, sizeof(p->hdr->card));
+    shmcam_producer_meta_end(p);
 }
 
 void shmcam_producer_set_state(struct shmcam_producer *p,
@@ -191,9 +228,13 @@ void shmcam_producer_set_state(struct shmcam_producer *p,
     p->shadow.state = state;
 }
 
-void shmcam_producer_heartbeat(struct shmcam_producer *p)
+/* @now_ns: CLOCK_MONOTONIC, the clock of the slots' timestamps. */
+void shmcam_producer_heartbeat(struct shmcam_producer *p, uint64_t now_ns)
 {
+    shmcam_store64(&p->hdr->heartbeat_ns, now_ns);
+    shmcam_wmb();
     shmcam_store64(&p->hdr->heartbeat, ++p->heartbeat);
+    p->shadow.heartbeat_ns = now_ns;
     p->shadow.heartbeat = p->heartbeat;
 }
 

@@ -41,6 +41,7 @@ struct shmcam_producer {
     uint64_t frame;             /* counter of the next frame to publish */
     uint32_t seq[SHMCAM_MAX_SLOTS];
     uint32_t format_gen;
+    uint32_t meta_seq;          /* even between rewrites */
     struct shmcam_format format;
     uint32_t num_caps;
     struct shmcam_cap caps[SHMCAM_MAX_CAPS];
@@ -86,8 +87,10 @@ uint32_t shmcam_producer_slot_size(uint64_t region_size, uint32_t slots);
 int shmcam_producer_init(struct shmcam_producer *p, void *base,
                          uint64_t region_size, uint32_t slots,
                          uint32_t min_slot_size, uint64_t session_id);
+/* @color: how the format's colorspace is coded, or NULL: not known. */
 void shmcam_producer_set_format(struct shmcam_producer *p,
-                                const struct shmcam_format *f);
+                                const struct shmcam_format *f,
+                                const struct shmcam_color *color);
 /* @sizes: each entry's line and image size, or NULL: not known. */
 void shmcam_producer_set_caps(struct shmcam_producer *p,
                               const struct shmcam_cap *caps,
@@ -95,7 +98,7 @@ void shmcam_producer_set_caps(struct shmcam_producer *p,
 void shmcam_producer_set_card(struct shmcam_producer *p, const char *card);
 void shmcam_producer_set_state(struct shmcam_producer *p,
                                enum shmcam_state state);
-void shmcam_producer_heartbeat(struct shmcam_producer *p);
+void shmcam_producer_heartbeat(struct shmcam_producer *p, uint64_t now_ns);
 bool shmcam_producer_restore(struct shmcam_producer *p);
 int shmcam_producer_publish(struct shmcam_producer *p, const void *data,
                             uint32_t len, uint64_t timestamp_ns,

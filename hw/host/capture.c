@@ -230,11 +230,18 @@ static void shmcam_host_check_stall(struct shmcam_host *h, uint64_t now)
     shmcam_host_state(h, SHMCAM_STATE_NO_SIGNAL);
 }
 
-/* Take one frame from the source and publish it. */
+/*
+ * Take one frame from the source and publish it.  A frame made on our own
+ * pace (the pattern, a file read ahead of time) is stamped with its place
+ * on that pace, so that consumers see the source's own spacing, whatever
+ * the delay before this process ran.
+ */
 static int shmcam_host_frame(struct shmcam_host *h, uint64_t now)
 {
     struct shmcam_source_frame f = { 0 };
     uint64_t iv = shmcam_interval_ns(&h->fmt.interval);
+    bool on_pace = !h->src->paced && !h->want_fd && !h->stalled &&
+                   h->next_frame_ns <= now;
     int ret = h->src->ops->next(h->src, &f);
 
     if (ret == -EAGAIN) {
@@ -273,6 +280,9 @@ static int shmcam_host_frame(struct shmcam_host *h, uint64_t now)
         return 0;
     }
     if (!ret) {
+        if (!f.timestamp_ns && on_pace) {
+            f.timestamp_ns = h->next_frame_ns;
+        }
         ret = shmcam_host_publish(h, &f, now);
         h->src->ops->release(h->src);
     }

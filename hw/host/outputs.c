@@ -95,7 +95,7 @@ static void shmcam_host_publish_format_to(struct shmcam_host *h,
     struct shmcam_cap_size sizes[SHMCAM_MAX_CAPS] = { { 0 } };
     uint32_t n = h->src->ops->caps(h->src, p->slot_size, caps, sizes);
 
-    shmcam_producer_set_format(p, &h->fmt);
+    shmcam_producer_set_format(p, &h->fmt, &h->src->color);
     shmcam_producer_set_caps(p, caps, sizes, n);
     shmcam_producer_set_card(p, h->o.card ? h->o.card : h->src->card);
 }
@@ -274,7 +274,7 @@ void shmcam_host_beat(struct shmcam_host *h, uint64_t now)
             }
         }
         p->restoring = restored;
-        shmcam_producer_heartbeat(p);
+        shmcam_producer_heartbeat(p, now);
         freed = shmcam_producer_reclaim(p, now);
         for (k = 0; k < SHMCAM_MAX_CONSUMERS; k++) {
             if (freed & (1u << k)) {

@@ -57,6 +57,8 @@ struct shmcam_source {
     const char *card;           /* name for the header's card field */
     int fd;                     /* to poll while next() says -EAGAIN, or -1 */
     bool paced;                 /* true: the source has its own clock */
+    /* How the started format's colorspace is coded; zero: not known. */
+    struct shmcam_color color;
 };
 
 /* @align: lines padded to a multiple of it (shmcam_format_align()). */

@@ -204,6 +204,15 @@ static int shmcam_v4l2_set_format(struct shmcam_v4l2_source *vs,
                         pix->bytesperline;
     fmt->sizeimage = pix->sizeimage;
     fmt->colorspace = pix->colorspace;
+    /* The V4L2 enums fit in a byte; anything else is not known. */
+    vs->base.color = (struct shmcam_color) {
+        .xfer_func = pix->xfer_func <= V4L2_XFER_FUNC_SMPTE2084 ?
+                     pix->xfer_func : 0,
+        .ycbcr_enc = pix->ycbcr_enc <= V4L2_YCBCR_ENC_SMPTE240M ?
+                     pix->ycbcr_enc : 0,
+        .quantization = pix->quantization <= V4L2_QUANTIZATION_LIM_RANGE ?
+                        pix->quantization : 0,
+    };
 
     parm.parm.capture.timeperframe.numerator = fmt->interval.numerator;
     parm.parm.capture.timeperframe.denominator = fmt->interval.denominator;

@@ -105,7 +105,7 @@ static double bench_one(uint32_t fourcc, uint32_t w, uint32_t h)
         fprintf(stderr, "bench-publish: cannot set up a region\n");
         exit(1);
     }
-    shmcam_producer_set_format(&p, &f);
+    shmcam_producer_set_format(&p, &f, NULL);
     src = g_malloc(f.sizeimage);
     for (i = 0; i < f.sizeimage; i++) {
         src[i] = i * 7 + (i >> 11);

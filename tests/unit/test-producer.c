@@ -89,7 +89,7 @@ static void req_env_init(struct req_env *e)
     g_assert_cmpint(shmcam_producer_init(&e->p, e->r, REGION, 3, 640 * 480 * 2,
                                          1), ==, 0);
     shmcam_format_init(&f, SHMCAM_FMT_YUYV, 640, 480, (struct shmcam_fract){ 1, 30 });
-    shmcam_producer_set_format(&e->p, &f);
+    shmcam_producer_set_format(&e->p, &f, NULL);
     shmcam_producer_set_caps(&e->p, caps, NULL, 2);
     shmcam_producer_set_state(&e->p, SHMCAM_STATE_STREAMING);
     e->c = (void *)(e->r + SHMCAM_CONSUMER_OFFSET);
@@ -287,8 +287,9 @@ static void test_header_scribbled(void)
 
     req_env_init(&e);
     h = (void *)e.r;
-    shmcam_producer_heartbeat(&e.p);
+    shmcam_producer_heartbeat(&e.p, 1000);
     beat = h->heartbeat;
+    g_assert_cmpuint(h->heartbeat_ns, ==, 1000);
     memset(&h->heartbeat, 0xff, sizeof(h->heartbeat));
     h->heartbeat_ms = 0;
     memset(&h->format, 0xee, sizeof(h->format));
@@ -298,8 +299,10 @@ static void test_header_scribbled(void)
     h->slots[0].seq = 0x12345;
 
     g_assert_cmpuint(e.p.heartbeat_ms, ==, 100);
-    shmcam_producer_heartbeat(&e.p);
+    shmcam_producer_heartbeat(&e.p, 2000);
     g_assert_cmpuint(h->heartbeat, ==, beat + 1);
+    g_assert_cmpuint(h->heartbeat_ns, ==, 2000);
+    g_assert_cmpuint(h->meta_seq % 2, ==, 0);
     g_assert_cmpint(shmcam_producer_publish(&e.p, frame, sizeof(frame), 5, 0),
                     ==, 0);
     g_assert_cmpuint(h->slots[0].seq % 2, ==, 0);
@@ -379,7 +382,7 @@ static void test_cap_sizes(void)
     h = (void *)e.r;
     shmcam_producer_set_caps(&e.p, caps, sizes, 2);
     g_assert_cmpint(shmcam_layout_read(h, REGION, &l), ==, 0);
-    g_assert_cmpuint(l.abi_minor, ==, 1);
+    g_assert_cmpuint(l.abi_minor, ==, SHMCAM_ABI_MINOR);
     g_assert_cmpint(shmcam_cap_read(h, 0, &c), ==, 0);
     g_assert_cmpint(shmcam_cap_size_read(h, &l, 0, &c, &f), ==, 0);
     g_assert_cmpuint(f.bytesperline, ==, 1536);

@@ -122,7 +122,7 @@ static void race_run(struct race *r)
     g_assert_cmpint(shmcam_producer_init(&r->prod, r->base, REGION_SIZE, SLOTS,
                                          shmcam_format_slot_size(&r->fmt), 42),
                     ==, 0);
-    shmcam_producer_set_format(&r->prod, &r->fmt);
+    shmcam_producer_set_format(&r->prod, &r->fmt, NULL);
     shmcam_producer_set_state(&r->prod, SHMCAM_STATE_STREAMING);
     w = g_thread_new("writer", race_writer, r);
     rd = g_thread_new("reader", race_reader, r);

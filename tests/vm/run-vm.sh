@@ -47,11 +47,16 @@
 # The guest prints "SHMCAM-HOST: CMD ARGS" to ask this script to act and
 # reads the answer ("ok" or an error) from its second serial port:
 #   producer-stop | producer-kill | producer-start [ARGS] |
-#   producer-restart [ARGS]
+#   producer-restart [ARGS] | qemu-pause MS | scribble SECONDS
 # (without ARGS, those of --producer; with ARGS, ARGS --shm NAME, or
 # --pci-listen SOCKET, or --listen SOCKET;
 # producer-kill is SIGKILL: the region is left saying "streaming" with a
-# heartbeat that no longer moves.)
+# heartbeat that no longer moves; qemu-pause holds QEMU still (SIGSTOP)
+# for MS milliseconds half a second after answering, as a host that
+# deschedules the vCPU, while the guest's clock goes on; scribble has
+# build/tests/vm/shmcam-scribble write random values into the header of
+# /dev/shm/NAME for SECONDS, as a co-tenant guest would, and answers when
+# it has started.)
 # Commands it does not know are left for another script to answer by
 # writing a line into DIR/ctl.in.
 #
@@ -316,6 +321,20 @@ while kill -0 "$qemu_pid" 2>/dev/null; do
                     answer=ok
                 else
                     answer="producer failed to start"
+                fi ;;
+            qemu-pause)
+                ( sleep 0.5; kill -STOP "$qemu_pid"
+                  sleep "$(awk -v ms="$args" 'BEGIN { print ms / 1000 }')"
+                  kill -CONT "$qemu_pid" ) &
+                answer=ok ;;
+            scribble)
+                if [ -x "$BUILD_DIR/tests/vm/shmcam-scribble" ] &&
+                   [ -n "$shm" ]; then
+                    "$BUILD_DIR/tests/vm/shmcam-scribble" "/dev/shm/$shm" \
+                        "$args" >> "$dir/host.log" 2>&1 &
+                    answer=ok
+                else
+                    answer="no build/tests/vm/shmcam-scribble or no --shm"
                 fi ;;
             *) answer= ;;
             esac

@@ -80,15 +80,140 @@ padded() {
         [ "$(tail -n 1 /tmp/verify.out)" = "verified $5 frames, 0 bad, 0 out of order" ]
 }
 
+# timestamps: 100 frames at 30 fps; a second in, the host holds QEMU
+# still for 150 ms (a vCPU descheduled on a busy host), so the guest then
+# catches up on several frames at once.  Every buffer must carry its
+# frame's capture time: the spacing of consecutive timestamps matches the
+# producer's (seq difference x 33.333 ms) within 1 ms in the median, and
+# no two are closer than half a frame interval, the catch-up included.
+timestamps() {
+    v4l2-ctl -d "$DEV" --set-fmt-video=width=640,height=480,pixelformat=YUYV \
+        --set-parm=30 --stream-mmap=8 --stream-count=100 --verbose \
+        > /tmp/ts.out 2>&1 &
+    _pid=$!
+    _f0=$(status_field frames)
+    _i=0
+    while [ "$(status_field frames)" -lt $((_f0 + 30)) ]; do
+        [ $_i -ge 600 ] && { echo "fewer than 30 frames after 60s"; kill $_pid; return 1; }
+        sleep 0.1
+        _i=$((_i + 1))
+    done
+    host_cmd qemu-pause 150 || { kill $_pid; return 1; }
+    wait $_pid || { tail -n 20 /tmp/ts.out; return 1; }
+    # "cap dqbuf: I seq: S bytesused: B ts: T ..." per buffer
+    awk '/dqbuf:/ {
+            for (i = 1; i < NF; i++) {
+                if ($i == "seq:") q = $(i + 1)
+                if ($i == "ts:") t = $(i + 1)
+            }
+            if (n++) {
+                d = (t - pt) * 1000
+                e = d - (q - pq) * 1000 / 30
+                if (e < 0) e = -e
+                printf "%.3f %.3f %d\n", e, d / (q - pq), q - pq
+            }
+            pt = t; pq = q
+        }' /tmp/ts.out > /tmp/ts.pairs
+    _pairs=$(wc -l < /tmp/ts.pairs)
+    _median=$(sort -n /tmp/ts.pairs | sed -n "$(((_pairs + 1) / 2))p" | cut -d' ' -f1)
+    _max=$(sort -n /tmp/ts.pairs | tail -n 1 | cut -d' ' -f1)
+    _closest=$(sort -n -k2 /tmp/ts.pairs | head -n 1 | cut -d' ' -f2)
+    _gaps=$(awk '$3 > 1' /tmp/ts.pairs | wc -l)
+    echo "timestamps: $_pairs pairs, spacing off the producer's by" \
+        "$_median ms in the median, $_max ms at most; closest pair" \
+        "$_closest ms a frame apart; $_gaps gaps in the sequence"
+    [ "$_pairs" = 99 ] &&
+        awk -v m="$_median" -v c="$_closest" 'BEGIN { exit !(m < 1 && c > 16.667) }'
+}
+
+# The format of an MJPEG producer: a JPEG's colorspace as V4L2 capture
+# devices report it (sRGB, BT.601 encoding, full range), and the
+# producer's own image size rather than a guess.
+mjpeg_colorspace() {
+    v4l2-ctl -d "$DEV" --set-fmt-video=width=640,height=480,pixelformat=MJPG &&
+        v4l2-ctl -d "$DEV" --get-fmt-video > /tmp/jfmt.out 2>&1
+    cat /tmp/jfmt.out
+    grep -q 'Colorspace *: sRGB$' /tmp/jfmt.out &&
+        grep -q 'YCbCr/HSV Encoding *: ITU-R 601$' /tmp/jfmt.out &&
+        grep -q 'Quantization *: Full Range$' /tmp/jfmt.out
+}
+
+# What a user reads when frames are missing: the status in debugfs and
+# the same text from VIDIOC_LOG_STATUS in the kernel log, with the frames
+# just delivered counted.
+status_shown() {
+    _st=/sys/kernel/debug/shmcam/$(shmcam_bdf)/status
+    cat "$_st" || return 1
+    _before=$(sed -n 's/^frames: //p' "$_st")
+    capture_verify YUYV 640x480 10 || return 1
+    _after=$(sed -n 's/^frames: //p' "$_st")
+    echo "frames delivered: $_before before the capture, $_after after"
+    v4l2-ctl -d "$DEV" --log-status > /dev/null || return 1
+    dmesg | grep -q ": frames: $_after\$" ||
+        { dmesg | tail -n 20; echo "no 'frames: $_after' from --log-status"; return 1; }
+    grep -q '^producer: streaming$' "$_st" &&
+        grep -q '^format: 640x480 YUYV 1/30 s$' "$_st" &&
+        [ "$_after" -ge $((_before + 10)) ]
+}
+
+# status_field NAME: a value from this device's debugfs status.
+status_field() {
+    sed -n "s/^$1: //p" "/sys/kernel/debug/shmcam/$(shmcam_bdf)/status"
+}
+
+# cotenant: while this guest streams 640x480 at 30 fps, a co-tenant of
+# the region (the host's shmcam-scribble) writes random header values at
+# a high rate for 10 s, an interval of 1/1000 and a moving latest_frame
+# among them.  The kernel log grows by a bounded number of lines, the
+# worker polls at this guest's own rate (4 polls a frame, poll_divisor),
+# not the header's, and once the scribbling stops the producer has put
+# its header back and captures verify again.
+cotenant() {
+    v4l2-ctl -d "$DEV" --set-fmt-video=width=640,height=480,pixelformat=YUYV \
+        --set-parm=30 --stream-mmap --stream-count=100000 \
+        --stream-to=/dev/null > /tmp/co.out 2>&1 &
+    _pid=$!
+    _i=0
+    while [ "$(status_field streaming)" != yes ] && [ $_i -lt 100 ]; do
+        sleep 0.1
+        _i=$((_i + 1))
+    done
+    _lines=$(dmesg | wc -l)
+    _polls=$(status_field polls)
+    _t0=$(cut -d' ' -f1 /proc/uptime)
+    host_cmd scribble 10 || { kill $_pid; return 1; }
+    sleep 10
+    _polls=$(($(status_field polls) - _polls))
+    _t1=$(cut -d' ' -f1 /proc/uptime)
+    _grown=$(($(dmesg | wc -l) - _lines))
+    sleep 1
+    kill $_pid
+    wait $_pid
+    _rate=$(awk -v p="$_polls" -v a="$_t0" -v b="$_t1" 'BEGIN { printf "%d", p / (b - a) }')
+    dmesg | tail -n "$_grown" | tail -n 12
+    echo "co-tenant: the kernel log grew by $_grown lines; $_polls polls" \
+        "in $(awk -v a="$_t0" -v b="$_t1" 'BEGIN { print b - a }') s," \
+        "$_rate a second, for 30 frames a second"
+    cat "/sys/kernel/debug/shmcam/$(shmcam_bdf)/status"
+    capture_verify YUYV 640x480 30 &&
+        [ "$_grown" -le 100 ] && [ "$_rate" -le 200 ]
+}
+
 check shmcam-loads shmcam_up
 check capture-yuyv capture_verify YUYV 640x480 30
 check corrupt-frame-detected corrupt_detected
 check short-capture-detected short_detected
 check format-change-nv12-720p capture_verify NV12 1280x720 10
 check format-change-mjpeg capture_verify MJPG 640x480 30
+check mjpeg-colorspace mjpeg_colorspace
 check format-change-yu12 capture_verify YU12 640x480 10
 check format-back-yuyv capture_verify YUYV 640x480 10
 check two-openers two_openers
+check status-shown status_shown
+check producer-8-slots host_cmd producer-restart --pattern --size 640x480 \
+    --format YUYV --slots 8
+check timestamps timestamps
+check co-tenant cotenant
 check producer-padded host_cmd producer-restart --pattern --size 640x480 \
     --format YUYV --align 1024
 check padded-yuyv padded YUYV 640x480 2048 983040 10
