@@ -4,8 +4,9 @@
  *
  * The PCI glue (shmcam-ivshmem.c for ivshmem, shmcam-pci.c for the
  * QEMU-native shmcam-pci device) maps the region and finds the interrupts;
- * shmcam-region.c follows the producer and copies frames; shmcam-v4l2.c is
- * the video device.  A probe fills the fields marked "bus".
+ * shmcam-core.c brings the device up; shmcam-region.c follows the
+ * producer and copies frames; shmcam-v4l2.c is the video device.  A probe
+ * fills the fields marked "bus".
  */
 #ifndef SHMCAM_DRV_H
 #define SHMCAM_DRV_H
@@ -28,13 +29,10 @@
 
 struct pci_driver;
 
-/* shmcam-main.c: module parameters */
-extern unsigned int shmcam_poll_divisor;
-extern unsigned int shmcam_producer_timeout_ms;
-
 /* The two buses, registered by shmcam-main.c */
 extern struct pci_driver shmcam_ivshmem_driver;	/* shmcam-ivshmem.c */
 extern struct pci_driver shmcam_pci_driver;	/* shmcam-pci.c */
+void shmcam_ivshmem_unwatch(void);		/* shmcam-ivshmem.c */
 
 struct shmcam_buffer {
 	struct vb2_v4l2_buffer vb;	/* first: vb2 allocates this struct */
@@ -120,6 +118,7 @@ struct shmcam {
 	bool alive;			/* producer streaming, heartbeat fresh */
 	bool streaming;
 	bool gone;			/* remove() ran: never touch base again */
+	bool suspended;			/* system sleep or shutdown */
 	bool seq_started;
 	u64 session;
 	u64 last_heartbeat;
@@ -156,7 +155,7 @@ struct shmcam {
 	bool ts_prev_valid;
 	u64 last_ts;			/* timestamp of the last buffer */
 
-	struct dentry *debugfs;		/* shmcam-main.c: this device's dir */
+	struct dentry *debugfs;		/* shmcam-core.c: this device's dir */
 };
 
 static inline struct shmcam_header *shmcam_hdr(struct shmcam *s)
@@ -164,16 +163,20 @@ static inline struct shmcam_header *shmcam_hdr(struct shmcam *s)
 	return s->base;
 }
 
-/* shmcam-main.c: what a bus's probe and remove call */
+/* shmcam-core.c: what a bus's probe and remove call, and module load */
 int shmcam_probe(struct shmcam *s, struct device *dev,
 		 int (*irqs_on)(struct shmcam *s));
 void shmcam_remove(struct shmcam *s, void (*irqs_off)(struct shmcam *s));
+void shmcam_core_init(void);
+void shmcam_core_exit(void);
 
 /* shmcam-region.c */
 int shmcam_region_init(struct shmcam *s);
 void shmcam_region_start(struct shmcam *s);
 void shmcam_region_stop(struct shmcam *s);
 void shmcam_region_kick(struct shmcam *s);
+void shmcam_region_suspend(struct shmcam *s);
+void shmcam_region_resume(struct shmcam *s);
 void shmcam_region_stream(struct shmcam *s, bool on);
 void shmcam_region_request(struct shmcam *s);
 int shmcam_region_status(struct shmcam *s, char *buf, size_t len);
@@ -183,7 +186,5 @@ bool shmcam_region_interval(struct shmcam *s, struct v4l2_fract *iv);
 int shmcam_v4l2_register(struct shmcam *s, struct device *parent);
 void shmcam_v4l2_unregister(struct shmcam *s);
 void shmcam_v4l2_put(struct shmcam *s);
-void shmcam_return_all_buffers(struct shmcam *s, enum vb2_buffer_state state);
-void shmcam_source_changed(struct shmcam *s);
 
 #endif /* SHMCAM_DRV_H */

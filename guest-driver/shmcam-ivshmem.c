@@ -3,11 +3,14 @@
  * shmcam: ivshmem (PCI 1af4:1110) glue
  *
  * BAR2 of ivshmem-plain and ivshmem-doorbell is the shared region.  Other
- * drivers use the same device for other protocols, so probe binds only to
- * a region that carries the shmcam magic and an ABI major this driver
- * speaks, and returns -ENODEV otherwise.  The producer must have laid out
- * the region before the module probes: a region still all zero is not
- * recognised (unbind and bind the device, or reload, once it runs).
+ * drivers use the same device for other protocols (uio_ivshmem, kvmfr,
+ * audio transports), so probe binds only to a region that carries the
+ * shmcam magic and an ABI major this driver speaks, and returns -ENODEV
+ * otherwise.  A region still all zero (the guest booted before
+ * shmcam-host started) is left free, and watched: once a second the first
+ * page of each such device that no driver has taken is looked at, and
+ * when the shmcam header appears the device is probed again.  Foreign
+ * content ends the watch.
  *
  * The region is mapped cached: frames are copied out of it, and uncached
  * or write-combined reads would be several times slower.
@@ -15,9 +18,13 @@
 
 #include <linux/interrupt.h>
 #include <linux/io.h>
+#include <linux/list.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/workqueue.h>
 
 #include "shmcam-drv.h"
 
@@ -31,6 +38,133 @@ static int consumer = -1;
 module_param(consumer, int, 0444);
 MODULE_PARM_DESC(consumer,
 		 "Consumer area index 0-31 for ivshmem-plain (default -1: claim a free one; ivshmem-doorbell uses its IVPosition, shmcam-pci the index its host assigns)");
+
+static bool watch_blank = true;
+module_param(watch_blank, bool, 0444);
+MODULE_PARM_DESC(watch_blank,
+		 "Watch ivshmem devices whose region is still all zero, and bind once a shmcam producer lays it out (default on)");
+
+/* The blank devices being watched: a reference to each, under watch_lock. */
+struct shmcam_watched {
+	struct list_head list;
+	struct pci_dev *pdev;
+};
+
+static LIST_HEAD(shmcam_watch_list);
+static DEFINE_MUTEX(shmcam_watch_lock);
+static bool shmcam_watch_stopped;
+static void shmcam_watch_fn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(shmcam_watch_work, shmcam_watch_fn);
+
+#define SHMCAM_WATCH_PERIOD	HZ
+
+/*
+ * What the first page of @pdev's BAR2 holds now: 0 for the shmcam magic,
+ * -EAGAIN for all zero, -ENODEV for anything else (or no mapping).  The
+ * device is not ours: the page is mapped for the look only.
+ */
+static int shmcam_ivshmem_peek(struct pci_dev *pdev)
+{
+	resource_size_t start = pci_resource_start(pdev, SHMCAM_IVSHMEM_SHM_BAR);
+	void *page;
+	int ret;
+
+	if (pci_resource_len(pdev, SHMCAM_IVSHMEM_SHM_BAR) < SHMCAM_DATA_OFFSET)
+		return -ENODEV;
+	page = memremap(start, PAGE_SIZE, MEMREMAP_WB);
+	if (!page)
+		return -ENODEV;
+	if (READ_ONCE(((struct shmcam_header *)page)->magic) == SHMCAM_MAGIC)
+		ret = 0;
+	else
+		ret = memchr_inv(page, 0, PAGE_SIZE) ? -ENODEV : -EAGAIN;
+	memunmap(page);
+	return ret;
+}
+
+/* Watch @pdev, a blank device probe left free.  Once per device. */
+static void shmcam_watch_add(struct pci_dev *pdev)
+{
+	struct shmcam_watched *w;
+
+	mutex_lock(&shmcam_watch_lock);
+	if (shmcam_watch_stopped)
+		goto out;
+	list_for_each_entry(w, &shmcam_watch_list, list)
+		if (w->pdev == pdev)
+			goto out;
+	w = kzalloc(sizeof(*w), GFP_KERNEL);
+	if (!w)
+		goto out;
+	w->pdev = pci_dev_get(pdev);
+	list_add_tail(&w->list, &shmcam_watch_list);
+	dev_info(&pdev->dev, "region is blank: waiting for a shmcam producer\n");
+	schedule_delayed_work(&shmcam_watch_work, SHMCAM_WATCH_PERIOD);
+out:
+	mutex_unlock(&shmcam_watch_lock);
+}
+
+/*
+ * Once a second: drop the devices another driver took, went away, or now
+ * hold foreign content; probe again those that now carry the header
+ * (outside the lock: a probe that finds the region blank again, a
+ * producer gone meanwhile, watches it anew).
+ */
+static void shmcam_watch_fn(struct work_struct *work)
+{
+	struct shmcam_watched *w, *tmp;
+	LIST_HEAD(ready);
+	bool more;
+
+	mutex_lock(&shmcam_watch_lock);
+	list_for_each_entry_safe(w, tmp, &shmcam_watch_list, list) {
+		int peek;
+
+		if (w->pdev->dev.driver || !device_is_registered(&w->pdev->dev)) {
+			list_del(&w->list);
+			pci_dev_put(w->pdev);
+			kfree(w);
+			continue;
+		}
+		peek = shmcam_ivshmem_peek(w->pdev);
+		if (peek != -EAGAIN)
+			list_move_tail(&w->list, &ready);
+	}
+	more = !list_empty(&shmcam_watch_list);
+	if (more)
+		schedule_delayed_work(&shmcam_watch_work, SHMCAM_WATCH_PERIOD);
+	mutex_unlock(&shmcam_watch_lock);
+
+	list_for_each_entry_safe(w, tmp, &ready, list) {
+		if (!shmcam_ivshmem_peek(w->pdev) &&
+		    device_attach(&w->pdev->dev) < 0)
+			dev_dbg(&w->pdev->dev, "probe after the header appeared failed\n");
+		list_del(&w->list);
+		pci_dev_put(w->pdev);
+		kfree(w);
+	}
+}
+
+/**
+ * shmcam_ivshmem_unwatch - stop watching blank devices, for good
+ *
+ * At module exit, before the drivers are unregistered: a probe after
+ * this watches nothing, and no watch work is left to run.
+ */
+void shmcam_ivshmem_unwatch(void)
+{
+	struct shmcam_watched *w, *tmp;
+
+	mutex_lock(&shmcam_watch_lock);
+	shmcam_watch_stopped = true;
+	mutex_unlock(&shmcam_watch_lock);
+	cancel_delayed_work_sync(&shmcam_watch_work);
+	list_for_each_entry_safe(w, tmp, &shmcam_watch_list, list) {
+		list_del(&w->list);
+		pci_dev_put(w->pdev);
+		kfree(w);
+	}
+}
 
 /* Hard irq: only queue the worker, which does the copying. */
 static irqreturn_t shmcam_ivshmem_irq(int irq, void *data)
@@ -142,7 +276,10 @@ static int shmcam_ivshmem_probe(struct pci_dev *pdev,
 		return -ENODEV;
 	}
 	if (ret) {
-		dev_dbg(dev, "BAR2 holds no shmcam region: not binding\n");
+		if (watch_blank && !memchr_inv(base, 0, PAGE_SIZE))
+			shmcam_watch_add(pdev);
+		else
+			dev_dbg(dev, "BAR2 holds no shmcam region: not binding\n");
 		return -ENODEV;
 	}
 
@@ -171,6 +308,29 @@ static void shmcam_ivshmem_remove(struct pci_dev *pdev)
 	shmcam_remove(pci_get_drvdata(pdev), shmcam_ivshmem_irq_off);
 }
 
+static int shmcam_ivshmem_suspend(struct device *dev)
+{
+	shmcam_region_suspend(dev_get_drvdata(dev));
+	return 0;
+}
+
+/* The PCI core restored MSI-X; the region itself is kept across a reset. */
+static int shmcam_ivshmem_resume(struct device *dev)
+{
+	shmcam_region_resume(dev_get_drvdata(dev));
+	return 0;
+}
+
+static DEFINE_SIMPLE_DEV_PM_OPS(shmcam_ivshmem_pm_ops, shmcam_ivshmem_suspend,
+				shmcam_ivshmem_resume);
+
+/* Reboot, kexec: nothing touches the region, no MSI from the device. */
+static void shmcam_ivshmem_shutdown(struct pci_dev *pdev)
+{
+	shmcam_region_suspend(pci_get_drvdata(pdev));
+	pci_clear_master(pdev);
+}
+
 static const struct pci_device_id shmcam_ivshmem_ids[] = {
 	{ PCI_DEVICE(PCI_VENDOR_ID_REDHAT_QUMRANET, SHMCAM_IVSHMEM_DEVICE_ID) },
 	{ }
@@ -183,4 +343,6 @@ struct pci_driver shmcam_ivshmem_driver = {
 	.id_table = shmcam_ivshmem_ids,
 	.probe = shmcam_ivshmem_probe,
 	.remove = shmcam_ivshmem_remove,
+	.shutdown = shmcam_ivshmem_shutdown,
+	.driver.pm = pm_sleep_ptr(&shmcam_ivshmem_pm_ops),
 };

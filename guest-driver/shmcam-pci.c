@@ -253,6 +253,40 @@ static void shmcam_pci_remove(struct pci_dev *pdev)
 	shmcam_remove(pci_get_drvdata(pdev), shmcam_pci_irqs_off);
 }
 
+static int shmcam_pci_suspend(struct device *dev)
+{
+	shmcam_region_suspend(dev_get_drvdata(dev));
+	return 0;
+}
+
+/*
+ * QEMU resets the device on wake-up: INTR_MASK is 0 and the consumer
+ * window forgotten.  The PCI core has restored MSI-X already.
+ */
+static int shmcam_pci_resume(struct device *dev)
+{
+	struct shmcam *s = dev_get_drvdata(dev);
+
+	if (s->doorbell)
+		writel(SHMCAM_PCI_INTR_FRAME | SHMCAM_PCI_INTR_CONNECTION,
+		       s->regs + SHMCAM_PCI_REG_INTR_MASK);
+	shmcam_region_resume(s);
+	return 0;
+}
+
+static DEFINE_SIMPLE_DEV_PM_OPS(shmcam_pci_pm_ops, shmcam_pci_suspend,
+				shmcam_pci_resume);
+
+/* Reboot, kexec: no interrupt and no DMA from the device after this. */
+static void shmcam_pci_shutdown(struct pci_dev *pdev)
+{
+	struct shmcam *s = pci_get_drvdata(pdev);
+
+	writel(0, s->regs + SHMCAM_PCI_REG_INTR_MASK);
+	shmcam_region_suspend(s);
+	pci_clear_master(pdev);
+}
+
 static const struct pci_device_id shmcam_pci_ids[] = {
 	{ PCI_DEVICE(PCI_VENDOR_ID_REDHAT_QUMRANET, SHMCAM_PCI_DEVICE_ID) },
 	{ }
@@ -265,4 +299,6 @@ struct pci_driver shmcam_pci_driver = {
 	.id_table = shmcam_pci_ids,
 	.probe = shmcam_pci_probe,
 	.remove = shmcam_pci_remove,
+	.shutdown = shmcam_pci_shutdown,
+	.driver.pm = pm_sleep_ptr(&shmcam_pci_pm_ops),
 };

@@ -28,8 +28,23 @@
 #include <linux/random.h>
 #include <linux/time64.h>
 
+#include <linux/module.h>
+#include <media/v4l2-event.h>
+
 #include "shmcam-drv.h"
 #include "shmcam-compat.h"
+
+static unsigned int shmcam_poll_divisor = 4;
+module_param_named(poll_divisor, shmcam_poll_divisor, uint, 0644);
+MODULE_PARM_DESC(poll_divisor,
+		 "Without frame interrupts, poll the region this many times per frame interval (default 4)");
+
+static unsigned int shmcam_producer_timeout_ms = 2000;
+module_param_named(producer_timeout_ms, shmcam_producer_timeout_ms, uint,
+		   0644);
+MODULE_PARM_DESC(producer_timeout_ms,
+		 "Treat the producer as gone when its heartbeat stalls this long (default 2000)");
+
 
 #define SHMCAM_IDLE_POLL_NS	(100 * NSEC_PER_MSEC)
 /* However fast the negotiated rate: a floor for the timer's period. */
@@ -246,6 +261,17 @@ static int shmcam_format_copy(struct shmcam *s, struct shmcam_format *f)
 			return ret;
 	}
 	return -EAGAIN;
+}
+
+/* The producer now sends another format or size: tell the subscribers. */
+static void shmcam_source_changed(struct shmcam *s)
+{
+	static const struct v4l2_event ev = {
+		.type = V4L2_EVENT_SOURCE_CHANGE,
+		.u.src_change.changes = V4L2_EVENT_SRC_CH_RESOLUTION,
+	};
+
+	v4l2_event_queue(&s->vdev, &ev);
 }
 
 static bool shmcam_same_format(const struct shmcam_format *a,
@@ -472,7 +498,7 @@ static void shmcam_poll_work(struct work_struct *work)
 	unsigned int i, copies = SHMCAM_COPIES_PER_POLL;
 
 	mutex_lock(&s->poll_lock);
-	if (!s->gone) {
+	if (!s->gone && !s->suspended) {
 		s->polls++;
 		shmcam_track_producer(s);
 		shmcam_watch_doorbell(s);
@@ -568,6 +594,44 @@ void shmcam_region_stop(struct shmcam *s)
 	}
 	spin_unlock(&s->cons_lock);
 	destroy_workqueue(s->wq);
+}
+
+/**
+ * shmcam_region_suspend - stop polling for a system sleep or shutdown
+ * @s: the device
+ *
+ * Nothing reads or writes the region or the registers afterwards, until
+ * shmcam_region_resume().
+ */
+void shmcam_region_suspend(struct shmcam *s)
+{
+	mutex_lock(&s->poll_lock);
+	s->suspended = true;
+	mutex_unlock(&s->poll_lock);
+	hrtimer_cancel(&s->timer);
+	cancel_work_sync(&s->poll_work);
+}
+
+/**
+ * shmcam_region_resume - poll again after a system sleep
+ * @s: the device, its bus's registers set up again
+ *
+ * The device may have been reset meanwhile (QEMU resets every device on
+ * wake-up): the consumer area is written out again and the producer rung,
+ * and the worker looks at the region at once.
+ */
+void shmcam_region_resume(struct shmcam *s)
+{
+	mutex_lock(&s->poll_lock);
+	s->suspended = false;
+	spin_lock(&s->cons_lock);
+	if (!s->gone)
+		shmcam_consumer_publish(s);
+	spin_unlock(&s->cons_lock);
+	shmcam_consumer_notify(s);
+	if (!s->gone)
+		hrtimer_start(&s->timer, 0, HRTIMER_MODE_REL);
+	mutex_unlock(&s->poll_lock);
 }
 
 /* Poll now: the producer announced a frame.  From the hard irq. */

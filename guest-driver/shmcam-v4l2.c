@@ -538,17 +538,6 @@ static int shmcam_subscribe_event(struct v4l2_fh *fh,
 	return v4l2_ctrl_subscribe_event(fh, sub);
 }
 
-/* From the worker: the producer now sends another format or size. */
-void shmcam_source_changed(struct shmcam *s)
-{
-	static const struct v4l2_event ev = {
-		.type = V4L2_EVENT_SOURCE_CHANGE,
-		.u.src_change.changes = V4L2_EVENT_SRC_CH_RESOLUTION,
-	};
-
-	v4l2_event_queue(&s->vdev, &ev);
-}
-
 /* v4l2-ctl --log-status: shmcam_region_status(), line by line. */
 static int shmcam_log_status(struct file *file, void *priv)
 {
@@ -631,7 +620,7 @@ static void shmcam_buf_queue(struct vb2_buffer *vb)
 }
 
 /* Give every queued buffer back to vb2: failed start and stop. */
-void shmcam_return_all_buffers(struct shmcam *s, enum vb2_buffer_state state)
+static void shmcam_return_all_buffers(struct shmcam *s, enum vb2_buffer_state state)
 {
 	struct shmcam_buffer *buf, *tmp;
 	unsigned long flags;

@@ -22,6 +22,19 @@
 #   --doorbell SOCKET   attach an ivshmem-doorbell device (one MSI-X
 #                       vector) whose ivshmem server, normally
 #                       shmcam-host --listen SOCKET, listens on SOCKET
+#   --doorbell-server 'CMD'  run CMD, another ivshmem server that listens
+#                       on the --doorbell SOCKET, before QEMU starts
+#                       (stopped after)
+#   --region NAME       create /dev/shm/NAME (32 MiB, zeroed, 0600, removed
+#                       after) without a device of its own: the memory a
+#                       --doorbell-server serves
+#   --blank NAME        attach one more ivshmem-plain device on a zeroed
+#                       /dev/shm/NAME that nobody publishes into yet
+#                       (repeatable; removed after)
+#   --append ARGS       more kernel command line
+#   --s3                let the guest suspend to RAM (S3): a guest that
+#                       asks "wakeup-after MS" is woken MS milliseconds
+#                       later through the monitor
 #   --producer 'ARGS'   run build/hw/shmcam-host ARGS while the guest runs
 #                       (started before QEMU, or with --shm-backend before
 #                       the guest; stopped after it)
@@ -47,7 +60,8 @@
 # The guest prints "SHMCAM-HOST: CMD ARGS" to ask this script to act and
 # reads the answer ("ok" or an error) from its second serial port:
 #   producer-stop | producer-kill | producer-start [ARGS] |
-#   producer-restart [ARGS] | qemu-pause MS | scribble SECONDS
+#   producer-restart [ARGS] | qemu-pause MS | scribble SECONDS |
+#   side-start ARGS | wakeup-after MS
 # (without ARGS, those of --producer; with ARGS, ARGS --shm NAME, or
 # --pci-listen SOCKET, or --listen SOCKET;
 # producer-kill is SIGKILL: the region is left saying "streaming" with a
@@ -56,7 +70,9 @@
 # deschedules the vCPU, while the guest's clock goes on; scribble has
 # build/tests/vm/shmcam-scribble write random values into the header of
 # /dev/shm/NAME for SECONDS, as a co-tenant guest would, and answers when
-# it has started.)
+# it has started; side-start runs one more shmcam-host ARGS, as given,
+# until the guest powers off; wakeup-after answers, then sends
+# system_wakeup MS milliseconds later (with --s3).)
 # Commands it does not know are left for another script to answer by
 # writing a line into DIR/ctl.in.
 #
@@ -82,6 +98,11 @@ smp=1
 timeout=500
 dir=
 envs=
+dbserver=
+regions=
+blanks=
+append=
+s3=
 while [ $# -gt 0 ]; do
     case "$1" in
     --kernel) kernel=$2; shift ;;
@@ -92,6 +113,11 @@ while [ $# -gt 0 ]; do
     --pci) pci=$2; shift ;;
     --qemu) qemu=$2; shift ;;
     --doorbell) doorbell=$2; shift ;;
+    --doorbell-server) dbserver=$2; shift ;;
+    --region) regions="$regions $2"; shift ;;
+    --blank) blanks="$blanks $2"; shift ;;
+    --append) append="$append $2"; shift ;;
+    --s3) s3=1 ;;
     --producer) producer=$2; shift ;;
     --disk) disk=$2; shift ;;
     --image) image=$2; shift ;;
@@ -196,11 +222,18 @@ producer_stop() {
     producer_pid=
 }
 
+side_pids=
+dbserver_pid=
 qemu_pid=
 cleanup() {
     [ -n "$qemu_pid" ] && kill "$qemu_pid" 2>/dev/null
     producer_stop
+    for _p in $side_pids $dbserver_pid; do
+        kill "$_p" 2>/dev/null
+        wait "$_p" 2>/dev/null
+    done
     if [ -n "$shm_owner" ]; then rm -f "/dev/shm/$shm"; fi
+    for _n in $regions $blanks; do rm -f "/dev/shm/$_n"; done
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
@@ -215,7 +248,7 @@ if [ -n "$image" ]; then
         -device virtio-rng-pci,rng=rng
 else
     set -- -kernel "$kern/vmlinuz" -initrd "$dir/initrd" \
-        -append "console=ttyS0 panic=-1 loglevel=6 rdinit=/init"
+        -append "console=ttyS0 panic=-1 loglevel=6 rdinit=/init$append"
 fi
 set -- -nographic -nodefaults -no-reboot $accel -m "$mem" -smp "$smp" "$@" \
     -chardev "file,id=con,path=$log" -serial chardev:con \
@@ -227,6 +260,20 @@ if [ -n "$shm_owner" ]; then
     rm -f "/dev/shm/$shm"
     # 0600: the mode shmcam-host accepts of a region it did not create.
     (umask 077 && truncate -s 32M "/dev/shm/$shm")
+fi
+for _n in $regions $blanks; do
+    rm -f "/dev/shm/$_n"
+    (umask 077 && truncate -s 32M "/dev/shm/$_n")
+done
+for _n in $blanks; do
+    set -- "$@" -object "memory-backend-file,id=blank-$_n,mem-path=/dev/shm/$_n,size=32M,share=on" \
+        -device "ivshmem-plain,memdev=blank-$_n"
+done
+if [ -n "$s3" ]; then
+    # S3 is off in QEMU's i440fx by default; the monitor wakes the guest.
+    mkfifo "$dir/mon.in" "$dir/mon.out"
+    set -- "$@" -global PIIX4_PM.disable_s3=0 \
+        -chardev "pipe,id=mon,path=$dir/mon" -mon chardev=mon,mode=readline
 fi
 if [ -n "$shm_backend" ]; then
     # QEMU creates the region: a name in the way is an error, not ours to
@@ -260,6 +307,18 @@ else
     region_args="--shm $shm"
 fi
 
+if [ -n "$dbserver" ]; then
+    rm -f "$doorbell"
+    # shellcheck disable=SC2086 # CMD is words
+    $dbserver >> "$dir/dbserver.log" 2>&1 &
+    dbserver_pid=$!
+    _i=0
+    while [ ! -S "$doorbell" ] && [ $_i -lt 100 ]; do
+        sleep 0.1
+        _i=$((_i + 1))
+    done
+    [ -S "$doorbell" ] || die "--doorbell-server '$dbserver' made no $doorbell"
+fi
 if [ -n "$producer" ] && [ -z "$shm_backend" ]; then
     producer_start "$producer" >&2 || exit 1
 fi
@@ -321,6 +380,19 @@ while kill -0 "$qemu_pid" 2>/dev/null; do
                     answer=ok
                 else
                     answer="producer failed to start"
+                fi ;;
+            side-start)
+                # shellcheck disable=SC2086 # ARGS are words
+                "$BUILD_DIR/hw/shmcam-host" $args >> "$dir/side.log" 2>&1 &
+                side_pids="$side_pids $!"
+                answer=ok ;;
+            wakeup-after)
+                if [ -n "$s3" ]; then
+                    ( sleep "$(awk -v ms="$args" 'BEGIN { print ms / 1000 }')"
+                      echo system_wakeup > "$dir/mon.in" ) &
+                    answer=ok
+                else
+                    answer="no --s3"
                 fi ;;
             qemu-pause)
                 ( sleep 0.5; kill -STOP "$qemu_pid"

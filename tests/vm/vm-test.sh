@@ -23,6 +23,9 @@
 #               served by shmcam-host --pci-listen: compliance, captures,
 #               a guest writing its read-only frame area, a restart of
 #               shmcam-host while streaming, unbind (pci.sh)
+#   driver      three boots (driver.sh): pci=nomsi with a blank region
+#               published into late and one left free, a doorbell nobody
+#               rings, suspend to RAM mid-stream
 #   browser     (7.3) the trixie guest (mkimage.sh): headless Chromium
 #               opens shmcam with getUserMedia, its settings and the
 #               frames it draws match the producer's
@@ -84,6 +87,8 @@ shm-named)
     echo "/dev/shm/$shm is gone after QEMU exited" ;;
 pci)
     exec "$VM_SRC/pci.sh" "$kernel" ;;
+driver)
+    exec "$VM_SRC/driver.sh" "$kernel" ;;
 browser|dkms)
     # The trixie guest: its disk image, and a 9p share that carries in
     # what the test needs and takes out what it leaves in out/.
