@@ -68,7 +68,6 @@ int shmcam_probe(struct shmcam *s, struct device *dev,
 	}
 	s->debugfs = debugfs_create_dir(dev_name(dev), shmcam_debugfs_root);
 	debugfs_create_file("status", 0444, s->debugfs, s, &shmcam_status_fops);
-	shmcam_region_start(s);
 	return 0;
 
 free_state:

@@ -87,6 +87,11 @@ struct shmcam {
 	 * when the area is in the region.  Called with cons_lock held.
 	 */
 	void (*cons_flush)(struct shmcam *s, const struct shmcam_consumer *c);
+	/* shmcam-pci: the window as last written, to write only changes */
+	struct shmcam_consumer cons_mmio;
+	bool cons_mmio_valid;
+	unsigned int cons_mmio_flushes;
+	u64 mmio_writes;		/* register writes to the window */
 
 	/*
 	 * The consumer area this device claimed (NULL while none is) and
@@ -119,10 +124,12 @@ struct shmcam {
 	bool streaming;
 	bool gone;			/* remove() ran: never touch base again */
 	bool suspended;			/* system sleep or shutdown */
+	bool open;			/* a file is open: the timer runs */
 	bool seq_started;
 	u64 session;
 	u64 last_heartbeat;
 	unsigned long heartbeat_jiffies;
+	unsigned long beat_jiffies;	/* our last heartbeat, behind registers */
 	struct shmcam_format src_fmt;	/* producer's format last seen */
 	u64 last_frame;			/* frame counter last taken */
 	u64 seq_first;			/* frame counter of sequence seq_base */
@@ -172,7 +179,8 @@ void shmcam_core_exit(void);
 
 /* shmcam-region.c */
 int shmcam_region_init(struct shmcam *s);
-void shmcam_region_start(struct shmcam *s);
+void shmcam_region_open(struct shmcam *s);
+void shmcam_region_close(struct shmcam *s);
 void shmcam_region_stop(struct shmcam *s);
 void shmcam_region_kick(struct shmcam *s);
 void shmcam_region_suspend(struct shmcam *s);

@@ -56,35 +56,62 @@
 #define SHMCAM_PCI_AREA(field) \
 	(SHMCAM_PCI_REG_CONSUMER_AREA + offsetof(struct shmcam_consumer, field))
 
+/* Write one field of the window if it changed since it was last written. */
+#define SHMCAM_PCI_PUT(s, c, field, write)				\
+	do {								\
+		if (!(s)->cons_mmio_valid ||				\
+		    (c)->field != (s)->cons_mmio.field) {		\
+			write((c)->field,				\
+			      (s)->regs + SHMCAM_PCI_AREA(field));	\
+			(s)->cons_mmio.field = (c)->field;		\
+			(s)->mmio_writes++;				\
+		}							\
+	} while (0)
+
 /*
- * Write the consumer area to the window, one register write per field:
- * the device stores each into the region with one store of the same
- * width, so the host never sees half a field.  The host reads flags and
- * request_gen after the other fields, so they go last; writes to one
- * device's registers stay in program order.  owner is written every time:
- * it makes the host take our requests, even after it let the area go
- * while the guest stood still.
+ * Write the consumer area to the window, one register write per field
+ * that changed (each is an exit to QEMU): the device stores each into the
+ * region with one store of the same width, so the host never sees half a
+ * field.  The host reads flags and request_gen after the other fields, so
+ * they go last; writes to one device's registers stay in program order.
+ * owner goes with every request and once in ten flushes all the same: it
+ * makes the host take our requests again after it let the area go while
+ * the guest stood still.
  */
 static void shmcam_pci_cons_flush(struct shmcam *s,
 				  const struct shmcam_consumer *c)
 {
-	void __iomem *regs = s->regs;
+	bool request = !s->cons_mmio_valid ||
+		       c->flags != s->cons_mmio.flags ||
+		       c->request_gen != s->cons_mmio.request_gen;
 
-	writeq(c->owner, regs + SHMCAM_PCI_AREA(owner));
-	writeq(c->heartbeat, regs + SHMCAM_PCI_AREA(heartbeat));
-	writel(c->req_pixelformat, regs + SHMCAM_PCI_AREA(req_pixelformat));
-	writel(c->req_width, regs + SHMCAM_PCI_AREA(req_width));
-	writel(c->req_height, regs + SHMCAM_PCI_AREA(req_height));
-	writel(c->req_interval.numerator,
-	       regs + SHMCAM_PCI_AREA(req_interval.numerator));
-	writel(c->req_interval.denominator,
-	       regs + SHMCAM_PCI_AREA(req_interval.denominator));
-	writeq(c->last_frame, regs + SHMCAM_PCI_AREA(last_frame));
-	writeq(c->last_timestamp_ns, regs + SHMCAM_PCI_AREA(last_timestamp_ns));
-	writeq(c->frames, regs + SHMCAM_PCI_AREA(frames));
-	writeq(c->dropped, regs + SHMCAM_PCI_AREA(dropped));
-	writel(c->flags, regs + SHMCAM_PCI_AREA(flags));
-	writel(c->request_gen, regs + SHMCAM_PCI_AREA(request_gen));
+	/* A request writes every field again: a guest may have scribbled. */
+	if (request)
+		s->cons_mmio_valid = false;
+	if (request || !(++s->cons_mmio_flushes % 10) ||
+	    c->owner != s->cons_mmio.owner) {
+		writeq(c->owner, s->regs + SHMCAM_PCI_AREA(owner));
+		s->cons_mmio.owner = c->owner;
+		s->mmio_writes++;
+	}
+	SHMCAM_PCI_PUT(s, c, heartbeat, writeq);
+	SHMCAM_PCI_PUT(s, c, req_pixelformat, writel);
+	SHMCAM_PCI_PUT(s, c, req_width, writel);
+	SHMCAM_PCI_PUT(s, c, req_height, writel);
+	SHMCAM_PCI_PUT(s, c, req_interval.numerator, writel);
+	SHMCAM_PCI_PUT(s, c, req_interval.denominator, writel);
+	SHMCAM_PCI_PUT(s, c, last_frame, writeq);
+	SHMCAM_PCI_PUT(s, c, last_timestamp_ns, writeq);
+	SHMCAM_PCI_PUT(s, c, frames, writeq);
+	SHMCAM_PCI_PUT(s, c, dropped, writeq);
+	if (request) {
+		writel(c->flags, s->regs + SHMCAM_PCI_AREA(flags));
+		writel(c->request_gen, s->regs + SHMCAM_PCI_AREA(request_gen));
+		s->cons_mmio.flags = c->flags;
+		s->cons_mmio.request_gen = c->request_gen;
+		s->mmio_writes += 2;
+	}
+	s->cons_mmio_valid = true;
 }
 
 /* The consumer area holds a new request or stream state: tell the host. */
@@ -270,6 +297,8 @@ static int shmcam_pci_resume(struct device *dev)
 	if (s->doorbell)
 		writel(SHMCAM_PCI_INTR_FRAME | SHMCAM_PCI_INTR_CONNECTION,
 		       s->regs + SHMCAM_PCI_REG_INTR_MASK);
+	/* The window was reset with the device: all of it again. */
+	s->cons_mmio_valid = false;
 	shmcam_region_resume(s);
 	return 0;
 }

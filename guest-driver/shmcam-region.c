@@ -56,6 +56,11 @@ MODULE_PARM_DESC(producer_timeout_ms,
 #define SHMCAM_COPIES_PER_POLL	4
 /* Timer polls in a row that found new frames no interrupt announced. */
 #define SHMCAM_SILENT_POLLS	5
+/*
+ * A consumer area behind registers (shmcam-pci) gets its heartbeat and
+ * statistics this often, not at every poll: each field is an exit to QEMU.
+ */
+#define SHMCAM_BEAT_MS		100
 /* Clock offset samples per window (heartbeats and frames). */
 #define SHMCAM_TS_WINDOW	64
 
@@ -231,7 +236,10 @@ static void shmcam_consumer_beat(struct shmcam *s)
 	}
 	if (!c) {
 		claimed = shmcam_consumer_claim(s);
-	} else {
+	} else if (!s->cons_flush ||
+		   time_after_eq(jiffies, s->beat_jiffies +
+				 msecs_to_jiffies(SHMCAM_BEAT_MS))) {
+		s->beat_jiffies = jiffies;
 		WRITE_ONCE(c->heartbeat, READ_ONCE(c->heartbeat) + 1);
 		WRITE_ONCE(c->last_frame, s->stat_last_frame);
 		WRITE_ONCE(c->last_timestamp_ns, s->stat_last_timestamp);
@@ -498,7 +506,7 @@ static void shmcam_poll_work(struct work_struct *work)
 	unsigned int i, copies = SHMCAM_COPIES_PER_POLL;
 
 	mutex_lock(&s->poll_lock);
-	if (!s->gone && !s->suspended) {
+	if (!s->gone && !s->suspended && s->open) {
 		s->polls++;
 		shmcam_track_producer(s);
 		shmcam_watch_doorbell(s);
@@ -526,7 +534,7 @@ static enum hrtimer_restart shmcam_timer_fn(struct hrtimer *timer)
  * shmcam_region_init - prepare polling of a mapped, identified region
  * @s: device with base, size, doorbell and cons_index set
  *
- * Nothing runs until shmcam_region_start().
+ * Nothing runs until a file is opened (shmcam_region_open()).
  *
  * Return: 0 or -ENOMEM.
  */
@@ -558,10 +566,56 @@ int shmcam_region_init(struct shmcam *s)
 	return 0;
 }
 
-/* Start the timer; the first poll claims the consumer area. */
-void shmcam_region_start(struct shmcam *s)
+/* Give the consumer area back.  Called with cons_lock held. */
+static void shmcam_consumer_release(struct shmcam *s)
 {
-	hrtimer_start(&s->timer, 0, HRTIMER_MODE_REL);
+	if (!s->cons)
+		return;
+	WRITE_ONCE(s->cons->flags, 0);
+	if (s->cons_flush) {
+		s->cons->owner = 0;
+		shmcam_consumer_flush(s);
+	} else {
+		cmpxchg64(&s->cons->owner, s->cons_token, 0);
+	}
+	s->cons = NULL;
+}
+
+/**
+ * shmcam_region_open - the first file of the device was opened
+ * @s: the device, with s->lock held
+ *
+ * The timer runs only while a file is open; its first poll claims a
+ * consumer area.
+ */
+void shmcam_region_open(struct shmcam *s)
+{
+	mutex_lock(&s->poll_lock);
+	s->open = true;
+	if (!s->gone && !s->suspended)
+		hrtimer_start(&s->timer, 0, HRTIMER_MODE_REL);
+	mutex_unlock(&s->poll_lock);
+}
+
+/**
+ * shmcam_region_close - the last file of the device was closed
+ * @s: the device, with s->lock held and streaming stopped
+ *
+ * The timer stops and the consumer area is given back: with no file
+ * open, the driver neither polls nor keeps an area.
+ */
+void shmcam_region_close(struct shmcam *s)
+{
+	mutex_lock(&s->poll_lock);
+	s->open = false;
+	mutex_unlock(&s->poll_lock);
+	if (s->gone)
+		return;
+	hrtimer_cancel(&s->timer);
+	cancel_work_sync(&s->poll_work);
+	spin_lock(&s->cons_lock);
+	shmcam_consumer_release(s);
+	spin_unlock(&s->cons_lock);
 }
 
 /**
@@ -582,16 +636,7 @@ void shmcam_region_stop(struct shmcam *s)
 	cancel_work_sync(&s->poll_work);
 
 	spin_lock(&s->cons_lock);
-	if (s->cons) {
-		WRITE_ONCE(s->cons->flags, 0);
-		if (s->cons_flush) {
-			s->cons->owner = 0;
-			shmcam_consumer_flush(s);
-		} else {
-			cmpxchg64(&s->cons->owner, s->cons_token, 0);
-		}
-		s->cons = NULL;
-	}
+	shmcam_consumer_release(s);
 	spin_unlock(&s->cons_lock);
 	destroy_workqueue(s->wq);
 }
@@ -629,7 +674,7 @@ void shmcam_region_resume(struct shmcam *s)
 		shmcam_consumer_publish(s);
 	spin_unlock(&s->cons_lock);
 	shmcam_consumer_notify(s);
-	if (!s->gone)
+	if (!s->gone && s->open)
 		hrtimer_start(&s->timer, 0, HRTIMER_MODE_REL);
 	mutex_unlock(&s->poll_lock);
 }
@@ -739,6 +784,7 @@ int shmcam_region_status(struct shmcam *s, char *buf, size_t len)
 		      "poll_period_us: %llu\n"
 		      "polls: %llu\n"
 		      "interrupts: %lu\n"
+		      "window_writes: %llu\n"
 		      "timestamp_offset_ns: %lld\n"
 		      "frames: %llu\n"
 		      "dropped: %llu\n"
@@ -754,7 +800,8 @@ int shmcam_region_status(struct shmcam *s, char *buf, size_t len)
 		      !s->doorbell ? "none" :
 		      s->doorbell_silent ? "silent" : "ringing",
 		      div_u64(READ_ONCE(s->poll_ns), NSEC_PER_USEC), s->polls,
-		      READ_ONCE(s->kicks), s->ts_valid ? s->ts_offset : 0,
+		      READ_ONCE(s->kicks), s->mmio_writes,
+		      s->ts_valid ? s->ts_offset : 0,
 		      s->frames, s->dropped, s->drop_torn, s->drop_large,
 		      s->drop_bad, s->drop_format, s->drop_missed);
 	mutex_unlock(&s->poll_lock);

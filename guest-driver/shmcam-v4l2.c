@@ -667,10 +667,40 @@ static const struct vb2_ops shmcam_vb2_ops = {
 	SHMCAM_VB2_WAIT_OPS
 };
 
+/* The first open starts the region's timer, the last close stops it. */
+static int shmcam_fop_open(struct file *file)
+{
+	struct shmcam *s = video_drvdata(file);
+	int ret;
+
+	if (mutex_lock_interruptible(&s->lock))
+		return -ERESTARTSYS;
+	ret = v4l2_fh_open(file);
+	if (!ret && v4l2_fh_is_singular_file(file))
+		shmcam_region_open(s);
+	mutex_unlock(&s->lock);
+	return ret;
+}
+
+static int shmcam_fop_release(struct file *file)
+{
+	struct shmcam *s = video_drvdata(file);
+	bool last;
+	int ret;
+
+	mutex_lock(&s->lock);
+	last = v4l2_fh_is_singular_file(file);
+	ret = _vb2_fop_release(file, NULL);
+	if (last)
+		shmcam_region_close(s);
+	mutex_unlock(&s->lock);
+	return ret;
+}
+
 static const struct v4l2_file_operations shmcam_fops = {
 	.owner = THIS_MODULE,
-	.open = v4l2_fh_open,
-	.release = vb2_fop_release,
+	.open = shmcam_fop_open,
+	.release = shmcam_fop_release,
 	.read = vb2_fop_read,
 	.poll = vb2_fop_poll,
 	.unlocked_ioctl = video_ioctl2,

@@ -4,11 +4,15 @@
 # pci.sh KERNEL: the shmcam-pci group.  One guest with QEMU's own device
 # (the QEMU make check-qemu built, with memory-backend-shm) served by
 # shmcam-host --pci-listen; its checks are guest/pci.sh.  run-vm.sh runs
-# shmcam-host and restarts it on request; this script answers the one
-# request that needs QEMU's side:
+# shmcam-host and restarts it on request; this script answers the
+# requests that need QEMU's side:
 #   host-region-verify   shmcam-dump on the host reads the memory backend
 #                        through QEMU's descriptor of it: the host's
 #                        session, format and card, frames that verify.
+#   mmio-mark            remember how many writes to the device's
+#                        registers QEMU traced so far (shmcam_pci_mmio_write)
+#   mmio-check N         the guest delivered N frames since the mark: at
+#                        most 2 register writes a frame, counted by QEMU
 set -e
 . "$(dirname -- "$0")/lib.sh"
 
@@ -38,7 +42,7 @@ trap 'exit 1' INT TERM
 # for a few frame intervals still finds every frame it has not taken, so
 # that v4l2-compliance sees no gap in the sequence numbers.
 "$VM_SRC/run-vm.sh" --kernel "$kernel" --test pci --dir "$dir" \
-    --pci "$sock" --producer "--pci-listen $sock --pattern --size 640x480 --format YUYV --slots 8 --card shmcam-pci-test" \
+    --pci "$sock" --s3 --trace shmcam_pci_mmio_write --producer "--pci-listen $sock --pattern --size 640x480 --format YUYV --slots 8 --card shmcam-pci-test" \
     > "$out" 2>&1 &
 vm=$!
 
@@ -68,6 +72,20 @@ region_verify() {
     "$BUILD_DIR/hw/shmcam-dump" --region "$_mem" --frames 20 --verify
 }
 
+# mmio_writes: register writes QEMU traced so far.
+mmio_writes() {
+    grep -c 'shmcam_pci_mmio_write' "$dir/qemu.log" 2>/dev/null || true
+}
+
+# mmio_check N: the writes since the mark, for N frames.
+mmio_check() {
+    _w=$(($(mmio_writes) - mark))
+    echo "$_w register writes for $1 frames delivered" \
+        "($(awk -v w="$_w" -v n="$1" 'BEGIN { printf "%.2f", w / n }') a frame)"
+    [ "$1" -gt 0 ] && [ "$_w" -le $(($1 * 2)) ]
+}
+
+mark=0
 served=0
 while kill -0 "$vm" 2>/dev/null; do
     if [ -f "$dir/console.log" ]; then
@@ -81,11 +99,23 @@ while kill -0 "$vm" 2>/dev/null; do
                     reply=ok
                 else
                     reply="the host's view of the region is wrong"
-                fi
+                fi ;;
+            "SHMCAM-HOST: mmio-mark")
+                mark=$(mmio_writes)
+                reply=ok ;;
+            "SHMCAM-HOST: mmio-check "*)
+                if mmio_check "${req#SHMCAM-HOST: mmio-check }" >> "$events" 2>&1; then
+                    reply=ok
+                else
+                    reply="more than 2 register writes a frame: $(tail -n 1 "$events")"
+                fi ;;
+            *) reply= ;;
+            esac
+            if [ -n "$reply" ]; then
                 timeout 10 sh -c 'echo "$1" > "$2"' sh "$reply" \
                     "$dir/ctl.in" || true
-                echo "$(date +%T) $req -> $reply" >> "$events" ;;
-            esac
+                echo "$(date +%T) $req -> $reply" >> "$events"
+            fi
         fi
     fi
     sleep 0.2

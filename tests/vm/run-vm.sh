@@ -32,6 +32,7 @@
 #                       /dev/shm/NAME that nobody publishes into yet
 #                       (repeatable; removed after)
 #   --append ARGS       more kernel command line
+#   --trace EVENT       QEMU's -trace EVENT, into DIR/qemu.log (repeatable)
 #   --s3                let the guest suspend to RAM (S3): a guest that
 #                       asks "wakeup-after MS" is woken MS milliseconds
 #                       later through the monitor
@@ -103,6 +104,7 @@ regions=
 blanks=
 append=
 s3=
+traces=
 while [ $# -gt 0 ]; do
     case "$1" in
     --kernel) kernel=$2; shift ;;
@@ -118,6 +120,7 @@ while [ $# -gt 0 ]; do
     --blank) blanks="$blanks $2"; shift ;;
     --append) append="$append $2"; shift ;;
     --s3) s3=1 ;;
+    --trace) traces="$traces $2"; shift ;;
     --producer) producer=$2; shift ;;
     --disk) disk=$2; shift ;;
     --image) image=$2; shift ;;
@@ -229,8 +232,8 @@ cleanup() {
     [ -n "$qemu_pid" ] && kill "$qemu_pid" 2>/dev/null
     producer_stop
     for _p in $side_pids $dbserver_pid; do
-        kill "$_p" 2>/dev/null
-        wait "$_p" 2>/dev/null
+        kill "$_p" 2>/dev/null || true
+        wait "$_p" 2>/dev/null || true
     done
     if [ -n "$shm_owner" ]; then rm -f "/dev/shm/$shm"; fi
     for _n in $regions $blanks; do rm -f "/dev/shm/$_n"; done
@@ -264,6 +267,9 @@ fi
 for _n in $regions $blanks; do
     rm -f "/dev/shm/$_n"
     (umask 077 && truncate -s 32M "/dev/shm/$_n")
+done
+for _t in $traces; do
+    set -- "$@" -trace "$_t"
 done
 for _n in $blanks; do
     set -- "$@" -object "memory-backend-file,id=blank-$_n,mem-path=/dev/shm/$_n,size=32M,share=on" \

@@ -156,9 +156,14 @@ status_shown() {
         [ "$_after" -ge $((_before + 10)) ]
 }
 
-# status_field NAME: a value from this device's debugfs status.
-status_field() {
-    sed -n "s/^$1: //p" "/sys/kernel/debug/shmcam/$(shmcam_bdf)/status"
+# With no file open the driver does not poll at all: the worker's count
+# stands still.
+no_file_no_timer() {
+    _a=$(status_field polls)
+    sleep 2
+    _b=$(status_field polls)
+    echo "polls with no file open: $_a, and 2 s later $_b"
+    [ -n "$_a" ] && [ "$_a" = "$_b" ]
 }
 
 # cotenant: while this guest streams 640x480 at 30 fps, a co-tenant of
@@ -210,6 +215,7 @@ check format-change-yu12 capture_verify YU12 640x480 10
 check format-back-yuyv capture_verify YUYV 640x480 10
 check two-openers two_openers
 check status-shown status_shown
+check no-file-no-timer no_file_no_timer
 check producer-8-slots host_cmd producer-restart --pattern --size 640x480 \
     --format YUYV --slots 8
 check timestamps timestamps

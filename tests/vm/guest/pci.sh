@@ -93,6 +93,28 @@ garbage_registers() {
     capture_verify YUYV 640x480 10
 }
 
+# mmio_per_frame: while 200 frames stream, the register writes of 90 of
+# them, counted by QEMU's trace (the host's mmio-check) and by the driver:
+# heartbeat and statistics once per 100 ms, only fields that changed.
+mmio_per_frame() {
+    stream_bg /tmp/m.raw 200
+    wait_frames /tmp/m.raw $YUYV_VGA 20 || { kill $BG; return 1; }
+    _f1=$(status_field frames)
+    _w1=$(status_field window_writes)
+    host_cmd mmio-mark || { kill $BG; return 1; }
+    _i=0
+    while [ "$(status_field frames)" -lt $((_f1 + 90)) ]; do
+        [ $_i -ge 600 ] && { echo "fewer than 90 frames in 60 s"; kill $BG; return 1; }
+        sleep 0.1
+        _i=$((_i + 1))
+    done
+    _f2=$(status_field frames)
+    _w2=$(status_field window_writes)
+    echo "the driver's count: $((_w2 - _w1)) window writes for $((_f2 - _f1)) frames"
+    host_cmd mmio-check $((_f2 - _f1)) || { kill $BG; return 1; }
+    wait $BG
+}
+
 check shmcam-loads shmcam_up
 check bound-by-pci-id bound_by_id
 check compliance compliance "$DEV"
@@ -103,6 +125,9 @@ check format-back-yuyv capture_verify YUYV 640x480 10
 check bar-held-by-driver bar_held
 check guest-write-ignored guest_write_ignored
 check garbage-in-registers garbage_registers
+check mmio-per-frame mmio_per_frame
+check s3-stream-goes-on s3_stream
+check capture-after-s3 capture_verify YUYV 640x480 10
 check shmcam-host-restart-while-streaming producer_restart
 check unbind-while-streaming unbind_rebind
 finish
