@@ -317,7 +317,7 @@ static int shmcam_querycap(struct file *file, void *priv,
 	if (s->gone || !shmcam_card_read(shmcam_hdr(s), cap->card,
 					 sizeof(cap->card)))
 		strscpy(cap->card, "shmcam", sizeof(cap->card));
-	snprintf(cap->bus_info, sizeof(cap->bus_info), "%s", s->bus_info);
+	strscpy(cap->bus_info, s->bus_info, sizeof(cap->bus_info));
 	return 0;
 }
 

@@ -357,7 +357,69 @@ static void test_read_skips(void)
                     0);
     g_assert_cmpuint(fi.frame, ==, 2);
     g_assert_cmpuint(fi.timestamp_ns, ==, 3);
+
+    /* Another format than the reader's is skipped, and nothing copied. */
+    {
+        struct shmcam_format want = fi.format;
+
+        want.width += 2;
+        memset(buf, 0xcc, 16);
+        g_assert_cmpint(shmcam_producer_publish(&e.p, small, sizeof(small), 4,
+                                                0), ==, 0);
+        g_assert_cmpint(shmcam_read_frame_as(e.r, &l, fi.frame, &want, buf,
+                                             4096, &fi), ==, -ENOMSG);
+        g_assert_cmpuint(fi.frame, ==, 3);
+        g_assert_cmpuint(buf[0], ==, 0xcc);
+        want.width -= 2;
+        g_assert_cmpint(shmcam_producer_publish(&e.p, small, sizeof(small), 5,
+                                                0), ==, 0);
+        g_assert_cmpint(shmcam_read_frame_as(e.r, &l, fi.frame, &want, buf,
+                                             4096, &fi), ==, 0);
+        g_assert_cmpuint(fi.frame, ==, 4);
+        g_assert_cmpuint(buf[0], ==, 7);
+    }
     g_free(buf);
+    g_free(e.r);
+}
+
+/*
+ * The metadata lock (ABI 1.2): a copy that spans a rewrite of the format,
+ * the caps or the card is told to try again; one that does not, is whole.
+ * A new session goes on from an even value past the old one, and the
+ * colour coding given with a format is published.
+ */
+static void test_meta_seq(void)
+{
+    struct req_env e;
+    struct shmcam_header *h;
+    const struct shmcam_color color = { 1, 2, 1, 0 };
+    uint32_t seq, before;
+
+    req_env_init(&e);
+    h = (void *)e.r;
+    seq = shmcam_meta_begin(h);
+    g_assert_cmpuint(seq % 2, ==, 0);
+    g_assert_cmpint(shmcam_meta_retry(h, seq), ==, 0);
+    shmcam_producer_set_format(&e.p, &e.p.format, &color);
+    g_assert_cmpint(shmcam_meta_retry(h, seq), !=, 0);
+    g_assert_cmpuint(h->color.xfer_func, ==, 1);
+    g_assert_cmpuint(h->color.ycbcr_enc, ==, 2);
+    g_assert_cmpuint(h->color.quantization, ==, 1);
+    seq = shmcam_meta_begin(h);
+    shmcam_producer_set_card(&e.p, "card");
+    g_assert_cmpint(shmcam_meta_retry(h, seq), !=, 0);
+    seq = shmcam_meta_begin(h);
+    shmcam_producer_set_caps(&e.p, e.p.caps, NULL, 1);
+    g_assert_cmpint(shmcam_meta_retry(h, seq), !=, 0);
+    /* odd: being rewritten */
+    h->meta_seq |= 1;
+    g_assert_cmpint(shmcam_meta_retry(h, shmcam_meta_begin(h)), !=, 0);
+    before = h->meta_seq;
+    g_assert_cmpint(shmcam_producer_init(&e.p, e.r, REGION, 3, 640 * 480 * 2,
+                                         2), ==, 0);
+    g_assert_cmpuint(h->meta_seq % 2, ==, 0);
+    g_assert_cmpuint(h->meta_seq, >, before);
+    g_assert_cmpuint(h->color.ycbcr_enc, ==, 0);
     g_free(e.r);
 }
 
@@ -414,5 +476,6 @@ int main(int argc, char **argv)
     g_test_add_func("/producer/header-scribbled", test_header_scribbled);
     g_test_add_func("/producer/read-skips", test_read_skips);
     g_test_add_func("/producer/cap-sizes", test_cap_sizes);
+    g_test_add_func("/producer/meta-seq", test_meta_seq);
     return g_test_run();
 }

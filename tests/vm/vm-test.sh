@@ -65,7 +65,15 @@ compliance)
     exec "$VM_SRC/run-vm.sh" --kernel "$kernel" --test "$group" \
         --shm "$shm" --producer "$pattern --slots 8" \
         --env CFILES="$files" ;;
-capture|lifecycle)
+capture)
+    # A file of one mode, for the producer that streams what was not asked
+    files=$VM_DIR/runs/capture-files
+    mkdir -p "$files"
+    "$BUILD_DIR/hw/shmcam-dump" --generate "$files/YUYV.raw" \
+        --format YUYV --size 640x480 --frames 16 > /dev/null
+    exec "$VM_SRC/run-vm.sh" --kernel "$kernel" --test "$group" \
+        --shm "$shm" --producer "$pattern" --env CFILES="$files" ;;
+lifecycle)
     exec "$VM_SRC/run-vm.sh" --kernel "$kernel" --test "$group" \
         --shm "$shm" --producer "$pattern" ;;
 camera)
@@ -75,8 +83,12 @@ doorbell)
 doorbell-isolate)
     exec "$VM_SRC/doorbell.sh" "$kernel" --isolate ;;
 shm-named)
+    files=$VM_DIR/runs/capture-files
+    mkdir -p "$files"
+    "$BUILD_DIR/hw/shmcam-dump" --generate "$files/YUYV.raw" \
+        --format YUYV --size 640x480 --frames 16 > /dev/null
     "$VM_SRC/run-vm.sh" --kernel "$kernel" --test capture \
-        --shm-backend "$shm" --producer "$pattern" \
+        --shm-backend "$shm" --producer "$pattern" --env CFILES="$files" \
         --dir "$VM_DIR/runs/shm-named-$abi" || exit 1
     if [ -e "/dev/shm/$shm" ]; then
         echo "SHMCAM-TEST: FAIL shm-named: /dev/shm/$shm is left after" \

@@ -156,6 +156,23 @@ status_shown() {
         [ "$_after" -ge $((_before + 10)) ]
 }
 
+# G_PARM while streaming reports what streams: the client streams at
+# 30 fps, then the producer is replaced by one that offers 25 fps only
+# (a file of the same mode); another opener's G_PARM says 25.
+gparm_streaming() {
+    stream_bg /tmp/g.raw 600
+    wait_frames /tmp/g.raw $YUYV_VGA 5 || { kill $BG; return 1; }
+    host_cmd producer-restart --file "$CFILES/YUYV.raw" --loop --format YUYV \
+        --size 640x480 --fps 25 || { kill $BG; return 1; }
+    _n=$(frames_in /tmp/g.raw $YUYV_VGA)
+    wait_frames /tmp/g.raw $YUYV_VGA $((_n + 10)) || { kill $BG; return 1; }
+    v4l2-ctl -d "$DEV" --get-parm > /tmp/parm.out 2>&1
+    kill $BG
+    wait $BG
+    cat /tmp/parm.out
+    grep -q 'Frames per second: 25.000 (25/1)$' /tmp/parm.out
+}
+
 # With no file open the driver does not poll at all: the worker's count
 # stands still.
 no_file_no_timer() {
@@ -216,6 +233,7 @@ check format-back-yuyv capture_verify YUYV 640x480 10
 check two-openers two_openers
 check status-shown status_shown
 check no-file-no-timer no_file_no_timer
+check g-parm-streaming gparm_streaming
 check producer-8-slots host_cmd producer-restart --pattern --size 640x480 \
     --format YUYV --slots 8
 check timestamps timestamps
