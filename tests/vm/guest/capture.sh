@@ -91,13 +91,7 @@ timestamps() {
         --set-parm=30 --stream-mmap=8 --stream-count=100 --verbose \
         > /tmp/ts.out 2>&1 &
     _pid=$!
-    _f0=$(status_field frames)
-    _i=0
-    while [ "$(status_field frames)" -lt $((_f0 + 30)) ]; do
-        [ $_i -ge 600 ] && { echo "fewer than 30 frames after 60s"; kill $_pid; return 1; }
-        sleep 0.1
-        _i=$((_i + 1))
-    done
+    wait_delivered $(($(status_field frames) + 30)) || { kill $_pid; return 1; }
     host_cmd qemu-pause 150 || { kill $_pid; return 1; }
     wait $_pid || { tail -n 20 /tmp/ts.out; return 1; }
     # "cap dqbuf: I seq: S bytesused: B ts: T ..." per buffer

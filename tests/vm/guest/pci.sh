@@ -102,12 +102,7 @@ mmio_per_frame() {
     _f1=$(status_field frames)
     _w1=$(status_field window_writes)
     host_cmd mmio-mark || { kill $BG; return 1; }
-    _i=0
-    while [ "$(status_field frames)" -lt $((_f1 + 90)) ]; do
-        [ $_i -ge 600 ] && { echo "fewer than 90 frames in 60 s"; kill $BG; return 1; }
-        sleep 0.1
-        _i=$((_i + 1))
-    done
+    wait_delivered $((_f1 + 90)) || { kill $BG; return 1; }
     _f2=$(status_field frames)
     _w2=$(status_field window_writes)
     echo "the driver's count: $((_w2 - _w1)) window writes for $((_f2 - _f1)) frames"
