@@ -103,8 +103,17 @@ static void shmcam_cap_pix_read(struct shmcam *s, unsigned int i,
 
 	cp->bytesperline = f.bytesperline;
 	cp->sizeimage = f.sizeimage;
-	if (!given && c->pixelformat == V4L2_PIX_FMT_MJPEG)
+	/*
+	 * Sizes not given for the mode that streams: the producer's own
+	 * format says them.  Any other MJPEG mode gets room for the worst.
+	 */
+	if (!given && is_cur && cur->sizeimage) {
+		if (c->pixelformat != V4L2_PIX_FMT_MJPEG)
+			cp->bytesperline = cur->bytesperline;
+		cp->sizeimage = cur->sizeimage;
+	} else if (!given && c->pixelformat == V4L2_PIX_FMT_MJPEG) {
 		cp->sizeimage = PAGE_ALIGN(c->width * c->height * 2);
+	}
 	shmcam_colorspace(is_cur ? cur->colorspace :
 			  c->pixelformat == V4L2_PIX_FMT_MJPEG ?
 			  V4L2_COLORSPACE_JPEG : V4L2_COLORSPACE_SRGB, cp);

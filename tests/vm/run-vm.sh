@@ -62,7 +62,7 @@
 # reads the answer ("ok" or an error) from its second serial port:
 #   producer-stop | producer-kill | producer-start [ARGS] |
 #   producer-restart [ARGS] | qemu-pause MS | scribble SECONDS |
-#   side-start ARGS | wakeup-after MS
+#   side-start ARGS | wakeup-after MS | bigframe EVERY
 # (without ARGS, those of --producer; with ARGS, ARGS --shm NAME, or
 # --pci-listen SOCKET, or --listen SOCKET;
 # producer-kill is SIGKILL: the region is left saying "streaming" with a
@@ -73,7 +73,10 @@
 # /dev/shm/NAME for SECONDS, as a co-tenant guest would, and answers when
 # it has started; side-start runs one more shmcam-host ARGS, as given,
 # until the guest powers off; wakeup-after answers, then sends
-# system_wakeup MS milliseconds later (with --s3).)
+# system_wakeup MS milliseconds later (with --s3); bigframe replaces the
+# producer with build/tests/vm/shmcam-bigframe on /dev/shm/NAME, the MJPEG
+# pattern with every EVERY-th frame larger than its sizeimage, until the
+# next producer-restart.)
 # Commands it does not know are left for another script to answer by
 # writing a line into DIR/ctl.in.
 #
@@ -405,6 +408,17 @@ while kill -0 "$qemu_pid" 2>/dev/null; do
                   sleep "$(awk -v ms="$args" 'BEGIN { print ms / 1000 }')"
                   kill -CONT "$qemu_pid" ) &
                 answer=ok ;;
+            bigframe)
+                producer_stop
+                if [ -x "$BUILD_DIR/tests/vm/shmcam-bigframe" ] &&
+                   [ -n "$shm" ]; then
+                    "$BUILD_DIR/tests/vm/shmcam-bigframe" "/dev/shm/$shm" \
+                        "$args" >> "$dir/producer.log" 2>&1 &
+                    producer_pid=$!
+                    answer=ok
+                else
+                    answer="no build/tests/vm/shmcam-bigframe or no --shm"
+                fi ;;
             scribble)
                 if [ -x "$BUILD_DIR/tests/vm/shmcam-scribble" ] &&
                    [ -n "$shm" ]; then

@@ -3,7 +3,8 @@
 # Captures by a guest application (v4l2-ctl), verified byte for byte
 # against the test pattern by shmcam-dump; format changes; two openers;
 # a corrupted capture that the verification must reject; and a producer
-# whose lines are padded, as a camera with a stride.
+# whose lines are padded, as a camera with a stride; MJPEG frames larger
+# than the application's buffers, skipped without holding up the next.
 
 # One flipped byte in frame 5 must make the verification fail, naming
 # exactly one bad frame: proof that the check compares the bytes.
@@ -215,6 +216,29 @@ cotenant() {
         [ "$_grown" -le 100 ] && [ "$_rate" -le 200 ]
 }
 
+# oversize: the producer (run-vm.sh's bigframe) sends every 5th MJPEG
+# frame larger than its sizeimage, so larger than any buffer of the
+# application's.  Each such frame is skipped and counted as too large,
+# and the very next frame is delivered: the sequence skips one number at
+# each, never more, and the 40 frames captured are the pattern's.
+oversize() {
+    host_cmd bigframe 5 || return 1
+    _large=$(status_field dropped_too_large)
+    rm -f /tmp/big.raw
+    v4l2-ctl -d "$DEV" --set-fmt-video=width=640,height=480,pixelformat=MJPG \
+        --stream-mmap --stream-count=40 --stream-to=/tmp/big.raw --verbose \
+        > /tmp/big.out 2>&1 || { tail -n 20 /tmp/big.out; return 1; }
+    _large=$(($(status_field dropped_too_large) - _large))
+    _gaps=$(seq_gaps /tmp/big.out)
+    _long=$(seq_gaps /tmp/big.out 2)
+    echo "oversize: $_large frames dropped as too large; $_gaps gaps in" \
+        "the sequence, $_long of more than one frame"
+    awk '/dqbuf:/ { for (i = 1; i < NF; i++) if ($i == "seq:") printf "%s ", $(i + 1) }
+        END { print "" }' /tmp/big.out
+    verify_file MJPG 640x480 40 /tmp/big.raw &&
+        [ "$_large" -ge 6 ] && [ "$_gaps" -ge 6 ] && [ "$_long" = 0 ]
+}
+
 check shmcam-loads shmcam_up
 check capture-yuyv capture_verify YUYV 640x480 30
 check corrupt-frame-detected corrupt_detected
@@ -232,6 +256,7 @@ check producer-8-slots host_cmd producer-restart --pattern --size 640x480 \
     --format YUYV --slots 8
 check timestamps timestamps
 check co-tenant cotenant
+check mjpeg-oversize oversize
 check producer-padded host_cmd producer-restart --pattern --size 640x480 \
     --format YUYV --align 1024
 check padded-yuyv padded YUYV 640x480 2048 983040 10
