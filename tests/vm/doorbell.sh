@@ -1,9 +1,11 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# doorbell.sh KERNEL [--isolate]: two guests on one shmcam-host --listen,
-# each with an ivshmem-doorbell device (guest/doorbell.sh, ROLE a and b),
-# sharing one region or, with --isolate, each with a region of its own.
+# doorbell.sh KERNEL [--isolate] [--qemu PATH] [--dir DIR]: two guests on
+# one shmcam-host --listen, each with an ivshmem-doorbell device
+# (guest/doorbell.sh, ROLE a and b), sharing one region or, with
+# --isolate, each with a region of its own; --qemu is run-vm.sh's, for
+# both guests; DIR is the run directory [build/vm/runs/NAME-ABI].
 # This script runs shmcam-host, boots both guests at once, and answers
 # the requests that concern both of them:
 #   sync NAME       answered once both guests asked for it (a barrier)
@@ -15,14 +17,22 @@ set -e
 . "$(dirname -- "$0")/lib.sh"
 
 kernel=${1:-6.12}
-isolate=${2:-}
-case "$isolate" in
---isolate) name=doorbell-isolate ;;
-'') name=doorbell ;;
-*) die "usage: doorbell.sh KERNEL [--isolate]" ;;
-esac
+[ $# -gt 0 ] && shift
+isolate=
+name=doorbell
+qemu=
+dir=
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --isolate) isolate=--isolate; name=doorbell-isolate ;;
+    --qemu) qemu=$2; shift ;;
+    --dir) dir=$2; shift ;;
+    *) die "usage: doorbell.sh KERNEL [--isolate] [--qemu PATH] [--dir DIR]" ;;
+    esac
+    shift
+done
 abi=$(kabi_of "$kernel")
-dir=$VM_DIR/runs/$name-$abi
+dir=${dir:-$VM_DIR/runs/$name-$abi}
 rm -rf "$dir"
 mkdir -p "$dir"
 # A socket path must stay short (108 bytes): not under the build tree.
@@ -72,6 +82,7 @@ done
 for r in a b; do
     "$VM_SRC/run-vm.sh" --kernel "$kernel" --test doorbell \
         --doorbell "$sock" --env ROLE=$r --dir "$dir/$r" \
+        ${qemu:+--qemu "$qemu"} \
         > "$dir/$r.out" 2>&1 &
     eval "pid_$r=\$!"
 done

@@ -15,6 +15,10 @@
 #   doorbell    two guests on one shmcam-host --listen (ivshmem-doorbell,
 #               MSI-X): both stream, capture killed, a stopped reader
 #               (doorbell.sh); doorbell-isolate: the same, --isolate
+#   capture-qemu11, doorbell-qemu11
+#               capture and doorbell on Debian sid's QEMU (sid-qemu.sh;
+#               11.1 when written) instead of the host's: the stock
+#               ivshmem devices of a current distribution's QEMU
 #   shm-named   capture's checks on a memory-backend-shm named /NAME that
 #               the built QEMU creates (build/qemu-build, make qemu) and
 #               shmcam-host --shm NAME attaches to; the name must be gone
@@ -82,6 +86,22 @@ doorbell)
     exec "$VM_SRC/doorbell.sh" "$kernel" ;;
 doorbell-isolate)
     exec "$VM_SRC/doorbell.sh" "$kernel" --isolate ;;
+capture-qemu11|doorbell-qemu11)
+    # Sid's QEMU (no root made is a failure, not a skip), and run
+    # directories of their own: the host's QEMU may run capture and
+    # doorbell at the same time, and run-vm.sh empties its directory.
+    qemu=$("$VM_SRC/sid-qemu.sh") || die "no QEMU from Debian sid (sid-qemu.sh)"
+    if [ "$group" = doorbell-qemu11 ]; then
+        exec "$VM_SRC/doorbell.sh" "$kernel" --qemu "$qemu" \
+            --dir "$VM_DIR/runs/doorbell-qemu11-$abi"
+    fi
+    files=$VM_DIR/runs/capture-qemu11-files
+    mkdir -p "$files"
+    "$BUILD_DIR/hw/shmcam-dump" --generate "$files/YUYV.raw" \
+        --format YUYV --size 640x480 --frames 16 > /dev/null
+    exec "$VM_SRC/run-vm.sh" --kernel "$kernel" --test capture \
+        --shm "$shm" --producer "$pattern" --env CFILES="$files" \
+        --qemu "$qemu" --dir "$VM_DIR/runs/capture-qemu11-$abi" ;;
 shm-named)
     files=$VM_DIR/runs/capture-files
     mkdir -p "$files"
