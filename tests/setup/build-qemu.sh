@@ -4,15 +4,31 @@
 # Build a qemu-system-x86_64 that has the shmcam-pci device and a
 # memory-backend-shm that takes a name, and their qtests.
 #
-# The QEMU tree is Debian's QEMU 10.0 source (the upstream tarball of the
-# bookworm-backports package, fetched with apt-get source into
-# BUILD_DIR/qemu-src), or the tree given with --qemu-src.  hw/qemu/ is
-# overlaid onto it: files named shmcam* are the project's own and are
-# copied in; each FILE.append is added to the end of the tree's FILE;
-# each FILE.patch (a unified diff) is applied to it (qapi/qom.json); any
-# other FILE replaces the tree's FILE (backends/hostmem-shm.c).  The tree
+# The QEMU tree is Debian's: the qemu source package of trixie (QEMU 10.0
+# with Debian's patches applied, unpacked by dpkg-source into
+# BUILD_DIR/qemu-src), so that the QEMU made is the distribution's plus
+# shmcam-pci.  trixie's sources are read with a private apt configuration
+# (BUILD_DIR/qemu-dl/apt); the host's stay as they are.  Only when that
+# source cannot be had, the upstream tarball of bookworm-backports' 10.0
+# is used instead, without Debian's patches, and the build says so.  Or
+# the tree given with --qemu-src.  BUILD_DIR/qemu-src/shmcam-source says
+# which it is.
+#
+# hw/qemu/ is overlaid onto the tree: files named shmcam* are the
+# project's own and are copied in; each FILE.append is added to the end
+# of the tree's FILE; each FILE.patch (a unified diff) is applied to it
+# without fuzz (qapi/qom.json, backends/hostmem-shm.c), and a patch whose
+# first line is "shmcam-upstream-sha256: SUM" applies only to the file of
+# that checksum: when upstream's file changes, the build stops and says
+# so, for the patch to be remade, instead of dropping upstream's change.
+# Any other FILE would replace the tree's FILE; none does.  The tree
 # keeps upstream's FILE as FILE.shmcam-orig, so that the overlay can be
-# applied again and upstream's file stays at hand.  The build is small,
+# applied again and upstream's file stays at hand.
+#
+# QEMU 10.1 and later changed APIs the device uses (class_init's data is
+# const, InterfaceInfo arrays are const, CharBackend became CharFrontend):
+# hw/qemu/include/hw/misc/shmcam-qemu-compat.h is the one place that
+# would absorb them; builds on 11.x are untested.  The build is small,
 # for the VM tests and a headless guest of one's own: x86_64 only, KVM and
 # TCG, the devices of hw/qemu/configs/devices/x86_64-softmmu/shmcam.mak,
 # no other optional features, no documentation, firmware from the system's
@@ -100,6 +116,102 @@ fi
 PYTHONPATH=$tools_site${PYTHONPATH:+:$PYTHONPATH}
 export PYTHONPATH
 
+# apt_trixie CMD ARGS: apt-get with trixie's deb-src only, in lists and a
+# cache of its own under BUILD_DIR/qemu-dl/apt.
+apt_trixie() {
+    _apt=$build_dir/qemu-dl/apt
+    _key=/usr/share/keyrings/debian-archive-keyring.gpg
+    mkdir -p "$_apt/lists/partial" "$_apt/cache/archives/partial" \
+        "$_apt/empty"
+    echo "deb-src [signed-by=$_key] http://deb.debian.org/debian trixie main" \
+        > "$_apt/sources.list"
+    set -- "$@" -q -o Dir::Etc::sourcelist="$_apt/sources.list" \
+        -o Dir::Etc::sourceparts="$_apt/empty" \
+        -o Dir::State::lists="$_apt/lists" -o Dir::State::status=/dev/null \
+        -o Dir::Cache="$_apt/cache" -o APT::Sandbox::User=root
+    if [ ! -f "$_apt/lists/.updated" ]; then
+        apt-get -q -o Dir::Etc::sourcelist="$_apt/sources.list" \
+            -o Dir::Etc::sourceparts="$_apt/empty" \
+            -o Dir::State::lists="$_apt/lists" \
+            -o Dir::State::status=/dev/null -o Dir::Cache="$_apt/cache" \
+            -o APT::Sandbox::User=root update > /dev/null || return 1
+        touch "$_apt/lists/.updated"
+    fi
+    "$@"
+}
+
+# fetch_debian_source: trixie's qemu source package, whatever version the
+# archive has, unpacked with Debian's patches into $qemu_src.
+fetch_debian_source() {
+    dl=$build_dir/qemu-dl/trixie
+    mkdir -p "$dl"
+    if ! command -v dpkg-source > /dev/null; then
+        say "dpkg-source is missing (apt-get install dpkg-dev)"
+        return 1
+    fi
+    dsc=$(cd "$dl" && apt_trixie apt-get source --print-uris qemu \
+          2>/dev/null | sed -n "s/^'[^']*' \([^ ]*\.dsc\) .*/\1/p")
+    if [ -z "$dsc" ]; then
+        say "trixie's qemu source is not known to apt"
+        return 1
+    fi
+    if [ ! -f "$dl/$dsc" ]; then
+        say "fetching trixie's qemu source (${dsc%.dsc})"
+        (cd "$dl" && apt_trixie apt-get source --download-only qemu \
+            > "$dl/download.log" 2>&1) || {
+            say "can't download trixie's qemu source (log: $dl/download.log)"
+            rm -f "$dl/$dsc"
+            return 1
+        }
+    fi
+    say "unpacking ${dsc%.dsc} with Debian's patches"
+    rm -rf "$qemu_src" "$qemu_src.tmp"
+    # apt checked every file against trixie's signed Sources.
+    (cd "$dl" && dpkg-source --no-check -x "$dsc" "$qemu_src.tmp") \
+        > "$dl/unpack.log" 2>&1 || {
+        say "dpkg-source could not unpack $dsc (log: $dl/unpack.log)"
+        rm -rf "$qemu_src.tmp"
+        return 1
+    }
+    echo "Debian ${dsc%.dsc} (trixie, Debian's patches applied)" \
+        > "$qemu_src.tmp/shmcam-source"
+    mv "$qemu_src.tmp" "$qemu_src"
+}
+
+# fetch_orig_tarball: the upstream tarball of bookworm-backports' qemu.
+fetch_orig_tarball() {
+    say "falling back to bookworm-backports' upstream tarball: the QEMU" \
+        "built will lack Debian's patches"
+    dl=$build_dir/qemu-dl
+    mkdir -p "$dl"
+    uris=$(cd "$dl" &&
+           apt-get source --print-uris qemu/bookworm-backports 2>/dev/null |
+           grep "^'.*orig\.tar\.xz'" || true)
+    [ -n "$uris" ] ||
+        die "apt-get source knows no qemu in trixie nor in" \
+            "bookworm-backports: add 'deb-src' to bookworm-backports' apt" \
+            "source and run apt-get update"
+    file=$(echo "$uris" | awk '{ print $2 }')
+    sum=$(echo "$uris" | sed -n 's/.*SHA256:\([0-9a-f]*\).*/\1/p')
+    if [ ! -f "$dl/$file" ]; then
+        say "fetching $file"
+        # The orig tarball is all that is needed; the Debian parts of
+        # the source package may fail to download.
+        (cd "$dl" && apt-get source --download-only \
+            qemu/bookworm-backports >/dev/null 2>&1) || true
+        [ -f "$dl/$file" ] || die "can't download $file"
+    fi
+    echo "$sum  $dl/$file" | sha256sum -c --quiet ||
+        die "$dl/$file does not match its checksum"
+    say "unpacking $file"
+    rm -rf "$qemu_src" "$qemu_src.tmp"
+    mkdir -p "$qemu_src.tmp"
+    tar -xJf "$dl/$file" -C "$qemu_src.tmp" --strip-components=1
+    echo "upstream ${file%.orig.tar.xz} (bookworm-backports' orig tarball," \
+        "without Debian's patches)" > "$qemu_src.tmp/shmcam-source"
+    mv "$qemu_src.tmp" "$qemu_src"
+}
+
 # The source tree.
 if [ -n "$qemu_src" ]; then
     [ -f "$qemu_src/hw/misc/ivshmem-pci.c" ] ||
@@ -108,32 +220,10 @@ if [ -n "$qemu_src" ]; then
 else
     qemu_src=$build_dir/qemu-src
     if [ ! -f "$qemu_src/VERSION" ]; then
-        dl=$build_dir/qemu-dl
-        mkdir -p "$dl"
-        uris=$(cd "$dl" &&
-               apt-get source --print-uris qemu/bookworm-backports 2>/dev/null |
-               grep "^'.*orig\.tar\.xz'" || true)
-        [ -n "$uris" ] ||
-            die "apt-get source knows no qemu in bookworm-backports: add" \
-                "'deb-src' to its apt source and run apt-get update"
-        file=$(echo "$uris" | awk '{ print $2 }')
-        sum=$(echo "$uris" | sed -n 's/.*SHA256:\([0-9a-f]*\).*/\1/p')
-        if [ ! -f "$dl/$file" ]; then
-            say "fetching $file"
-            # The orig tarball is all that is needed; the Debian parts of
-            # the source package may fail to download.
-            (cd "$dl" && apt-get source --download-only \
-                qemu/bookworm-backports >/dev/null 2>&1) || true
-            [ -f "$dl/$file" ] || die "can't download $file"
-        fi
-        echo "$sum  $dl/$file" | sha256sum -c --quiet ||
-            die "$dl/$file does not match its checksum"
-        say "unpacking $file"
-        rm -rf "$qemu_src" "$qemu_src.tmp"
-        mkdir -p "$qemu_src.tmp"
-        tar -xJf "$dl/$file" -C "$qemu_src.tmp" --strip-components=1
-        mv "$qemu_src.tmp" "$qemu_src"
+        fetch_debian_source || fetch_orig_tarball
     fi
+    say "QEMU source: $(cat "$qemu_src/shmcam-source" 2>/dev/null ||
+        echo "$qemu_src")"
 fi
 
 # install SRC DEST: copy only when different, so that ninja rebuilds only
@@ -183,11 +273,20 @@ while read -r f; do
     keep_orig "$target"
     command -v patch > /dev/null ||
         die "patch is missing (apt-get install patch)"
-    if ! patch -s --no-backup-if-mismatch -r /dev/null \
+    want=$(sed -n '1s/^shmcam-upstream-sha256: *\([0-9a-f]*\)$/\1/p' \
+        "$overlay/$f")
+    have=$(sha256sum < "$target.shmcam-orig" | cut -d' ' -f1)
+    if [ -n "$want" ] && [ "$want" != "$have" ]; then
+        die "upstream's ${f%.patch} changed (sha256 $have; hw/qemu/${f#./}" \
+            "was made against $want): compare $target.shmcam-orig with" \
+            "the file the patch was made for, and remake the patch"
+    fi
+    if ! patch -s -F0 --no-backup-if-mismatch -r /dev/null \
             -o "$target.shmcam-new" "$target.shmcam-orig" < "$overlay/$f"
     then
         rm -f "$target.shmcam-new"
-        die "hw/qemu/${f#./} does not apply to $target.shmcam-orig"
+        die "hw/qemu/${f#./} does not apply to $target.shmcam-orig" \
+            "(upstream's file changed: remake the patch)"
     fi
     install_file "$target.shmcam-new" "$target"
     rm -f "$target.shmcam-new"
@@ -209,7 +308,9 @@ set -- --python=/usr/bin/python3 --target-list=x86_64-softmmu \
     --with-devices-x86_64=shmcam --enable-kvm --disable-download \
     --disable-install-blobs \
     --disable-docs --firmwarepath="$(echo $firmware | tr ' ' :)"
-options="$qemu_src $*"
+# A tree unpacked anew keeps its files' old dates: ninja would keep what
+# it generated from the last tree, so another tree means a new build.
+options="$qemu_src $(cat "$qemu_src/shmcam-source" 2>/dev/null) $*"
 if [ ! -f "$qemu_build/build.ninja" ] ||
    [ "$(cat "$qemu_build/shmcam-options" 2>/dev/null)" != "$options" ]; then
     say "configuring $qemu_src"

@@ -6,6 +6,9 @@
 # fresh machine); safe to run again: only missing packages are installed.
 #
 #   meson ninja-build pkg-config libglib2.0-dev  host programs (glib)
+#   libjson-glib-dev                              shmcam-host's QMP client
+#   libturbojpeg0-dev                             the test pattern's MJPEG
+#                                                 frames (libjpeg-turbo)
 #   clang libclang-rt-dev                         libFuzzer for tests/fuzz,
 #                                                 ASan and UBSan for make check
 #   qemu-system-x86 (bookworm-backports, 10.0)    the VM tests and the demo
@@ -16,16 +19,23 @@
 #   ffmpeg                                        demo snapshots (PNG, GIF)
 #   debian-archive-keyring                        trixie's key, for the VM
 #                                                 tests' v4l-utils download
-# and the deb-src line of bookworm-backports, for QEMU's source (make qemu).
+#                                                 and trixie's QEMU source
+#   dpkg-dev patch                                make qemu: dpkg-source
+#                                                 unpacks trixie's QEMU with
+#                                                 Debian's patches; patch
+#                                                 applies the overlay's
+# and the deb-src line of bookworm-backports, for the fallback QEMU source
+# (make qemu, when trixie's cannot be had).
 # The guest kernels and their headers are not installed: tests/vm fetches
 # them into the build directory, for the ABIs tests/vm/kernels.sh resolves.
 #
 # Usage: install-packages.sh [--print]   (--print: list what is missing)
 set -e
 
-build_pkgs="gcc make libc6-dev meson ninja-build pkg-config libglib2.0-dev help2man"
+build_pkgs="gcc make libc6-dev meson ninja-build pkg-config libglib2.0-dev"
+build_pkgs="$build_pkgs libjson-glib-dev libturbojpeg0-dev help2man"
 test_pkgs="clang libclang-rt-dev busybox-static cpio xz-utils zstd kmod ffmpeg dwarves"
-test_pkgs="$test_pkgs debian-archive-keyring mmdebstrap"
+test_pkgs="$test_pkgs debian-archive-keyring mmdebstrap dpkg-dev patch"
 backports_pkgs="qemu-system-x86"
 
 have_backports() {

@@ -22,6 +22,7 @@
 #include "qemu/log.h"
 #include "qemu/main-loop.h"
 #include "qemu/module.h"
+#include "qemu/timer.h"
 #include "qapi/error.h"
 #include "chardev/char-fe.h"
 #include "hw/pci/msix.h"
@@ -30,7 +31,8 @@
 #include "hw/qdev-properties-system.h"
 #include "hw/misc/shmcam.h"
 #include "hw/misc/shmcam-pci.h"
-#include "migration/vmstate.h"
+#include "hw/misc/shmcam-qemu-compat.h"
+#include "migration/blocker.h"
 #include "system/hostmem.h"
 #include "qom/object.h"
 #include "trace.h"
@@ -38,12 +40,14 @@
 OBJECT_DECLARE_SIMPLE_TYPE(ShmcamPCIState, SHMCAM_PCI)
 
 #define SHMCAM_PCI_REPLY_SIZE   16
+/* A host that misbehaves gets one warning in this long, not a flood. */
+#define SHMCAM_PCI_WARN_MS      10000
 
 struct ShmcamPCIState {
     PCIDevice parent_obj;
 
     HostMemoryBackend *hostmem;
-    CharBackend chr;
+    ShmcamCharFrontend chr;
 
     MemoryRegion mmio;
     MemoryRegion frames;        /* BAR2: the memdev, mapped read only */
@@ -68,15 +72,86 @@ struct ShmcamPCIState {
      * again at whatever index a restarted host assigns.
      */
     uint8_t consumer_area[SHMCAM_PCI_CONSUMER_AREA_SIZE];
+
+    Error *migration_blocker;
+
+    /* Warnings: when the last was printed, and how many held back since. */
+    int64_t warn_ms;
+    uint32_t warn_held;
 };
 
 QEMU_BUILD_BUG_ON(SHMCAM_PCI_CONSUMER_AREA_SIZE !=
                   sizeof(struct shmcam_consumer));
+QEMU_BUILD_BUG_ON(SHMCAM_PCI_CONSUMER_AREA_SIZE % 8 ||
+                  SHMCAM_CONSUMER_OFFSET % 8);
 
 static uint8_t *shmcam_pci_consumer_ptr(ShmcamPCIState *s)
 {
     return s->region + SHMCAM_CONSUMER_OFFSET +
            s->consumer * sizeof(struct shmcam_consumer);
+}
+
+/*
+ * Whatever shmcam-host sends costs one warning per SHMCAM_PCI_WARN_MS at
+ * most: a host that reconnects in a loop cannot fill QEMU's log.
+ */
+static void G_GNUC_PRINTF(2, 3) shmcam_pci_warn(ShmcamPCIState *s,
+                                                const char *fmt, ...)
+{
+    int64_t now = qemu_clock_get_ms(QEMU_CLOCK_REALTIME);
+    g_autofree char *msg = NULL;
+    va_list ap;
+
+    if (s->warn_ms && now - s->warn_ms < SHMCAM_PCI_WARN_MS) {
+        s->warn_held++;
+        return;
+    }
+    va_start(ap, fmt);
+    msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    if (s->warn_held) {
+        warn_report("shmcam-pci: %s (%u more warnings held back since "
+                    "the last)", msg, s->warn_held);
+    } else {
+        warn_report("shmcam-pci: %s", msg);
+    }
+    s->warn_ms = now;
+    s->warn_held = 0;
+}
+
+/*
+ * One store of @size bytes that the host sees whole, never in parts:
+ * the consumer area is shared with a host process reading it at any time.
+ * The memory core only passes aligned accesses (.valid.unaligned unset).
+ */
+static void shmcam_pci_store(uint8_t *p, unsigned size, uint64_t val)
+{
+    switch (size) {
+    case 1:
+        qatomic_set(p, val);
+        break;
+    case 2:
+        qatomic_set((uint16_t *)p, cpu_to_le16(val));
+        break;
+    case 4:
+        qatomic_set((uint32_t *)p, cpu_to_le32(val));
+        break;
+    case 8:
+        qatomic_set((uint64_t *)p, cpu_to_le64(val));
+        break;
+    default:
+        g_assert_not_reached();
+    }
+}
+
+/* The whole consumer area, word by word, each word in one store. */
+static void shmcam_pci_store_area(ShmcamPCIState *s, const uint8_t *area)
+{
+    uint8_t *dst = shmcam_pci_consumer_ptr(s);
+
+    for (size_t i = 0; i < SHMCAM_PCI_CONSUMER_AREA_SIZE; i += 8) {
+        shmcam_pci_store(dst + i, 8, area ? ldq_le_p(area + i) : 0);
+    }
 }
 
 static void shmcam_pci_update_irq(ShmcamPCIState *s, uint32_t raised)
@@ -172,11 +247,9 @@ static uint64_t shmcam_pci_mmio_read(void *opaque, hwaddr addr,
 static void shmcam_pci_consumer_write(ShmcamPCIState *s, hwaddr offset,
                                       uint64_t val, unsigned size)
 {
-    /* The memory core splits unaligned accesses into aligned ones. */
     stn_le_p(s->consumer_area + offset, size, val);
     if (s->connected) {
-        /* One aligned store, so that the host never sees half of it. */
-        stn_le_p(shmcam_pci_consumer_ptr(s) + offset, size, val);
+        shmcam_pci_store(shmcam_pci_consumer_ptr(s) + offset, size, val);
     }
 }
 
@@ -265,6 +338,7 @@ static void shmcam_pci_send_hello(ShmcamPCIState *s)
 {
     int fds[SHMCAM_PCI_HELLO_FDS];
     uint64_t msg[2];
+    int ret;
 
     fds[SHMCAM_PCI_FD_REGION] =
         memory_region_get_fd(host_memory_backend_get_memory(s->hostmem));
@@ -275,11 +349,18 @@ static void shmcam_pci_send_hello(ShmcamPCIState *s)
     msg[1] = cpu_to_le64(s->region_size);
 
     s->reply_len = 0;
-    if (qemu_chr_fe_set_msgfds(&s->chr, fds, ARRAY_SIZE(fds)) < 0 ||
-        qemu_chr_fe_write_all(&s->chr, (uint8_t *)msg, sizeof(msg)) !=
-        sizeof(msg)) {
-        warn_report("shmcam-pci: can't pass the region to shmcam-host: %s",
-                    strerror(errno));
+    if (qemu_chr_fe_set_msgfds(&s->chr, fds, ARRAY_SIZE(fds)) < 0) {
+        shmcam_pci_warn(s, "chardev %s can't pass the region to "
+                        "shmcam-host", qemu_chr_fe_get_driver(&s->chr)->label);
+        qemu_chr_fe_disconnect(&s->chr);
+        return;
+    }
+    errno = 0;
+    ret = qemu_chr_fe_write_all(&s->chr, (uint8_t *)msg, sizeof(msg));
+    if (ret != sizeof(msg)) {
+        shmcam_pci_warn(s, "can't pass the region to shmcam-host: %s",
+                        ret < 0 && errno ? strerror(errno)
+                                         : "the connection closed");
         qemu_chr_fe_disconnect(&s->chr);
         return;
     }
@@ -292,22 +373,22 @@ static void shmcam_pci_handle_reply(ShmcamPCIState *s)
     int64_t index = ldq_le_p(s->reply + 8);
 
     if (version != SHMCAM_PCI_PROTOCOL) {
-        warn_report("shmcam-pci: shmcam-host speaks protocol %" PRId64
-                    ", this device %d; disconnecting", version,
-                    SHMCAM_PCI_PROTOCOL);
+        shmcam_pci_warn(s, "shmcam-host speaks protocol %" PRId64
+                        ", this device %d; disconnecting", version,
+                        SHMCAM_PCI_PROTOCOL);
         qemu_chr_fe_disconnect(&s->chr);
         return;
     }
     if (index < 0) {
-        warn_report("shmcam-pci: shmcam-host refused the region: %s",
-                    strerror(index < -4095 ? EINVAL : -index));
+        shmcam_pci_warn(s, "shmcam-host refused the region: %s",
+                        strerror(index < -4095 ? EINVAL : -index));
         qemu_chr_fe_disconnect(&s->chr);
         return;
     }
     if (index >= SHMCAM_MAX_CONSUMERS) {
-        warn_report("shmcam-pci: shmcam-host assigned consumer %" PRId64
-                    ", beyond the last (%u); disconnecting", index,
-                    SHMCAM_MAX_CONSUMERS - 1);
+        shmcam_pci_warn(s, "shmcam-host assigned consumer %" PRId64
+                        ", beyond the last (%u); disconnecting", index,
+                        SHMCAM_MAX_CONSUMERS - 1);
         qemu_chr_fe_disconnect(&s->chr);
         return;
     }
@@ -315,8 +396,7 @@ static void shmcam_pci_handle_reply(ShmcamPCIState *s)
     s->consumer = index;
     s->connects++;
     /* Whatever the guest asked of the previous host still holds. */
-    memcpy(shmcam_pci_consumer_ptr(s), s->consumer_area,
-           sizeof(s->consumer_area));
+    shmcam_pci_store_area(s, s->consumer_area);
     trace_shmcam_pci_connected(s->consumer);
     shmcam_pci_set_connected(s, true);
 }
@@ -335,8 +415,8 @@ static void shmcam_pci_receive(void *opaque, const uint8_t *buf, int size)
 
     if (s->connected) {
         /* The protocol has nothing after the reply. */
-        warn_report("shmcam-pci: unexpected %d bytes from shmcam-host "
-                    "ignored", size);
+        shmcam_pci_warn(s, "unexpected %d bytes from shmcam-host ignored",
+                        size);
         return;
     }
     assert(s->reply_len + size <= SHMCAM_PCI_REPLY_SIZE);
@@ -389,6 +469,30 @@ static bool shmcam_pci_check_memdev(ShmcamPCIState *s, Error **errp)
                    "memory-backend-memfd or -file with share=on", id);
         return false;
     }
+    /*
+     * The device writes the guest's requests into the memory, so it must
+     * be writable; and shmcam-host maps the file from its start.
+     */
+    if (memory_region_is_rom(mr) ||
+        (object_property_find(OBJECT(s->hostmem), "readonly") &&
+         object_property_get_bool(OBJECT(s->hostmem), "readonly", NULL))) {
+        error_setg(errp, "memdev %s is read only (readonly=on or rom=on); "
+                   "shmcam-pci writes the guest's requests into it: give a "
+                   "writable memdev, e.g. memory-backend-shm, or "
+                   "memory-backend-file with share=on and neither readonly "
+                   "nor rom", id);
+        return false;
+    }
+    if (object_property_find(OBJECT(s->hostmem), "offset") &&
+        object_property_get_uint(OBJECT(s->hostmem), "offset", NULL)) {
+        error_setg(errp, "memdev %s starts at offset %" PRIu64 " of its "
+                   "file; shmcam-host maps the file from its start, so "
+                   "shmcam-pci needs offset=0 (give the region a file of "
+                   "its own)", id,
+                   object_property_get_uint(OBJECT(s->hostmem), "offset",
+                                            NULL));
+        return false;
+    }
     size = memory_region_size(mr);
     if (!is_power_of_2(size) || size < SHMCAM_MIN_REGION_SIZE ||
         size > SHMCAM_MAX_REGION_SIZE) {
@@ -416,6 +520,23 @@ static void shmcam_pci_realize(PCIDevice *pdev, Error **errp)
                    "chardev=cam0s)");
         return;
     }
+    if (!qemu_chr_has_feature(qemu_chr_fe_get_driver(&s->chr),
+                              QEMU_CHAR_FEATURE_FD_PASS)) {
+        error_setg(errp, "chardev %s can't pass file descriptors; "
+                   "shmcam-pci needs a unix socket (e.g. -chardev socket,"
+                   "id=%s,path=/run/shmcam.sock,reconnect-ms=1000)",
+                   qemu_chr_fe_get_driver(&s->chr)->label,
+                   qemu_chr_fe_get_driver(&s->chr)->label);
+        return;
+    }
+
+    error_setg(&s->migration_blocker, "shmcam-pci can't be migrated: its "
+               "frames come from shmcam-host on this machine; unplug it "
+               "(device_del) before migrating, and plug a shmcam-pci on "
+               "the destination");
+    if (migrate_add_blocker(&s->migration_blocker, errp) < 0) {
+        return;
+    }
 
     mr = host_memory_backend_get_memory(s->hostmem);
     s->region = memory_region_get_ram_ptr(mr);
@@ -429,14 +550,14 @@ static void shmcam_pci_realize(PCIDevice *pdev, Error **errp)
     fd = dup(memory_region_get_fd(mr));
     if (fd < 0) {
         error_setg_errno(errp, errno, "can't duplicate memdev descriptor");
-        return;
+        goto err_blocker;
     }
     if (!memory_region_init_ram_from_fd(&s->frames, OBJECT(s),
                                         "shmcam-pci.frames", s->region_size,
                                         RAM_SHARED | RAM_READONLY, fd, 0,
                                         errp)) {
         close(fd);
-        return;
+        goto err_blocker;
     }
 
     if (event_notifier_init(&s->frame_notifier, 0) < 0) {
@@ -485,13 +606,29 @@ err_frame_notifier:
     event_notifier_cleanup(&s->frame_notifier);
 err_frames:
     object_unparent(OBJECT(&s->frames));
+err_blocker:
+    migrate_del_blocker(&s->migration_blocker);
 }
 
 static void shmcam_pci_exit(PCIDevice *pdev)
 {
     ShmcamPCIState *s = SHMCAM_PCI(pdev);
 
+    /*
+     * Unplugged: the host must see the guest gone at once, its request
+     * withdrawn and its connection closed, so that it frees the consumer
+     * slot; a device plugged later on the same chardev says hello on a
+     * connection of its own.
+     */
+    if (s->connected) {
+        shmcam_pci_store_area(s, NULL);
+    }
+    qemu_chr_fe_set_handlers(&s->chr, NULL, NULL, NULL, NULL, NULL, NULL,
+                             true);
+    qemu_chr_fe_disconnect(&s->chr);
+    s->connected = false;
     qemu_chr_fe_deinit(&s->chr, false);
+    migrate_del_blocker(&s->migration_blocker);
     event_notifier_set_handler(&s->frame_notifier, NULL);
     memory_region_del_eventfd(&s->mmio, SHMCAM_PCI_REG_DOORBELL, 4, false, 0,
                               &s->doorbell_notifier);
@@ -508,7 +645,7 @@ static void shmcam_pci_reset(DeviceState *dev)
     /* A rebooted guest starts with no request the host would act on. */
     memset(s->consumer_area, 0, sizeof(s->consumer_area));
     if (s->connected) {
-        memset(shmcam_pci_consumer_ptr(s), 0, sizeof(s->consumer_area));
+        shmcam_pci_store_area(s, NULL);
     }
     s->intr_status = 0;
     s->intr_mask = 0;
@@ -516,19 +653,13 @@ static void shmcam_pci_reset(DeviceState *dev)
     pci_set_irq(PCI_DEVICE(s), 0);
 }
 
-/* The frames live in the host's memory and cannot move with the guest. */
-static const VMStateDescription shmcam_pci_vmstate = {
-    .name = TYPE_SHMCAM_PCI,
-    .unmigratable = 1,
-};
-
 static const Property shmcam_pci_properties[] = {
     DEFINE_PROP_LINK("memdev", ShmcamPCIState, hostmem, TYPE_MEMORY_BACKEND,
                      HostMemoryBackend *),
     DEFINE_PROP_CHR("chardev", ShmcamPCIState, chr),
 };
 
-static void shmcam_pci_class_init(ObjectClass *klass, void *data)
+static void shmcam_pci_class_init(ObjectClass *klass, ShmcamClassData data)
 {
     DeviceClass *dc = DEVICE_CLASS(klass);
     PCIDeviceClass *k = PCI_DEVICE_CLASS(klass);
@@ -541,7 +672,6 @@ static void shmcam_pci_class_init(ObjectClass *klass, void *data)
     k->class_id = PCI_CLASS_MULTIMEDIA_VIDEO;
     device_class_set_legacy_reset(dc, shmcam_pci_reset);
     device_class_set_props(dc, shmcam_pci_properties);
-    dc->vmsd = &shmcam_pci_vmstate;
     dc->desc = "Camera frames shared by shmcam-host";
     set_bit(DEVICE_CATEGORY_MISC, dc->categories);
 }
@@ -552,7 +682,7 @@ static const TypeInfo shmcam_pci_types[] = {
         .parent        = TYPE_PCI_DEVICE,
         .instance_size = sizeof(ShmcamPCIState),
         .class_init    = shmcam_pci_class_init,
-        .interfaces    = (InterfaceInfo[]) {
+        .interfaces    = (ShmcamInterfaceInfo[]) {
             { INTERFACE_CONVENTIONAL_PCI_DEVICE },
             { },
         },

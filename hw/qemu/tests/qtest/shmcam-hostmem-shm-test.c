@@ -167,6 +167,17 @@ static char *qom_get_str(QTestState *qts, const char *path, const char *prop)
     return val;
 }
 
+static uint64_t qom_get_uint(QTestState *qts, const char *path,
+                             const char *prop)
+{
+    QDict *rsp = qtest_qmp(qts, "{'execute': 'qom-get', 'arguments': "
+                           "{'path': %s, 'property': %s}}", path, prop);
+    uint64_t val = qdict_get_int(rsp, "return");
+
+    qobject_unref(rsp);
+    return val;
+}
+
 static bool qom_get_bool(QTestState *qts, const char *path, const char *prop)
 {
     QDict *rsp = qtest_qmp(qts, "{'execute': 'qom-get', 'arguments': "
@@ -206,9 +217,7 @@ static void test_create(void)
     s = qom_get_str(qts, path, "name");
     g_assert_cmpstr(s, ==, name);
     g_free(s);
-    s = qom_get_str(qts, path, "mode");
-    g_assert_cmpstr(s, ==, "0600");
-    g_free(s);
+    g_assert_cmpuint(qom_get_uint(qts, path, "mode"), ==, 0600);
     g_assert_false(qom_get_bool(qts, path, "attach"));
 
     for (int i = 0; i < ARRAY_SIZE(props); i++) {
@@ -228,7 +237,10 @@ static void test_create(void)
     munmap(host, SIZE_1M);
 }
 
-/* mode is the entry's mode whatever the umask (022 here), octal. */
+/*
+ * mode is the entry's mode whatever the umask (022 here); an integer,
+ * octal on the command line with a leading 0.
+ */
 static void test_mode(void)
 {
     g_autofree char *a = shm_name("mode-a");
@@ -236,15 +248,12 @@ static void test_mode(void)
     g_autofree char *args = g_strdup_printf(
         "-machine none "
         "-object memory-backend-shm,id=a,size=64K,name=%s,mode=0666 "
-        "-object memory-backend-shm,id=b,size=64K,name=%s,mode=640", a, b);
+        "-object memory-backend-shm,id=b,size=64K,name=%s,mode=0640", a, b);
     QTestState *qts = qtest_init(args);
-    char *s;
 
     assert_entry(a, 0666, 64 * KiB);
     assert_entry(b, 0640, 64 * KiB);
-    s = qom_get_str(qts, "/objects/b", "mode");
-    g_assert_cmpstr(s, ==, "0640");
-    g_free(s);
+    g_assert_cmpuint(qom_get_uint(qts, "/objects/b", "mode"), ==, 0640);
 
     qtest_quit(qts);
     g_assert_false(shm_entry(a, NULL));
@@ -386,13 +395,13 @@ static void test_bad_config(void)
 
     args = g_strdup_printf("-object memory-backend-shm,id=cam,size=1M,"
                            "name=%s,mode=0800", name);
-    shmcam_refused(args, "shm object mode '0800' is not an octal file mode "
-                  "from 0 to 0777 (e.g. 0600)");
+    /* Not a number: 0 starts an octal one on the command line. */
+    shmcam_refused(args, "Parameter 'mode' expects a uint64 value");
     g_free(args);
     args = g_strdup_printf("-object memory-backend-shm,id=cam,size=1M,"
                            "name=%s,mode=01777", name);
-    shmcam_refused(args, "shm object mode '01777' is not an octal file mode "
-                  "from 0 to 0777 (e.g. 0600)");
+    shmcam_refused(args, "shm object mode 01777 is not a file mode from 0 "
+                  "to 0777 (e.g. mode=0600)");
     g_free(args);
     args = g_strdup_printf("-object memory-backend-shm,id=cam,size=1M,"
                            "name=%s,attach=on,mode=0644", name);
@@ -479,6 +488,41 @@ static void test_anonymous(void)
     guest_quit(&g);
 }
 
+/*
+ * A named object cannot be handed over by cpr-transfer (this QEMU
+ * unlinks the name as it exits): that mode is refused, with the reason,
+ * before anything is sent; normal migration stays possible.
+ */
+static void test_cpr_blocked(void)
+{
+    g_autofree char *name = shm_name("cpr");
+    g_autofree char *want = g_strdup_printf(
+        "memory-backend-shm 'cam' is the named object %s, which "
+        "cpr-transfer can't hand to a new QEMU; use migration mode normal, "
+        "or a memory-backend-shm without a name", name);
+    g_autofree char *cpr = g_strdup_printf("/tmp/shmcam-qtest-cpr-%d.sock",
+                                           (int)getpid());
+    QTestState *qts = qtest_initf("-machine none -object memory-backend-shm,"
+                                  "id=cam,size=64K,name=%s", name);
+    char *desc;
+
+    qtest_qmp_assert_success(qts, "{'execute': 'migrate-set-parameters', "
+                             "'arguments': {'mode': 'cpr-transfer'}}");
+    desc = qmp_error(qtest_qmp(qts, "{'execute': 'migrate', 'arguments': "
+        "{'channels': ["
+        "{'channel-type': 'main', 'addr': {'transport': 'exec', "
+        "'args': ['sh', '-c', 'cat > /dev/null']}}, "
+        "{'channel-type': 'cpr', 'addr': {'transport': 'socket', "
+        "'type': 'unix', 'path': %s}}]}}", cpr));
+    g_assert_cmpstr(desc, ==, want);
+    g_free(desc);
+    assert_entry(name, 0600, 64 * KiB);
+
+    qtest_quit(qts);
+    g_assert_false(shm_entry(name, NULL));
+    g_unlink(cpr);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -496,6 +540,7 @@ int main(int argc, char **argv)
     qtest_add_func("/memory-backend-shm/error-exit", test_error_exit);
     qtest_add_func("/memory-backend-shm/object-del", test_object_del);
     qtest_add_func("/memory-backend-shm/anonymous", test_anonymous);
+    qtest_add_func("/memory-backend-shm/cpr-blocked", test_cpr_blocked);
 
     return g_test_run();
 }

@@ -15,6 +15,7 @@
 #include <sys/un.h>
 #include "qemu/bswap.h"
 #include "qemu/cutils.h"
+#include "qobject/qdict.h"
 #include "hw/pci/pci_ids.h"
 #include "standard-headers/linux/pci_regs.h"
 #include "hw/misc/shmcam.h"
@@ -24,6 +25,8 @@
 #include "shmcam-qtest.h"
 
 #define REGION_SIZE     (1 << 20)
+/* The slot a hot-plugged device takes, as in ivshmem's qtest. */
+#define SLOT_HP         0x06
 /* Every poll loop gives up after this long; none should take a second. */
 #define DEADLINE_US     (30 * G_USEC_PER_SEC)
 
@@ -507,6 +510,102 @@ static void test_refused(void)
     cleanup_vm(&h);
 }
 
+/*
+ * Hot-plug and unplug, as ivshmem's qtest does them: a device added at
+ * run time connects; unplugged, it withdraws its request and closes its
+ * connection, so that the host frees its consumer slot at once; plugged
+ * again on the same chardev it says hello on a connection of its own.
+ */
+static void plug(Host *h, int64_t index)
+{
+    uint64_t barsize;
+
+    qtest_qmp_device_add(h->qs->qts, "shmcam-pci", "cam",
+                         "{'addr': %s, 'memdev': 'cam0', "
+                         "'chardev': 'cam0s'}", stringify(SLOT_HP));
+    h->dev = qpci_device_find(h->qs->pcibus, QPCI_DEVFN(SLOT_HP, 0));
+    g_assert_nonnull(h->dev);
+    h->reg_bar = qpci_iomap(h->dev, SHMCAM_PCI_REG_BAR, &barsize);
+    qpci_device_enable(h->dev);
+    connect_host(h, index);
+}
+
+static void test_hotplug(void)
+{
+    Host h = { 0 };
+    struct shmcam_consumer *area;
+    char c;
+
+    host_listen(&h);
+    h.qs = qtest_pc_boot("-object memory-backend-memfd,id=cam0,size=%d,"
+                         "share=on "
+                         "-chardev socket,id=cam0s,path=%s,reconnect-ms=100",
+                         REGION_SIZE, h.sock_path);
+    plug(&h, 3);
+    qpci_io_writel(h.dev, h.reg_bar, SHMCAM_PCI_REG_CONSUMER_AREA +
+                   offsetof(struct shmcam_consumer, flags),
+                   SHMCAM_CONSUMER_STREAMING);
+    area = (struct shmcam_consumer *)consumer_area(&h, 3);
+    g_assert_cmphex(le32_to_cpu(area->flags), ==, SHMCAM_CONSUMER_STREAMING);
+
+    qpci_unplug_acpi_device_test(h.qs->qts, "cam", SLOT_HP);
+    g_free(h.dev);
+    h.dev = NULL;
+    /* The host's view: the request is gone and the connection closed. */
+    g_assert_true(buffer_is_zero(consumer_area(&h, 3),
+                                 sizeof(struct shmcam_consumer)));
+    g_assert_true(wait_readable(h.conn_fd));
+    g_assert_cmpint(read(h.conn_fd, &c, 1), ==, 0);
+    host_hangup(&h);
+    munmap(h.region, REGION_SIZE);
+    h.region = NULL;
+
+    /* Plugged again: a fresh connection, one hello, a new index. */
+    plug(&h, 5);
+    g_assert_cmpuint(reg_read(&h, SHMCAM_PCI_REG_CONSUMER), ==, 5);
+    g_assert_cmpuint(reg_read(&h, SHMCAM_PCI_REG_CONNECTS), ==, 1);
+
+    cleanup_vm(&h);
+}
+
+/* Migration is refused with a reason a user can act on. */
+static void test_migration_blocked(void)
+{
+    Host h = { 0 };
+    QDict *rsp, *err;
+
+    setup_vm(&h);
+    connect_host(&h, 0);
+    rsp = qtest_qmp(h.qs->qts, "{'execute': 'migrate', 'arguments': "
+                    "{'uri': 'exec:cat > /dev/null'}}");
+    err = qdict_get_qdict(rsp, "error");
+    g_assert_nonnull(err);
+    g_test_message("migrate: %s", qdict_get_str(err, "desc"));
+    g_assert_cmpstr(qdict_get_str(err, "desc"), ==,
+                    "shmcam-pci can't be migrated: its frames come from "
+                    "shmcam-host on this machine; unplug it (device_del) "
+                    "before migrating, and plug a shmcam-pci on the "
+                    "destination");
+    qobject_unref(rsp);
+    /* Nothing else changed. */
+    g_assert_cmphex(reg_read(&h, SHMCAM_PCI_REG_STATUS), ==,
+                    SHMCAM_PCI_STATUS_CONNECTED);
+
+    cleanup_vm(&h);
+}
+
+/* A file of @size bytes in tmpdir, for memory-backend-file. */
+static char *make_file(const char *name, off_t size)
+{
+    char *path = g_strdup_printf("%s/%s", tmpdir, name);
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(ftruncate(fd, size), ==, 0);
+    close(fd);
+    return path;
+}
+
 static void test_bad_config(void)
 {
     g_autofree char *sock = g_strdup_printf("%s/none.sock", tmpdir);
@@ -548,6 +647,47 @@ static void test_bad_config(void)
                            "-device shmcam-pci,memdev=m,chardev=s2",
                            chr, sock);
     shmcam_refused(args, "can't use already busy memdev: m");
+    g_free(args);
+
+    /* A read-only memdev: the device writes the guest's requests. */
+    {
+        g_autofree char *img = make_file("region.img", 2 * REGION_SIZE);
+        static const char *const ro[] = { "readonly=on", "readonly=on,rom=on" };
+
+        for (int i = 0; i < ARRAY_SIZE(ro); i++) {
+            args = g_strdup_printf("-object memory-backend-file,id=m,"
+                                   "size=1M,mem-path=%s,share=on,%s %s "
+                                   "-device shmcam-pci,memdev=m,chardev=s",
+                                   img, ro[i], chr);
+            shmcam_refused(args, "memdev m is read only (readonly=on or "
+                           "rom=on); shmcam-pci writes the guest's "
+                           "requests into it");
+            g_free(args);
+        }
+
+        /* shmcam-host maps the file from its start. */
+        args = g_strdup_printf("-object memory-backend-file,id=m,size=1M,"
+                               "mem-path=%s,share=on,offset=65536 %s "
+                               "-device shmcam-pci,memdev=m,chardev=s",
+                               img, chr);
+        shmcam_refused(args, "memdev m starts at offset 65536 of its file; "
+                       "shmcam-host maps the file from its start, so "
+                       "shmcam-pci needs offset=0");
+        g_free(args);
+        g_unlink(img);
+    }
+
+    /* Descriptors pass over a unix socket only. */
+    shmcam_refused("-object memory-backend-memfd,id=m,size=1M "
+                   "-chardev null,id=n -device shmcam-pci,memdev=m,chardev=n",
+                   "chardev n can't pass file descriptors; shmcam-pci needs "
+                   "a unix socket (e.g. -chardev socket,id=n,"
+                   "path=/run/shmcam.sock,reconnect-ms=1000)");
+    args = g_strdup_printf("-object memory-backend-memfd,id=m,size=1M "
+                           "-chardev socket,id=t,host=127.0.0.1,port=9,"
+                           "reconnect-ms=1000 "
+                           "-device shmcam-pci,memdev=m,chardev=t");
+    shmcam_refused(args, "chardev t can't pass file descriptors");
 }
 
 int main(int argc, char **argv)
@@ -566,6 +706,8 @@ int main(int argc, char **argv)
     qtest_add_func("/shmcam-pci/reconnect", test_reconnect);
     qtest_add_func("/shmcam-pci/refused", test_refused);
     qtest_add_func("/shmcam-pci/bad-config", test_bad_config);
+    qtest_add_func("/shmcam-pci/hotplug", test_hotplug);
+    qtest_add_func("/shmcam-pci/migration-blocked", test_migration_blocked);
 
     ret = g_test_run();
 
