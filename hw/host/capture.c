@@ -571,6 +571,7 @@ void shmcam_host_free(struct shmcam_host *h)
     g_free(h->o.fps);
     g_free(h->o.shm);
     g_free(h->o.region);
+    g_free(h->o.qemu_memdev);
     g_free(h->o.mode);
     g_free(h->o.card);
     g_free(h->o.listen);

@@ -11,6 +11,7 @@
 #include "shmcam-reader.h"
 #include "shmcam-format.h"
 #include "shmcam-host.h"
+#include "qemu-memdev.h"
 
 int shmcam_host_parse(struct shmcam_host *h, int *argc, char ***argv,
                       GError **errp)
@@ -43,6 +44,10 @@ int shmcam_host_parse(struct shmcam_host *h, int *argc, char ***argv,
         { "region", 0, 0, G_OPTION_ARG_FILENAME, &o->region,
           "Attach to an existing mmap-able file (e.g. a PCI BAR resource2)",
           "PATH" },
+        { "qemu-memdev", 0, 0, G_OPTION_ARG_STRING, &o->qemu_memdev,
+          "Publish into the memory-backend-shm ID of a running stock QEMU "
+          "(9.1 or later), found through QEMU's process id or its QMP "
+          "socket; run as QEMU's user or as root", "PID:ID|SOCKET:ID" },
         { "listen", 0, 0, G_OPTION_ARG_FILENAME, &o->listen,
           "Serve QEMU's ivshmem-doorbell on a unix socket (ivshmem server "
           "protocol 0), the region being a memfd passed to each guest",
@@ -96,7 +101,12 @@ int shmcam_host_parse(struct shmcam_host *h, int *argc, char ***argv,
         "  -device shmcam-pci,memdev=cam,chardev=cams\n"
         "connects the same way (docs/specs/shmcam-pci.rst).  The server "
         "itself exits 0\nafter SIGINT/SIGTERM, 1 when its sockets or region "
-        "cannot be set up.\n");
+        "cannot be set up.\n\n"
+        "With --qemu-memdev PID:ID, the memory of a QEMU started with\n"
+        "  -object memory-backend-shm,id=ID,size=32M "
+        "-device ivshmem-plain,memdev=ID\n"
+        "and, for SOCKET:ID, QMP on -qmp unix:SOCKET,server=on,wait=off\n"
+        "(docs/memory-backends.rst).\n");
     ok = g_option_context_parse(ctx, argc, argv, errp);
     g_option_context_free(ctx);
     if (ok && *argc > 1) {
@@ -188,13 +198,22 @@ int shmcam_host_check(struct shmcam_host *h, GError **errp)
     } else if (!!o->shm + !!o->region + !!(o->listen || o->pci_listen) > 1) {
         why = "choose one region: --shm NAME, --region PATH or --listen "
               "SOCKET (--pci-listen SOCKET: the guests bring theirs)";
+    } else if (o->qemu_memdev &&
+               (o->shm || o->region || o->listen || o->pci_listen)) {
+        why = "choose one region: --qemu-memdev PID:ID is QEMU's memory, "
+              "with no --shm, --region, --listen or --pci-listen beside it";
     } else if (o->isolate && !o->listen) {
         why = "--isolate needs --listen SOCKET";
     } else if (o->region_size && o->region) {
         why = "--region-size is for a region shmcam-host creates (--shm NAME "
               "or --listen SOCKET); --region PATH has the size it was "
               "created with";
-    } else if (o->keep && (o->region || o->listen || o->pci_listen)) {
+    } else if (o->region_size && o->qemu_memdev) {
+        why = "--region-size is for a region shmcam-host creates (--shm NAME "
+              "or --listen SOCKET); --qemu-memdev's backend has the size "
+              "QEMU gave it";
+    } else if (o->keep && (o->region || o->qemu_memdev || o->listen ||
+                           o->pci_listen)) {
         why = "--keep is for a --shm region (shmcam-host removes no other "
               "region at exit)";
     } else if (o->listen && !o->listen[0]) {
@@ -224,6 +243,14 @@ int shmcam_host_check(struct shmcam_host *h, GError **errp)
     if (why) {
         g_set_error(errp, G_OPTION_ERROR, 0, "%s", why);
         return -EINVAL;
+    }
+    if (o->qemu_memdev) {
+        struct shmcam_qemu_target t;
+
+        if (shmcam_qemu_target_parse(o->qemu_memdev, &t, errp)) {
+            return -EINVAL;
+        }
+        shmcam_qemu_target_clear(&t);
     }
     if (o->format && !(fourcc = shmcam_format_from_name(o->format))) {
         g_set_error(errp, G_OPTION_ERROR, 0, "unknown format '%s' (use one of "
@@ -263,7 +290,7 @@ int shmcam_host_check(struct shmcam_host *h, GError **errp)
         }
         h->shm_mode = m;
     }
-    if (!o->shm && !o->region && !shmcam_host_serves(h)) {
+    if (!o->shm && !o->region && !o->qemu_memdev && !shmcam_host_serves(h)) {
         o->shm = g_strdup("shmcam0");
     }
     if (shmcam_format_init(&h->fmt, fourcc, w, hgt, iv)) {

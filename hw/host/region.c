@@ -14,6 +14,7 @@
 #include "shmcam-reader.h"
 #include "shmcam-format.h"
 #include "region-policy.h"
+#include "qemu-memdev.h"
 #include "shmcam-host.h"
 
 uint64_t shmcam_host_session_id(void)
@@ -90,6 +91,37 @@ static bool shmcam_host_region_refused(struct shmcam_host *h, const char *path,
     }
 }
 
+/*
+ * --qemu-memdev: a running QEMU's memory-backend-shm, found, checked and
+ * locked by qemu-memdev.c.  It stays QEMU's: mapped, never resized, never
+ * removed; when QEMU exits, we stop (a SIGTERM, as from the user).
+ */
+static int shmcam_host_region_qemu(struct shmcam_host *h, GError **errp)
+{
+    struct shmcam_qemu_memdev m = {
+        .max_mode = h->shm_mode,
+        .force = h->o.force,
+    };
+    int fd = shmcam_qemu_memdev_open(h->o.qemu_memdev, &m, errp), ret = fd;
+    char size[32];
+
+    if (fd >= 0) {
+        shmcam_region_size_str(m.size, size, sizeof(size));
+        fprintf(stderr, "shmcam-host: %s is QEMU's descriptor %d, %s, %s, "
+                "found through %s\n", m.desc, m.qemu_fd, m.link, size, m.how);
+        ret = shmcam_region_open_fd(&h->region, fd, m.desc, true);
+        if (ret) {
+            g_set_error(errp, G_FILE_ERROR, 0, "cannot map %s: %s", m.desc,
+                        g_strerror(-ret));
+        } else if (shmcam_qemu_memdev_watch(&m)) {
+            fprintf(stderr, "shmcam-host: cannot watch QEMU %d: shmcam-host "
+                    "will not stop when it exits\n", m.pid);
+        }
+    }
+    shmcam_qemu_memdev_clear(&m);
+    return ret;
+}
+
 static int shmcam_host_region_open(struct shmcam_host *h, uint64_t size,
                                    GError **errp)
 {
@@ -100,6 +132,9 @@ static int shmcam_host_region_open(struct shmcam_host *h, uint64_t size,
     char want[32], *shm_path;
     int ret;
 
+    if (h->o.qemu_memdev) {
+        return shmcam_host_region_qemu(h, errp);
+    }
     shmcam_host_size_arg(size, want, sizeof(want));
     if (h->o.region) {
         ret = shmcam_region_attach_path(&h->region, h->o.region, &policy);

@@ -40,6 +40,7 @@ struct shmcam_host_opts {
     int slots;
     char *shm;
     char *region;
+    char *qemu_memdev;                  /* PID:ID or QMP-SOCKET:ID */
     char *mode;
     gboolean force;
     gboolean stats;

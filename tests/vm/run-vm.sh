@@ -13,6 +13,14 @@
 #                       creates and removes when it exits; QEMU starts
 #                       paused, --producer is started once the region
 #                       exists (and attaches to it), then the guest runs
+#   --memdev-shm ID     attach an ivshmem-plain device whose memory is a
+#                       stock memory-backend-shm with id ID (32 MiB, no
+#                       name: QEMU's alone), with QMP on DIR/qmp.sock;
+#                       QEMU starts paused, --producer is started once the
+#                       backend exists, with --qemu-memdev QEMU_PID:ID
+#                       added, then the guest runs; producer-start and
+#                       -restart add --qemu-memdev DIR/qmp.sock:ID (QEMU's
+#                       process id is in DIR/qemu.pid)
 #   --pci SOCKET        attach a shmcam-pci device on a memory-backend-shm
 #                       (32 MiB) whose chardev connects to SOCKET, served
 #                       by shmcam-host --pci-listen SOCKET
@@ -90,6 +98,7 @@ test=smoke
 shm=
 shm_owner=
 shm_backend=
+memdev=
 pci=
 qemu=
 doorbell=
@@ -115,6 +124,7 @@ while [ $# -gt 0 ]; do
     --shm) shm=$2; shm_owner=1; shift ;;
     --shm-shared) shm=$2; shift ;;
     --shm-backend) shm=$2; shm_backend=1; shift ;;
+    --memdev-shm) memdev=$2; shift ;;
     --pci) pci=$2; shift ;;
     --qemu) qemu=$2; shift ;;
     --doorbell) doorbell=$2; shift ;;
@@ -294,6 +304,14 @@ if [ -n "$shm_backend" ]; then
     set -- "$@" -object "memory-backend-shm,id=cam,size=32M,name=/$shm" \
         -device ivshmem-plain,memdev=cam -S \
         -chardev "pipe,id=mon,path=$dir/mon" -mon chardev=mon,mode=readline
+elif [ -n "$memdev" ]; then
+    # Stock QEMU's own memory: nothing in /dev/shm, the producer takes it
+    # from QEMU's descriptors.  Paused (-S) until the producer runs.
+    mkfifo "$dir/mon.in" "$dir/mon.out"
+    set -- "$@" -object "memory-backend-shm,id=$memdev,size=32M,share=on" \
+        -device "ivshmem-plain,memdev=$memdev" -S \
+        -qmp "unix:$dir/qmp.sock,server=on,wait=off" \
+        -chardev "pipe,id=mon,path=$dir/mon" -mon chardev=mon,mode=readline
 elif [ -n "$shm" ]; then
     set -- "$@" -object "memory-backend-file,id=cam,mem-path=/dev/shm/$shm,size=32M,share=on" \
         -device ivshmem-plain,memdev=cam
@@ -308,7 +326,9 @@ fi
     -device ivshmem-doorbell,chardev=ivs,vectors=1
 
 # What a guest's producer-restart ARGS add to say where to publish.
-if [ -n "$pci" ]; then
+if [ -n "$memdev" ]; then
+    region_args="--qemu-memdev $dir/qmp.sock:$memdev"
+elif [ -n "$pci" ]; then
     region_args="--pci-listen $pci"
 elif [ -n "$doorbell" ] && [ -z "$shm" ]; then
     region_args="--listen $doorbell"
@@ -328,7 +348,7 @@ if [ -n "$dbserver" ]; then
     done
     [ -S "$doorbell" ] || die "--doorbell-server '$dbserver' made no $doorbell"
 fi
-if [ -n "$producer" ] && [ -z "$shm_backend" ]; then
+if [ -n "$producer" ] && [ -z "$shm_backend$memdev" ]; then
     producer_start "$producer" >&2 || exit 1
 fi
 
@@ -351,6 +371,45 @@ wait_region() {
     cat "$dir/qemu.log"
     return 1
 }
+# memdev_link: what QEMU's descriptor of its unnamed shm object (the
+# backend) names; fails while it has none.
+memdev_link() {
+    for _f in "/proc/$qemu_pid/fd/"*; do
+        _l=$(readlink "$_f" 2>/dev/null) || continue
+        case "$_l" in
+        "/dev/shm/qemu-"*"-shm-"*" (deleted)") echo "$_l"; return 0 ;;
+        esac
+    done
+    return 1
+}
+# wait_memdev: until QEMU holds the backend and serves QMP; fails (with
+# QEMU's log) when QEMU exits first.
+wait_memdev() {
+    _i=0
+    while [ $_i -lt 300 ]; do
+        kill -0 "$qemu_pid" 2>/dev/null || break
+        if [ -S "$dir/qmp.sock" ] && memdev_link > /dev/null; then
+            return 0
+        fi
+        sleep 0.1
+        _i=$((_i + 1))
+    done
+    echo "QEMU made no memory-backend-shm $memdev:"
+    cat "$dir/qemu.log"
+    return 1
+}
+if [ -n "$memdev" ]; then
+    echo "$qemu_pid" > "$dir/qemu.pid"
+    wait_memdev >&2 || exit 1
+    step "QEMU $qemu_pid holds memory-backend-shm $memdev: $(memdev_link)"
+    if [ -n "$producer" ]; then
+        producer_start "$producer --qemu-memdev $qemu_pid:$memdev" >&2 ||
+            exit 1
+        # Restarts find it through QMP.
+        producer="$producer $region_args"
+    fi
+    echo cont > "$dir/mon.in"
+fi
 if [ -n "$shm_backend" ]; then
     wait_region >&2 || exit 1
     step "QEMU created /dev/shm/$shm: $(stat -c '%A %U %s bytes' "/dev/shm/$shm")"

@@ -19,6 +19,12 @@
 #               capture and doorbell on Debian sid's QEMU (sid-qemu.sh;
 #               11.1 when written) instead of the host's: the stock
 #               ivshmem devices of a current distribution's QEMU
+#   qemu-memdev captures, a restart and compliance on a stock QEMU's
+#               memory-backend-shm (no name), which shmcam-host
+#               --qemu-memdev takes from QEMU's descriptors by its process
+#               id, then through QMP; shmcam-host as another user is
+#               refused with its message; qemu-memdev-qemu11: the same on
+#               Debian sid's QEMU (sid-qemu.sh)
 #   shm-named   capture's checks on a memory-backend-shm named /NAME that
 #               the built QEMU creates (build/qemu-build, make qemu) and
 #               shmcam-host --shm NAME attaches to; the name must be gone
@@ -102,6 +108,62 @@ capture-qemu11|doorbell-qemu11)
     exec "$VM_SRC/run-vm.sh" --kernel "$kernel" --test capture \
         --shm "$shm" --producer "$pattern" --env CFILES="$files" \
         --qemu "$qemu" --dir "$VM_DIR/runs/capture-qemu11-$abi" ;;
+qemu-memdev|qemu-memdev-qemu11)
+    qemu=
+    if [ "$group" = qemu-memdev-qemu11 ]; then
+        qemu=$("$VM_SRC/sid-qemu.sh") ||
+            die "no QEMU from Debian sid (sid-qemu.sh)"
+    fi
+    dir=$VM_DIR/runs/$group-$abi
+    rm -rf "$dir"
+    "$VM_SRC/run-vm.sh" --kernel "$kernel" --test memdev --memdev-shm cam0 \
+        --producer "--pattern --size 640x480 --format YUYV" \
+        ${qemu:+--qemu "$qemu"} --dir "$dir" &
+    vm=$!
+    # While the guest runs: shmcam-host as a user other than QEMU's (root)
+    # may not open QEMU's descriptors, and says as whom to run.
+    i=0
+    until [ -s "$dir/qemu.pid" ] &&
+          grep -q ': streaming$' "$dir/producer.log" 2>/dev/null; do
+        if [ $i -ge 600 ] || ! kill -0 "$vm" 2>/dev/null; then
+            break
+        fi
+        sleep 0.1
+        i=$((i + 1))
+    done
+    pid=$(cat "$dir/qemu.pid" 2>/dev/null || true)
+    denied=fail
+    if [ -n "$pid" ]; then
+        rc=0
+        setpriv --reuid=nobody --regid=nogroup --clear-groups \
+            "$BUILD_DIR/hw/shmcam-host" --pattern --qemu-memdev "$pid:cam0" \
+            > "$dir/denied.log" 2>&1 || rc=$?
+        want="shmcam-host: cannot open the memory of QEMU $pid: /proc/$pid/fd:"
+        want="$want Permission denied (run shmcam-host as QEMU's user (root,"
+        want="$want uid 0) or as root)"
+        if [ "$rc" = 1 ] && [ "$(cat "$dir/denied.log")" = "$want" ]; then
+            denied=ok
+        fi
+        echo "shmcam-host as nobody on QEMU $pid: exit $rc:" \
+            "$(cat "$dir/denied.log")"
+    fi
+    verdict=0
+    wait "$vm" || verdict=1
+    if [ "$denied" != ok ]; then
+        echo "SHMCAM-TEST: FAIL $group: shmcam-host as nobody was not" \
+            "refused with the message (want: ${want:-QEMU running})"
+        verdict=1
+    fi
+    # The producer found the backend both ways.
+    for how in "QEMU's command line" "QMP socket $dir/qmp.sock"; do
+        if ! grep -q "is QEMU's descriptor .*, found through $how$" \
+                "$dir/producer.log"; then
+            echo "SHMCAM-TEST: FAIL $group: no producer found memory-backend-shm" \
+                "cam0 through $how ($dir/producer.log)"
+            verdict=1
+        fi
+    done
+    exit $verdict ;;
 shm-named)
     files=$VM_DIR/runs/capture-files
     mkdir -p "$files"
