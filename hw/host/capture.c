@@ -3,8 +3,9 @@
  * shmcam-host: publish frames of a test pattern, a V4L2 camera or a file
  * into a shmcam region (docs/specs/shmcam.rst).
  *
- * One thread, one loop: ppoll() on a signalfd and the source's fd, with a
- * timeout to the next frame or heartbeat.  The producer never waits for a
+ * One loop: ppoll() on a signalfd and the source's fd, with a timeout to
+ * the next frame or heartbeat (with --qemu-memdev a watcher thread of
+ * qemu-memdev.c's only waits for QEMU's exit, and signals it).  The producer never waits for a
  * consumer and reads their areas only as untrusted requests.  Under
  * --listen or --pci-listen this loop runs in a child of the server
  * (server/server.c, docs/ivshmem-server.rst), which also hands it the
