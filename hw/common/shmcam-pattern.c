@@ -1,134 +1,226 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Test pattern frames, cheap enough for 1080p60 on a small core: each
- * plane is precomputed once with every row stored twice, so that frame n,
- * scrolled right by 4n pixels and down by 2n rows, is one contiguous copy
- * per row.  MJPEG frames are a pre-encoded cycle of such frames; only
- * their stamp changes from one frame to the next.
+ * plane is precomputed once, as the few distinct lines it has, each stored
+ * twice over, so that frame n, scrolled right by 4n pixels and down by 2n
+ * rows, is one contiguous copy per row.  MJPEG frames are a cycle of
+ * such frames, in planar 4:2:2 as a camera's YUYV, each encoded by
+ * libjpeg-turbo the first time it is needed and kept; only their stamp
+ * changes from one frame to the next.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "shmcam-jpeg.h"
 #include "shmcam-pattern.h"
 
 #define SHMCAM_PATTERN_SHIFT    4u      /* pixels per frame, even */
-#define SHMCAM_PATTERN_JPEG_STEP 37u    /* raw frames between cycle entries */
+/* The planes MJPEG frames are encoded from; not a format of the pattern. */
+#define SHMCAM_PATTERN_422P     SHMCAM_FOURCC('4', '2', '2', 'P')
+/* MJPEG frames of up to this many pixels have their cycle made at init. */
+#define SHMCAM_PATTERN_JPEG_EAGER (256u * 256u)
 
 /* 75% colour bars (BT.601 limited range), white to black. */
 static const uint8_t shmcam_bar_y[8] = { 180, 162, 131, 112, 84, 65, 35, 16 };
 static const uint8_t shmcam_bar_u[8] = { 128, 44, 156, 72, 184, 100, 212, 128 };
 static const uint8_t shmcam_bar_v[8] = { 128, 142, 44, 58, 198, 212, 114, 128 };
 
-static void shmcam_pattern_pixel(uint32_t x, uint32_t y, uint32_t w,
-                                 uint32_t h, uint8_t yuv[3])
+/*
+ * The lines of the image differ only by the step of the vertical ramp
+ * and the row of checkerboard squares they are in: of these kinds of line
+ * there are 64 at most, and each is stored once.
+ */
+#define SHMCAM_PATTERN_KINDS    64u
+
+static uint32_t shmcam_pattern_kind(uint32_t y, uint32_t h)
 {
-    uint32_t bar = x * 8 / w;
-    int luma = shmcam_bar_y[bar] + (int)(y * 32 / h) - 16;
+    return (y * 32 / h) * 2 + ((y / 16) & 1);
+}
+
+/* Which bar column @x of @w is in. */
+static uint32_t shmcam_pattern_bar(uint32_t x, uint32_t w)
+{
+    return x * 8 / w;
+}
+
+/* The luma of pixel @x, in bar @bar, of a line of kind @kind. */
+static uint8_t shmcam_pattern_luma(uint32_t x, uint32_t bar, uint32_t kind)
+{
+    int luma = shmcam_bar_y[bar] + (int)(kind / 2) - 16;
 
     /* a checkerboard makes motion visible and JPEG sizes vary */
-    luma += ((x / 16 + y / 16) & 1) ? 12 : -12;
-    yuv[0] = luma < 16 ? 16 : luma > 235 ? 235 : luma;
-    yuv[1] = shmcam_bar_u[bar];
-    yuv[2] = shmcam_bar_v[bar];
+    luma += (((x / 16) ^ kind) & 1) ? 12 : -12;
+    return luma < 16 ? 16 : luma > 235 ? 235 : luma;
+}
+
+/*
+ * A frame's buffer, zeroed (the padding of lines): megabytes, written
+ * whole every frame.  In huge pages where the kernel gives them on request
+ * (transparent huge pages in madvise mode), the first frame faults once
+ * per 2 MiB instead of per 4 KiB: at 4K, most of a start-up otherwise.
+ */
+#define SHMCAM_PATTERN_HUGE     (2u << 20)
+
+static uint8_t *shmcam_pattern_frame_alloc(size_t size)
+{
+    size_t room = (size + SHMCAM_PATTERN_HUGE - 1) &
+                  ~(size_t)(SHMCAM_PATTERN_HUGE - 1);
+    void *p;
+
+    if (size < SHMCAM_PATTERN_HUGE / 2) {
+        return calloc(1, size);
+    }
+    if (posix_memalign(&p, SHMCAM_PATTERN_HUGE, room)) {
+        return NULL;
+    }
+    /* only advice: without it, the same memory in small pages */
+    madvise(p, room, MADV_HUGEPAGE);
+    memset(p, 0, size);
+    return p;
 }
 
 static int shmcam_pattern_plane_alloc(struct shmcam_pattern_plane *p,
                                       uint32_t row_bytes, uint32_t rows,
-                                      uint32_t shift_num, uint32_t shift_den,
-                                      uint32_t row_step)
+                                      uint32_t distinct, uint32_t shift_num,
+                                      uint32_t shift_den, uint32_t row_step)
 {
     p->row_bytes = row_bytes;
     p->rows = rows;
     p->shift_num = shift_num;
     p->shift_den = shift_den;
     p->row_step = row_step;
-    p->wide = malloc((size_t)row_bytes * 2 * rows);
+    p->wide = malloc((size_t)row_bytes * 2 * distinct);
     return p->wide ? 0 : -ENOMEM;
 }
 
-/* Store one pixel value (component @c of (x, y)) in a plane's doubled row. */
-static void shmcam_pattern_put(struct shmcam_pattern_plane *p, uint32_t row,
-                               uint32_t off, uint8_t v)
+/* Distinct line @i of plane @p: write it from the start, then double it. */
+static uint8_t *shmcam_pattern_row(struct shmcam_pattern_plane *p, uint32_t i)
 {
-    uint8_t *r = p->wide + (size_t)row * 2 * p->row_bytes;
-
-    r[off] = v;
-    r[off + p->row_bytes] = v;
+    return p->wide + (size_t)i * 2 * p->row_bytes;
 }
 
-static void shmcam_pattern_fill(struct shmcam_pattern *pat)
+static void shmcam_pattern_double(struct shmcam_pattern_plane *p, uint32_t i)
 {
-    uint32_t w = pat->fmt.width, h = pat->fmt.height, x, y;
-    uint32_t fourcc = pat->fmt.pixelformat;
-    uint8_t yuv[3];
+    uint8_t *r = shmcam_pattern_row(p, i);
 
-    for (y = 0; y < h; y++) {
-        for (x = 0; x < w; x++) {
-            shmcam_pattern_pixel(x, y, w, h, yuv);
-            if (fourcc == SHMCAM_FMT_YUYV) {
-                shmcam_pattern_put(&pat->plane[0], y, x * 2, yuv[0]);
-                shmcam_pattern_put(&pat->plane[0], y, x * 2 + 1,
-                                   yuv[(x & 1) ? 2 : 1]);
-                continue;
-            }
-            shmcam_pattern_put(&pat->plane[0], y, x, yuv[0]);
-            if ((x | y) & 1) {
-                continue;
-            }
-            if (fourcc == SHMCAM_FMT_NV12) {
-                shmcam_pattern_put(&pat->plane[1], y / 2, x, yuv[1]);
-                shmcam_pattern_put(&pat->plane[1], y / 2, x + 1, yuv[2]);
-            } else {
-                shmcam_pattern_put(&pat->plane[1], y / 2, x / 2, yuv[1]);
-                shmcam_pattern_put(&pat->plane[2], y / 2, x / 2, yuv[2]);
-            }
-        }
-    }
+    memcpy(r + p->row_bytes, r, p->row_bytes);
 }
 
 /*
- * The planes of a raw format, each line @bpl bytes apart in the frame
- * (the chroma planes of YU12 half that): a camera's padded stride, or the
- * packed one when @bpl is 0.  The padding stays zero.
+ * Draw the planes, in their layout: the luma plane (YUYV's only one) has
+ * a line of each kind the image has, the chroma planes one line, for
+ * chroma varies across the bars only.  The chroma of a subsampled plane
+ * is that of the even pixels.
  */
-static int shmcam_pattern_planes(struct shmcam_pattern *pat, uint32_t fourcc)
+static int shmcam_pattern_fill(struct shmcam_pattern *pat)
+{
+    uint32_t w = pat->fmt.width, h = pat->fmt.height, x, y, k, n = 0;
+    struct shmcam_pattern_plane *p = pat->plane;
+    uint8_t line_of[SHMCAM_PATTERN_KINDS], *bar = malloc(w), *r;
+
+    if (!bar) {
+        return -ENOMEM;
+    }
+    for (x = 0; x < w; x++) {
+        bar[x] = shmcam_pattern_bar(x, w);
+    }
+    memset(line_of, 0xff, sizeof(line_of));
+    for (y = 0; y < h; y++) {
+        k = shmcam_pattern_kind(y, h);
+        if (line_of[k] == 0xff) {
+            line_of[k] = n;
+            r = shmcam_pattern_row(&p[0], n);
+            for (x = 0; x < w; x++) {
+                if (pat->layout != SHMCAM_FMT_YUYV) {
+                    r[x] = shmcam_pattern_luma(x, bar[x], k);
+                    continue;
+                }
+                r[x * 2] = shmcam_pattern_luma(x, bar[x], k);
+                r[x * 2 + 1] = (x & 1) ? shmcam_bar_v[bar[x]] :
+                                         shmcam_bar_u[bar[x]];
+            }
+            shmcam_pattern_double(&p[0], n++);
+        }
+        p[0].line[y] = line_of[k];
+    }
+    for (x = 0; pat->nplanes > 1 && x < w; x += 2) {
+        if (pat->layout == SHMCAM_FMT_NV12) {
+            shmcam_pattern_row(&p[1], 0)[x] = shmcam_bar_u[bar[x]];
+            shmcam_pattern_row(&p[1], 0)[x + 1] = shmcam_bar_v[bar[x]];
+        } else {
+            shmcam_pattern_row(&p[1], 0)[x / 2] = shmcam_bar_u[bar[x]];
+            shmcam_pattern_row(&p[2], 0)[x / 2] = shmcam_bar_v[bar[x]];
+        }
+    }
+    for (x = 1; x < pat->nplanes; x++) {
+        shmcam_pattern_double(&p[x], 0);
+    }
+    free(bar);
+    return 0;
+}
+
+/*
+ * The planes of layout @fourcc, each line @bpl bytes apart in the frame
+ * (the chroma planes of YU12 and 4:2:2 half that): a camera's padded
+ * stride, or the packed one when @bpl is 0.  The padding stays zero.
+ */
+static int shmcam_pattern_planes(struct shmcam_pattern *pat, uint32_t fourcc,
+                                 uint32_t bpl)
 {
     uint32_t w = pat->fmt.width, h = pat->fmt.height;
     uint32_t packed = fourcc == SHMCAM_FMT_YUYV ? w * 2 : w;
-    uint32_t bpl = pat->fmt.bytesperline ? pat->fmt.bytesperline : packed;
+    uint32_t kinds = h < SHMCAM_PATTERN_KINDS ? h : SHMCAM_PATTERN_KINDS;
+    bool half = fourcc == SHMCAM_FMT_YUV420 || fourcc == SHMCAM_PATTERN_422P;
+    struct shmcam_pattern_plane *p = pat->plane;
     int ret = 0;
 
-    if (bpl < packed || (fourcc == SHMCAM_FMT_YUV420 && (bpl & 1))) {
+    bpl = bpl ? bpl : packed;
+    if (bpl < packed || (half && (bpl & 1))) {
         return -EINVAL;
     }
+    pat->layout = fourcc;
 
     switch (fourcc) {
     case SHMCAM_FMT_YUYV:
         pat->nplanes = 1;
-        ret = shmcam_pattern_plane_alloc(&pat->plane[0], w * 2, h, 2, 1, 2);
+        ret = shmcam_pattern_plane_alloc(&p[0], w * 2, h, kinds, 2, 1, 2);
         break;
     case SHMCAM_FMT_NV12:
         pat->nplanes = 2;
-        ret = shmcam_pattern_plane_alloc(&pat->plane[0], w, h, 1, 1, 2) ?:
-              shmcam_pattern_plane_alloc(&pat->plane[1], w, h / 2, 1, 1, 1);
+        ret = shmcam_pattern_plane_alloc(&p[0], w, h, kinds, 1, 1, 2) ?:
+              shmcam_pattern_plane_alloc(&p[1], w, h / 2, 1, 1, 1, 1);
         break;
     case SHMCAM_FMT_YUV420:
         pat->nplanes = 3;
-        ret = shmcam_pattern_plane_alloc(&pat->plane[0], w, h, 1, 1, 2) ?:
-              shmcam_pattern_plane_alloc(&pat->plane[1], w / 2, h / 2, 1, 2, 1) ?:
-              shmcam_pattern_plane_alloc(&pat->plane[2], w / 2, h / 2, 1, 2, 1);
+        ret = shmcam_pattern_plane_alloc(&p[0], w, h, kinds, 1, 1, 2) ?:
+              shmcam_pattern_plane_alloc(&p[1], w / 2, h / 2, 1, 1, 2, 1) ?:
+              shmcam_pattern_plane_alloc(&p[2], w / 2, h / 2, 1, 1, 2, 1);
+        break;
+    case SHMCAM_PATTERN_422P:
+        pat->nplanes = 3;
+        ret = shmcam_pattern_plane_alloc(&p[0], w, h, kinds, 1, 1, 2) ?:
+              shmcam_pattern_plane_alloc(&p[1], w / 2, h, 1, 1, 2, 2) ?:
+              shmcam_pattern_plane_alloc(&p[2], w / 2, h, 1, 1, 2, 2);
         break;
     default:
         return -EINVAL;
     }
-    pat->plane[0].stride = bpl;
-    pat->plane[1].stride = fourcc == SHMCAM_FMT_YUV420 ? bpl / 2 : bpl;
-    pat->plane[2].stride = bpl / 2;
+    p[0].line = ret ? NULL : malloc(h);
+    if (!ret && !p[0].line) {
+        ret = -ENOMEM;
+    }
+    p[0].stride = bpl;
+    p[1].stride = half ? bpl / 2 : bpl;
+    p[2].stride = bpl / 2;
+    /* YUYV's lines are all; planar, the chroma adds half (4:2:0) or as
+     * much again (4:2:2) to the luma */
     pat->frame_size = (uint32_t)((uint64_t)bpl * h *
-                                 (fourcc == SHMCAM_FMT_YUYV ? 2 : 3) / 2);
+                                 (fourcc == SHMCAM_FMT_YUYV ? 2 :
+                                  fourcc == SHMCAM_PATTERN_422P ? 4 : 3) / 2);
     return ret;
 }
 
@@ -163,9 +255,11 @@ static void shmcam_pattern_compose(struct shmcam_pattern *pat, uint64_t n)
 
         for (y = 0; y < p->rows; y++) {
             uint32_t src = (y + first) % p->rows;
+            const uint8_t *row = p->wide + (size_t)2 * p->row_bytes *
+                                 (p->line ? p->line[src] : 0);
 
-            memcpy(dst, p->wide + (size_t)src * 2 * p->row_bytes +
-                   (p->row_bytes - shift) % p->row_bytes, p->row_bytes);
+            memcpy(dst, row + (p->row_bytes - shift) % p->row_bytes,
+                   p->row_bytes);
             dst += p->stride;
         }
     }
@@ -190,41 +284,81 @@ static void shmcam_pattern_stamp(struct shmcam_pattern *pat, uint8_t *at,
     memcpy(at, &s, sizeof(s));
 }
 
-static int shmcam_pattern_jpeg_cycle(struct shmcam_pattern *pat)
+/*
+ * Entry @i of the MJPEG cycle, encoded now unless it already was: the
+ * image of raw frame i * SHMCAM_PATTERN_JPEG_STEP, without a stamp of its
+ * own, and a COM segment of zeros for the stamp each frame writes.  An
+ * entry depends on @i alone, so the order frames are asked in does not
+ * matter: the verifier makes the producer's bytes whatever it saw first.
+ * The image is built in pat->frame; it and the encoder go once the cycle
+ * is whole.
+ */
+static int shmcam_pattern_jpeg_entry(struct shmcam_pattern *pat, uint32_t i)
 {
-    struct shmcam_pattern yu12 = { 0 };
-    struct shmcam_format f = pat->fmt;
-    uint8_t com[SHMCAM_PATTERN_STAMP_SIZE] = { 0 };
-    uint32_t i, w = f.width, h = f.height;
-    int ret;
+    static const uint8_t com[SHMCAM_PATTERN_STAMP_SIZE];
+    uint32_t w = pat->fmt.width, h = pat->fmt.height, k;
+    struct shmcam_jpeg_image img = {
+        .width = w, .height = h,
+        .stride = { w, w / 2, w / 2 },
+    };
+    long len;
 
-    f.pixelformat = SHMCAM_FMT_YUV420;
-    ret = shmcam_pattern_init(&yu12, &f);
-    for (i = 0; !ret && i < SHMCAM_PATTERN_JPEG_CYCLE; i++) {
-        const uint8_t *raw;
-        struct shmcam_jpeg_image img = { .width = w, .height = h };
-        long len;
-
-        shmcam_pattern_render(&yu12, i * SHMCAM_PATTERN_JPEG_STEP, &raw);
-        img.plane[0] = raw;
-        img.plane[1] = raw + (size_t)w * h;
-        img.plane[2] = img.plane[1] + (size_t)w * h / 4;
-        img.stride[0] = w;
-        img.stride[1] = img.stride[2] = w / 2;
-        pat->jpeg[i] = malloc(pat->fmt.sizeimage);
-        if (!pat->jpeg[i]) {
-            ret = -ENOMEM;
-            break;
-        }
-        len = shmcam_jpeg_encode(&img, SHMCAM_PATTERN_JPEG_QUALITY, com,
-                                 sizeof(com), pat->jpeg[i], pat->fmt.sizeimage);
-        if (len < 0) {
-            ret = len;
-            break;
-        }
-        pat->jpeg_len[i] = len;
+    if (pat->jpeg[i]) {
+        return 0;
     }
-    shmcam_pattern_fini(&yu12);
+    if (!pat->frame) {
+        pat->frame = shmcam_pattern_frame_alloc(pat->frame_size);
+        if (!pat->frame) {
+            return -ENOMEM;
+        }
+    }
+    shmcam_pattern_compose(pat, (uint64_t)i * SHMCAM_PATTERN_JPEG_STEP);
+    img.plane[0] = pat->frame;
+    img.plane[1] = pat->frame + (size_t)w * h;
+    img.plane[2] = img.plane[1] + (size_t)w / 2 * h;
+    len = shmcam_jpeg_encode(pat->enc, &img, SHMCAM_PATTERN_JPEG_QUALITY,
+                             com, sizeof(com), &pat->jpeg[i]);
+    if (len < 0) {
+        return len;
+    }
+    pat->jpeg_len[i] = len;
+    for (k = 0; k < SHMCAM_PATTERN_JPEG_CYCLE && pat->jpeg[k]; k++) {
+    }
+    if (k == SHMCAM_PATTERN_JPEG_CYCLE) {
+        free(pat->frame);
+        pat->frame = NULL;
+        shmcam_jpeg_encoder_free(pat->enc);
+        pat->enc = NULL;
+    }
+    return 0;
+}
+
+/*
+ * The MJPEG cycle: the planes of its images and the encoder, and of the
+ * JPEGs entry 0 only, unless the frames are small.  A JPEG nears one byte
+ * a pixel, the sizeimage of shmcam_format_init, only there (tall frames
+ * of narrow bars: measured at most 0.49 of it above 64 Ki pixels, at most
+ * 0.12 at 720p and over), so small frames have their whole cycle, a few
+ * milliseconds' work, encoded here and held to fmt->sizeimage; entry 0
+ * is held to it at any size.
+ */
+static int shmcam_pattern_jpeg_init(struct shmcam_pattern *pat)
+{
+    uint64_t pixels = (uint64_t)pat->fmt.width * pat->fmt.height;
+    uint32_t i, eager = pixels <= SHMCAM_PATTERN_JPEG_EAGER ?
+                        SHMCAM_PATTERN_JPEG_CYCLE : 1;
+    int ret = shmcam_pattern_planes(pat, SHMCAM_PATTERN_422P, 0);
+
+    if (!ret) {
+        pat->enc = shmcam_jpeg_encoder_new();
+        ret = pat->enc ? shmcam_pattern_fill(pat) : -ENOMEM;
+    }
+    for (i = 0; !ret && i < eager; i++) {
+        ret = shmcam_pattern_jpeg_entry(pat, i);
+        if (!ret && pat->jpeg_len[i] > pat->fmt.sizeimage) {
+            ret = -ENOSPC;
+        }
+    }
     return ret;
 }
 
@@ -237,19 +371,17 @@ int shmcam_pattern_init(struct shmcam_pattern *pat,
     pat->fmt = *fmt;
     if (fmt->width < SHMCAM_MIN_WIDTH || fmt->height < SHMCAM_MIN_HEIGHT ||
         fmt->width > SHMCAM_MAX_WIDTH || fmt->height > SHMCAM_MAX_HEIGHT ||
-        (fmt->width | fmt->height) & 1) {
+        (fmt->width | fmt->height) & 1 ||
+        fmt->pixelformat == SHMCAM_PATTERN_422P) {
         return -EINVAL;
     }
     if (fmt->pixelformat == SHMCAM_FMT_MJPEG) {
-        ret = shmcam_pattern_jpeg_cycle(pat);
+        ret = shmcam_pattern_jpeg_init(pat);
     } else {
-        ret = shmcam_pattern_planes(pat, fmt->pixelformat);
+        ret = shmcam_pattern_planes(pat, fmt->pixelformat, fmt->bytesperline);
         if (!ret) {
-            pat->frame = calloc(1, pat->frame_size);
-            ret = pat->frame ? 0 : -ENOMEM;
-        }
-        if (!ret) {
-            shmcam_pattern_fill(pat);
+            pat->frame = shmcam_pattern_frame_alloc(pat->frame_size);
+            ret = pat->frame ? shmcam_pattern_fill(pat) : -ENOMEM;
         }
     }
     if (ret) {
@@ -264,12 +396,16 @@ void shmcam_pattern_fini(struct shmcam_pattern *pat)
 
     for (i = 0; i < 3; i++) {
         free(pat->plane[i].wide);
+        free(pat->plane[i].line);
         pat->plane[i].wide = NULL;
+        pat->plane[i].line = NULL;
     }
     for (i = 0; i < SHMCAM_PATTERN_JPEG_CYCLE; i++) {
         free(pat->jpeg[i]);
         pat->jpeg[i] = NULL;
     }
+    shmcam_jpeg_encoder_free(pat->enc);
+    pat->enc = NULL;
     free(pat->frame);
     pat->frame = NULL;
 }
@@ -280,10 +416,16 @@ uint32_t shmcam_pattern_render(struct shmcam_pattern *pat, uint64_t n,
     const uint32_t stamp = SHMCAM_PATTERN_STAMP_SIZE;
 
     if (pat->fmt.pixelformat == SHMCAM_FMT_MJPEG) {
-        uint32_t i = n % SHMCAM_PATTERN_JPEG_CYCLE, len = pat->jpeg_len[i];
-        uint8_t *jpeg = pat->jpeg[i];
+        uint32_t i = n % SHMCAM_PATTERN_JPEG_CYCLE, len;
         uint32_t after = SHMCAM_PATTERN_JPEG_STAMP + stamp;
+        uint8_t *jpeg;
 
+        if (shmcam_pattern_jpeg_entry(pat, i)) {
+            *data = NULL;
+            return 0;
+        }
+        jpeg = pat->jpeg[i];
+        len = pat->jpeg_len[i];
         shmcam_pattern_stamp(pat, jpeg + SHMCAM_PATTERN_JPEG_STAMP, n,
                              shmcam_pattern_checksum(jpeg + after, len - after),
                              len, i);
@@ -338,12 +480,32 @@ static int shmcam_pattern_read_stamp(struct shmcam_pattern *pat,
     return 0;
 }
 
+/*
+ * Does @buf hold what its stamp says, though not our frame?  Then nothing
+ * tore or changed it on the way: its maker differs from us.
+ */
+static bool shmcam_pattern_intact(struct shmcam_pattern *pat,
+                                  const uint8_t *buf, uint32_t len,
+                                  const struct shmcam_pattern_stamp *s)
+{
+    uint32_t after = SHMCAM_PATTERN_STAMP_SIZE;
+
+    if (pat->fmt.pixelformat == SHMCAM_FMT_MJPEG) {
+        after += SHMCAM_PATTERN_JPEG_STAMP;
+        if (s->jpeg_len != len) {
+            return false;
+        }
+    }
+    return shmcam_pattern_checksum(buf + after, len - after) == s->checksum;
+}
+
 int shmcam_pattern_verify(struct shmcam_pattern *pat, const uint8_t *buf,
                           uint32_t len, uint64_t *frame, char *why,
                           size_t why_len)
 {
     struct shmcam_pattern_stamp s;
     const uint8_t *want;
+    const char *cause;
     uint32_t want_len, i;
 
     *frame = SHMCAM_PATTERN_NONE;
@@ -352,17 +514,26 @@ int shmcam_pattern_verify(struct shmcam_pattern *pat, const uint8_t *buf,
     }
     *frame = s.frame;
     want_len = shmcam_pattern_render(pat, s.frame, &want);
+    if (!want_len) {
+        snprintf(why, why_len, "frame %llu: cannot encode its JPEG to compare",
+                 (unsigned long long)s.frame);
+        return -EBADMSG;
+    }
+    if (len == want_len && !memcmp(buf, want, len)) {
+        return 0;
+    }
+    cause = shmcam_pattern_intact(pat, buf, len, &s) ?
+            "matches its own checksum: made by another pattern or "
+            "libjpeg-turbo, or with TJ_* variables set" :
+            "torn or corrupt";
     if (len != want_len) {
-        snprintf(why, why_len, "frame %llu has %u bytes, expected %u",
-                 (unsigned long long)s.frame, len, want_len);
+        snprintf(why, why_len, "frame %llu has %u bytes, expected %u (%s)",
+                 (unsigned long long)s.frame, len, want_len, cause);
         return -EBADMSG;
     }
-    if (memcmp(buf, want, len)) {
-        for (i = 0; i < len && buf[i] == want[i]; i++) {
-        }
-        snprintf(why, why_len, "frame %llu differs at byte %u (torn or corrupt)",
-                 (unsigned long long)s.frame, i);
-        return -EBADMSG;
+    for (i = 0; i < len && buf[i] == want[i]; i++) {
     }
-    return 0;
+    snprintf(why, why_len, "frame %llu differs at byte %u (%s)",
+             (unsigned long long)s.frame, i, cause);
+    return -EBADMSG;
 }

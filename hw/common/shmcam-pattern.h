@@ -15,7 +15,13 @@
 
 #define SHMCAM_PATTERN_MAGIC        0x54504353u /* "SCPT" */
 #define SHMCAM_PATTERN_STAMP_SIZE   32u
+/*
+ * MJPEG frames: a cycle of JPEGs, entry i the image of raw frame
+ * i * SHMCAM_PATTERN_JPEG_STEP in planar 4:2:2, encoded by libjpeg-turbo
+ * at SHMCAM_PATTERN_JPEG_QUALITY.
+ */
 #define SHMCAM_PATTERN_JPEG_CYCLE   8u
+#define SHMCAM_PATTERN_JPEG_STEP    37u
 #define SHMCAM_PATTERN_JPEG_QUALITY 75
 /* Offset of the stamp in an MJPEG frame: in a COM segment right after SOI. */
 #define SHMCAM_PATTERN_JPEG_STAMP   6u
@@ -35,23 +41,34 @@ struct shmcam_pattern_stamp {
 _Static_assert(sizeof(struct shmcam_pattern_stamp) == SHMCAM_PATTERN_STAMP_SIZE,
                "stamp size");
 
+/*
+ * A plane holds its distinct lines only (the image's lines repeat: at most
+ * 64 differ), each twice over, so that a shifted line is one copy.
+ */
 struct shmcam_pattern_plane {
-    uint8_t *wide;          /* each row twice, so a shifted row is one copy */
+    uint8_t *wide;          /* the distinct lines, each twice */
+    uint8_t *line;          /* for each line, which of them; NULL: all 0 */
     uint32_t row_bytes;
     uint32_t stride;        /* bytes from a line to the next in the frame */
-    uint32_t rows;
+    uint32_t rows;          /* lines */
     uint32_t shift_num;     /* bytes per shifted pixel, over shift_den */
     uint32_t shift_den;
     uint32_t row_step;      /* rows scrolled per frame */
 };
 
+struct shmcam_jpeg_encoder;
+
 struct shmcam_pattern {
     struct shmcam_format fmt;
+    uint32_t layout;                    /* of the planes: a raw format's own,
+                                           planar 4:2:2 for MJPEG */
     uint32_t nplanes;
     struct shmcam_pattern_plane plane[3];
-    uint8_t *frame;                     /* the frame being built */
+    uint8_t *frame;                     /* the frame being built (MJPEG: the
+                                           image being encoded) */
     uint32_t frame_size;
-    uint8_t *jpeg[SHMCAM_PATTERN_JPEG_CYCLE];
+    struct shmcam_jpeg_encoder *enc;
+    uint8_t *jpeg[SHMCAM_PATTERN_JPEG_CYCLE];   /* NULL until first needed */
     uint32_t jpeg_len[SHMCAM_PATTERN_JPEG_CYCLE];
 };
 
@@ -59,10 +76,13 @@ struct shmcam_pattern {
  * shmcam_pattern_init - prepare frames of @fmt (YUYV, NV12, YU12, MJPG)
  *
  * A raw format's lines are fmt->bytesperline apart (a padded stride, the
- * padding zero), packed when it is 0.
+ * padding zero), packed when it is 0.  Of the MJPEG cycle only entry 0 is
+ * encoded here; each other is encoded the first time a frame needs it
+ * and kept, so that no start-up waits for the whole cycle.
  *
- * Returns 0, -EINVAL for a format the pattern does not have, -ENOMEM, or
- * -ENOSPC when an MJPEG frame would exceed fmt->sizeimage.
+ * Returns 0, -EINVAL for a format the pattern does not have, -ENOMEM,
+ * -ENOSPC when the cycle's first JPEG would exceed fmt->sizeimage, or
+ * -EIO when libjpeg-turbo fails.
  */
 int shmcam_pattern_init(struct shmcam_pattern *pat,
                         const struct shmcam_format *fmt);
@@ -70,7 +90,8 @@ void shmcam_pattern_fini(struct shmcam_pattern *pat);
 
 /*
  * shmcam_pattern_render - frame @n, in a buffer owned by @pat that stays
- * valid until the next call.  Returns its length.
+ * valid until the next call.  Returns its length: 0, with *@data NULL,
+ * for an MJPEG frame whose JPEG could not be encoded (out of memory).
  */
 uint32_t shmcam_pattern_render(struct shmcam_pattern *pat, uint64_t n,
                                const uint8_t **data);

@@ -1,12 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The test pattern and the JPEG encoder: frames verify, any changed byte
- * is caught, the stamp says what the spec says, JPEGs split correctly.
+ * The test pattern and its JPEGs: frames verify, any changed byte is
+ * caught, the stamp says what the spec says, MJPEG frames decode to the
+ * pattern's image whichever order they are made in and on whichever of
+ * libjpeg-turbo's code paths, JPEGs split correctly.
  */
 #include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <glib.h>
+#include <turbojpeg.h>
 
 #include "shmcam-format.h"
 #include "shmcam-jpeg.h"
@@ -148,36 +154,306 @@ static void test_stamp_layout(void)
     shmcam_pattern_fini(&pat);
 }
 
-/* The Huffman tables are complete prefix codes over the baseline symbols. */
-static void test_huffman_tables(void)
+/*
+ * An MJPEG frame is SOI, the stamp's COM segment, then TurboJPEG's
+ * segments without its JFIF APP0: DQT, a baseline SOF0, DHT, SOS.
+ */
+static void test_jpeg_layout(void)
 {
-    int t, i;
+    struct shmcam_pattern pat;
+    const uint8_t *data;
+    uint32_t len, pos;
+    size_t jlen;
+    bool sof0 = false;
 
-    for (t = 0; t < 4; t++) {
-        const uint8_t *vals, *bits = shmcam_jpeg_huff_table(t, &vals);
-        bool seen[256] = { 0 };
-        double kraft = 0;
-        int n = 0;
+    pattern_init(&pat, SHMCAM_FMT_MJPEG, 320, 240);
+    len = shmcam_pattern_render(&pat, 5, &data);
+    g_assert_cmpmem(data, 6, "\xff\xd8\xff\xfe\x00\x22", 6);
+    g_assert_cmpint(shmcam_jpeg_length(data, len, &jlen), ==, 0);
+    g_assert_cmpuint(jlen, ==, len);
+    g_assert_cmpmem(data + len - 2, 2, "\xff\xd9", 2);
+    pos = SHMCAM_PATTERN_JPEG_STAMP + SHMCAM_PATTERN_STAMP_SIZE;
+    g_assert_cmphex(data[pos], ==, 0xff);
+    g_assert_cmphex(data[pos + 1], ==, 0xdb);
+    while (data[pos + 1] != 0xda) {
+        uint8_t m = data[pos + 1];
 
-        for (i = 0; i < 16; i++) {
-            n += bits[i];
-            kraft += bits[i] / (double)(1 << (i + 1));
-        }
-        g_assert_cmpint(n, ==, (t & 1) ? 162 : 12);
-        g_assert_cmpfloat(kraft, <, 1.0);
-        for (i = 0; i < n; i++) {
-            int v = vals[i], run = v >> 4, size = v & 15;
-
-            g_assert_false(seen[v]);
-            seen[v] = true;
-            if (t & 1) {
-                g_assert_true(v == 0 || v == 0xf0 ||
-                              (size >= 1 && size <= 10 && run <= 15));
-            } else {
-                g_assert_cmpint(v, <=, 11);
-            }
-        }
+        g_assert_cmphex(data[pos], ==, 0xff);
+        /* no APPn, no second COM, no SOF but baseline's */
+        g_assert_false(m >= 0xe0 && m <= 0xef);
+        g_assert_cmphex(m, !=, 0xfe);
+        g_assert_true(m < 0xc1 || m > 0xcf || m == 0xc4);
+        sof0 |= m == 0xc0;
+        pos += 2 + (data[pos + 2] << 8 | data[pos + 3]);
+        g_assert_cmpuint(pos + 4, <, len);
     }
+    g_assert_true(sof0);
+    shmcam_pattern_fini(&pat);
+}
+
+/*
+ * Entry i of the cycle decodes, with TurboJPEG's decoder, to a 4:2:2
+ * image of the frame's size that is the YUYV pattern's frame
+ * i * SHMCAM_PATTERN_JPEG_STEP up to JPEG's loss: the same image, the
+ * same subsampling as a camera's YUYV.  Sizes that are not a whole
+ * number of MCUs (16x8) included.
+ */
+static void test_jpeg_decode(void)
+{
+    static const struct { uint32_t w, h; } sizes[] = {
+        { 176, 144 }, { 640, 480 }, { 170, 134 }, { 16, 16 },
+    };
+    tjhandle tj = tjInitDecompress();
+    size_t k;
+
+    g_assert_nonnull(tj);
+    for (k = 0; k < G_N_ELEMENTS(sizes); k++) {
+        uint32_t w = sizes[k].w, h = sizes[k].h, i, x, y;
+        struct shmcam_pattern mjpg, yuyv;
+        struct shmcam_format fmt;
+
+        g_assert_cmpint(shmcam_format_init(&fmt, SHMCAM_FMT_MJPEG, w, h,
+                                           (struct shmcam_fract){ 1, 30 }),
+                        ==, 0);
+        /* a JPEG of 16x16 is more than its 256 bytes of sizeimage */
+        fmt.sizeimage = fmt.sizeimage < 4096 ? 4096 : fmt.sizeimage;
+        g_assert_cmpint(shmcam_pattern_init(&mjpg, &fmt), ==, 0);
+        pattern_init(&yuyv, SHMCAM_FMT_YUYV, w, h);
+        for (i = 0; i < SHMCAM_PATTERN_JPEG_CYCLE; i++) {
+            const uint8_t *jpeg, *raw;
+            uint32_t len = shmcam_pattern_render(&mjpg, i, &jpeg);
+            int dw, dh, sub, cs;
+            g_autofree uint8_t *yuv = NULL;
+            uint8_t *plane[3];
+            int strides[3] = { (int)w, (int)w / 2, (int)w / 2 };
+            uint64_t err[3] = { 0 }, n = 0;
+
+            g_assert_cmpint(tjDecompressHeader3(tj, jpeg, len, &dw, &dh, &sub,
+                                                &cs), ==, 0);
+            g_assert_cmpint(dw, ==, w);
+            g_assert_cmpint(dh, ==, h);
+            g_assert_cmpint(sub, ==, TJSAMP_422);
+            g_assert_cmpint(cs, ==, TJCS_YCbCr);
+            yuv = g_malloc((size_t)w * h * 2);
+            plane[0] = yuv;
+            plane[1] = yuv + (size_t)w * h;
+            plane[2] = plane[1] + (size_t)w / 2 * h;
+            g_assert_cmpint(tjDecompressToYUVPlanes(tj, jpeg, len, plane, w,
+                                                    strides, h, 0), ==, 0);
+            shmcam_pattern_render(&yuyv, (uint64_t)i * SHMCAM_PATTERN_JPEG_STEP,
+                                  &raw);
+            /* row 0 of the YUYV frame starts with its stamp */
+            for (y = 1; y < h; y++) {
+                for (x = 0; x < w; x++) {
+                    const uint8_t *p = raw + ((size_t)y * w + x) * 2;
+                    int c = (x & 1) ? 2 : 1;
+
+                    err[0] += abs(p[0] - plane[0][(size_t)y * w + x]);
+                    err[c] += abs(p[1] - plane[c][(size_t)y * w / 2 + x / 2]);
+                    n++;
+                }
+            }
+            g_test_message("%ux%u entry %u: luma %.2f chroma %.2f", w, h, i,
+                           (double)err[0] / n, (double)(err[1] + err[2]) / n);
+            /*
+             * Mean absolute error: a level or two at quality 75, more for
+             * chroma where the bars are narrow; another frame's image is
+             * off by the checkerboard's 24 levels on half its pixels.
+             */
+            g_assert_cmpfloat((double)err[0] / n, <, 3.0);
+            g_assert_cmpfloat((double)(err[1] + err[2]) / n, <, 5.0);
+        }
+        shmcam_pattern_fini(&mjpg);
+        shmcam_pattern_fini(&yuyv);
+    }
+    tjDestroy(tj);
+}
+
+/*
+ * Each changed bit of an MJPEG frame, wherever it is (the stamp, the
+ * tables, the entropy-coded data, EOI), fails verification, but for one
+ * kind: a frame number changed by a multiple of the cycle makes another
+ * frame with the same JPEG, which verifies as that frame (the reader's
+ * order check catches it; shmcam-dump counts it out of order).
+ */
+static void test_jpeg_every_byte(void)
+{
+    struct shmcam_pattern gen, ver;
+    const uint8_t *data;
+    g_autofree uint8_t *copy = NULL;
+    uint64_t stamp;
+    uint32_t len, pos;
+    char why[192];
+
+    pattern_init(&gen, SHMCAM_FMT_MJPEG, 176, 144);
+    pattern_init(&ver, SHMCAM_FMT_MJPEG, 176, 144);
+    len = shmcam_pattern_render(&gen, 13, &data);
+    copy = g_memdup2(data, len);
+    g_assert_cmpint(shmcam_pattern_verify(&ver, copy, len, &stamp, why,
+                                          sizeof(why)), ==, 0);
+    g_assert_cmpuint(stamp, ==, 13);
+    for (pos = 0; pos < len; pos++) {
+        /* the bit changed, and where it is in the stamp's frame number */
+        uint32_t bit = pos % 8, at = SHMCAM_PATTERN_JPEG_STAMP +
+                       offsetof(struct shmcam_pattern_stamp, frame);
+        bool in_frame = pos >= at && pos < at + 8;
+        uint64_t other = in_frame ? 13 ^ (1ull << ((pos - at) * 8 + bit)) : 0;
+
+        copy[pos] ^= 1u << bit;
+        if (in_frame && other % SHMCAM_PATTERN_JPEG_CYCLE ==
+                        13 % SHMCAM_PATTERN_JPEG_CYCLE) {
+            g_assert_cmpint(shmcam_pattern_verify(&ver, copy, len, &stamp,
+                                                  why, sizeof(why)), ==, 0);
+            g_assert_cmpuint(stamp, ==, other);
+        } else {
+            g_assert_cmpint(shmcam_pattern_verify(&ver, copy, len, &stamp,
+                                                  why, sizeof(why)), ==,
+                            -EBADMSG);
+        }
+        copy[pos] ^= 1u << bit;
+    }
+    g_assert_cmpint(shmcam_pattern_verify(&ver, copy, len, &stamp, why,
+                                          sizeof(why)), ==, 0);
+    shmcam_pattern_fini(&gen);
+    shmcam_pattern_fini(&ver);
+}
+
+/*
+ * The cycle is encoded as frames need it: init makes entry 0 only (but
+ * for small frames), and the bytes of a frame do not depend on which
+ * frames came before it.
+ */
+static void test_jpeg_lazy_order(void)
+{
+    const uint32_t count = 3 * SHMCAM_PATTERN_JPEG_CYCLE;
+    struct shmcam_pattern fwd, rev, one;
+    GPtrArray *frames = g_ptr_array_new_with_free_func(
+        (GDestroyNotify)g_bytes_unref);
+    const uint8_t *data;
+    uint32_t n, len, i;
+
+    pattern_init(&fwd, SHMCAM_FMT_MJPEG, 320, 240);
+    g_assert_nonnull(fwd.jpeg[0]);
+    for (i = 1; i < SHMCAM_PATTERN_JPEG_CYCLE; i++) {
+        g_assert_null(fwd.jpeg[i]);
+    }
+    for (n = 0; n < count; n++) {
+        len = shmcam_pattern_render(&fwd, n, &data);
+        g_ptr_array_add(frames, g_bytes_new(data, len));
+    }
+    for (i = 0; i < SHMCAM_PATTERN_JPEG_CYCLE; i++) {
+        g_assert_nonnull(fwd.jpeg[i]);
+    }
+    pattern_init(&rev, SHMCAM_FMT_MJPEG, 320, 240);
+    for (n = count; n-- > 0;) {
+        len = shmcam_pattern_render(&rev, n, &data);
+        g_assert_cmpmem(data, len, g_bytes_get_data(frames->pdata[n], NULL),
+                        g_bytes_get_size(frames->pdata[n]));
+    }
+    /* and a pattern that makes frame n first and nothing else */
+    for (n = 0; n < count; n += 5) {
+        pattern_init(&one, SHMCAM_FMT_MJPEG, 320, 240);
+        len = shmcam_pattern_render(&one, n, &data);
+        g_assert_cmpmem(data, len, g_bytes_get_data(frames->pdata[n], NULL),
+                        g_bytes_get_size(frames->pdata[n]));
+        shmcam_pattern_fini(&one);
+    }
+    /* the cycle's frames differ from each other */
+    g_assert_false(g_bytes_equal(frames->pdata[1], frames->pdata[2]));
+    /* small frames have the whole cycle from init, held to sizeimage */
+    pattern_init(&one, SHMCAM_FMT_MJPEG, 176, 144);
+    for (i = 0; i < SHMCAM_PATTERN_JPEG_CYCLE; i++) {
+        g_assert_nonnull(one.jpeg[i]);
+        g_assert_cmpuint(one.jpeg_len[i], <=, one.fmt.sizeimage);
+    }
+    shmcam_pattern_fini(&one);
+    {
+        struct shmcam_format fmt;
+
+        /* 256 bytes of sizeimage hold no JPEG's tables */
+        g_assert_cmpint(shmcam_format_init(&fmt, SHMCAM_FMT_MJPEG, 16, 16,
+                                           (struct shmcam_fract){ 1, 30 }),
+                        ==, 0);
+        g_assert_cmpint(shmcam_pattern_init(&one, &fmt), ==, -ENOSPC);
+    }
+    shmcam_pattern_fini(&fwd);
+    shmcam_pattern_fini(&rev);
+    g_ptr_array_unref(frames);
+}
+
+/* The checksums of the cycle's JPEGs at 1280x720, one line each. */
+static char *jpeg_cycle_sums(void)
+{
+    GString *out = g_string_new(NULL);
+    struct shmcam_pattern pat;
+    const uint8_t *data;
+    uint32_t n, len;
+
+    pattern_init(&pat, SHMCAM_FMT_MJPEG, 1280, 720);
+    for (n = 0; n < SHMCAM_PATTERN_JPEG_CYCLE; n++) {
+        len = shmcam_pattern_render(&pat, n, &data);
+        g_string_append_printf(out, "%u %08x\n", len,
+                               shmcam_pattern_checksum(data, len));
+    }
+    shmcam_pattern_fini(&pat);
+    return g_string_free(out, false);
+}
+
+/*
+ * A guest's verifier runs the host's libjpeg-turbo on its own CPU, whose
+ * SIMD (under TCG, SSE2 at best) may not be the host's: the library's C,
+ * SSE2 and AVX2 code make the same bytes.  Each runs in a child process,
+ * which chooses its code once, at its first JPEG.
+ */
+static void test_jpeg_simd(void)
+{
+    static const char *const force[] = {
+        "JSIMD_FORCENONE", "JSIMD_FORCESSE2", "JSIMD_FORCEAVX2",
+    };
+    g_autofree char *sums = NULL;
+    size_t i;
+
+    if (g_test_subprocess()) {
+        g_autofree char *mine = jpeg_cycle_sums();
+
+        fputs(mine, stdout);
+        return;
+    }
+    sums = jpeg_cycle_sums();
+    for (i = 0; i < G_N_ELEMENTS(force); i++) {
+        g_setenv(force[i], "1", true);
+        g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+        g_unsetenv(force[i]);
+        g_test_trap_assert_passed();
+        /* no glob characters in the sums: the pattern is the text */
+        g_test_trap_assert_stdout(sums);
+    }
+}
+
+/*
+ * TurboJPEG 2.x reads TJ_OPTIMIZE (and TJ_ARITHMETIC, TJ_PROGRESSIVE,
+ * TJ_RESTART) from the environment: a producer run with one makes other
+ * bytes.  The verifier rejects its frames and says they arrived intact.
+ */
+static void test_jpeg_other_encoder(void)
+{
+    struct shmcam_pattern gen, ver;
+    const uint8_t *data;
+    uint64_t stamp;
+    uint32_t len;
+    char why[256];
+
+    g_setenv("TJ_OPTIMIZE", "1", true);
+    pattern_init(&gen, SHMCAM_FMT_MJPEG, 176, 144);
+    len = shmcam_pattern_render(&gen, 3, &data);
+    g_unsetenv("TJ_OPTIMIZE");
+    pattern_init(&ver, SHMCAM_FMT_MJPEG, 176, 144);
+    g_assert_cmpint(shmcam_pattern_verify(&ver, data, len, &stamp, why,
+                                          sizeof(why)), ==, -EBADMSG);
+    g_assert_cmpuint(stamp, ==, 3);
+    g_assert_nonnull(strstr(why, "matches its own checksum"));
+    shmcam_pattern_fini(&gen);
+    shmcam_pattern_fini(&ver);
 }
 
 static void test_jpeg_split(void)
@@ -240,7 +516,12 @@ int main(int argc, char **argv)
     g_test_add_func("/pattern/roundtrip-every-format", test_roundtrip);
     g_test_add_func("/pattern/stamp-layout", test_stamp_layout);
     g_test_add_func("/pattern/stride", test_stride);
-    g_test_add_func("/jpeg/huffman-tables", test_huffman_tables);
+    g_test_add_func("/jpeg/layout", test_jpeg_layout);
+    g_test_add_func("/jpeg/decode", test_jpeg_decode);
+    g_test_add_func("/jpeg/every-byte-checked", test_jpeg_every_byte);
+    g_test_add_func("/jpeg/lazy-any-order", test_jpeg_lazy_order);
+    g_test_add_func("/jpeg/same-bytes-any-simd", test_jpeg_simd);
+    g_test_add_func("/jpeg/other-encoder-named", test_jpeg_other_encoder);
     g_test_add_func("/jpeg/split-stream", test_jpeg_split);
     g_test_add_func("/format/parse-and-sizes", test_formats);
     return g_test_run();
