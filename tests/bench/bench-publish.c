@@ -16,33 +16,13 @@
 
 #include <glib.h>
 
+#include "bench.h"
 #include "shmcam-format.h"
 #include "shmcam-producer.h"
 #include "shmcam-region.h"
 
 #define ROUNDS      15
 #define GOAL        1.2
-
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, n, sizeof(*v), cmp_double);
-    return v[n / 2];
-}
 
 /* Frames per round: about 256 MiB of copying, at least 16 frames. */
 static unsigned frames_per_round(uint32_t len)

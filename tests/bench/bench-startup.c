@@ -28,31 +28,11 @@
 
 #include <glib.h>
 
+#include "bench.h"
 #include "shmcam-format.h"
 #include "shmcam-pattern.h"
 
 #define ROUNDS      5
-
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, n, sizeof(*v), cmp_double);
-    return v[n / 2];
-}
 
 /* One copy of @len bytes into @dst, or into a new buffer when NULL. */
 static double time_memcpy(uint8_t *dst, const uint8_t *src, uint32_t len)

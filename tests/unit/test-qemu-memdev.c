@@ -595,6 +595,27 @@ static void fake_qemu_stop(struct fake_qemu *fq)
 }
 
 /* The descriptor @arg finds: what QEMU's /proc/PID/fd/N is open on. */
+/*
+ * shmcam_qemu_memdev_open(@arg) must fail with @ret and the message @fmt
+ * formats, exactly.
+ */
+static void G_GNUC_PRINTF(3, 4) assert_refused(const char *arg, int ret,
+                                               const char *fmt, ...)
+{
+    struct shmcam_qemu_memdev m = { .max_mode = 0600 };
+    g_autoptr(GError) err = NULL;
+    g_autofree char *want = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    want = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    g_assert_cmpint(shmcam_qemu_memdev_open(arg, &m, &err), ==, ret);
+    g_assert_nonnull(err);
+    g_assert_cmpstr(err->message, ==, want);
+    shmcam_qemu_memdev_clear(&m);
+}
+
 static void assert_is_qemus(int fd, const struct shmcam_qemu_memdev *m)
 {
     g_autofree char *path = g_strdup_printf("/proc/%d/fd/%d", m->pid,
@@ -731,25 +752,18 @@ static void test_pid_refused(void)
         NULL,
     };
     struct fake_qemu fq;
-    struct shmcam_qemu_memdev m = { .max_mode = 0600 };
-    g_autoptr(GError) err = NULL;
-    g_autofree char *arg = NULL, *want = NULL, *comm = NULL;
+    g_autofree char *arg = NULL, *comm = NULL;
     int status;
     pid_t gone;
 
     /* Two of one size: the PID cannot tell them apart. */
     fake_qemu_start(&fq, geteuid(), two);
     arg = g_strdup_printf("%d:cam1", fq.pid);
-    g_assert_cmpint(shmcam_qemu_memdev_open(arg, &m, &err), ==, -ENOTUNIQ);
-    want = g_strdup_printf("QEMU %d has 2 memory-backend-shm objects of "
-                           "1048576 bytes (cam0, cam1; 2 shm descriptors), "
-                           "which its process id alone cannot tell apart: "
-                           "give its QMP socket instead (QEMU's -qmp "
-                           "unix:SOCKET,server=on,wait=off, then "
-                           "--qemu-memdev SOCKET:cam1)", fq.pid);
-    g_assert_cmpstr(err->message, ==, want);
-    g_clear_error(&err);
-    shmcam_qemu_memdev_clear(&m);
+    assert_refused(arg, -ENOTUNIQ, "QEMU %d has 2 memory-backend-shm objects "
+                   "of 1048576 bytes (cam0, cam1; 2 shm descriptors), which "
+                   "its process id alone cannot tell apart: give its QMP "
+                   "socket instead (QEMU's -qmp unix:SOCKET,server=on,"
+                   "wait=off, then --qemu-memdev SOCKET:cam1)", fq.pid);
     fake_qemu_stop(&fq);
 
     /* A process that is gone, and one that is no QEMU (this one). */
@@ -760,24 +774,16 @@ static void test_pid_refused(void)
     g_assert_cmpint(waitpid(gone, &status, 0), ==, gone);
     g_free(arg);
     arg = g_strdup_printf("%d:cam0", gone);
-    g_assert_cmpint(shmcam_qemu_memdev_open(arg, &m, &err), ==, -ESRCH);
-    g_free(want);
-    want = g_strdup_printf("no process %d (give QEMU's process id, e.g. from "
-                           "pgrep -f qemu-system, or its QMP socket)", gone);
-    g_assert_cmpstr(err->message, ==, want);
-    g_clear_error(&err);
+    assert_refused(arg, -ESRCH, "no process %d (give QEMU's process id, e.g. "
+                   "from pgrep -f qemu-system, or its QMP socket)", gone);
     g_free(arg);
     arg = g_strdup_printf("%d:cam0", getpid());
-    g_assert_cmpint(shmcam_qemu_memdev_open(arg, &m, &err), ==, -ENOENT);
     g_assert_true(g_file_get_contents("/proc/self/comm", &comm, NULL, NULL));
     g_strchomp(comm);
-    g_free(want);
-    want = g_strdup_printf("process %d (%s) has no -object memory-backend-shm "
-                           "on its command line (give QEMU's process id; for "
-                           "a backend made with object-add, its QMP socket: "
-                           "--qemu-memdev SOCKET:cam0)", getpid(), comm);
-    g_assert_cmpstr(err->message, ==, want);
-    shmcam_qemu_memdev_clear(&m);
+    assert_refused(arg, -ENOENT, "process %d (%s) has no -object "
+                   "memory-backend-shm on its command line (give QEMU's "
+                   "process id; for a backend made with object-add, its QMP "
+                   "socket: --qemu-memdev SOCKET:cam0)", getpid(), comm);
 }
 
 /*
@@ -1008,34 +1014,19 @@ static void test_qemu(void)
 
     g_free(arg);
     arg = g_strdup_printf("%s:spare", q.qmp);
-    g_assert_cmpint(shmcam_qemu_memdev_open(arg, &m, &err), ==, -ENOENT);
-    g_free(want);
-    want = g_strdup_printf("QEMU %d's memory-backend-shm spare is not mapped "
-                           "by any device (give it one: -device "
-                           "ivshmem-plain,memdev=spare)", q.pid);
-    g_assert_cmpstr(err->message, ==, want);
-    g_clear_error(&err);
-    shmcam_qemu_memdev_clear(&m);
+    assert_refused(arg, -ENOENT, "QEMU %d's memory-backend-shm spare is not "
+                   "mapped by any device (give it one: -device "
+                   "ivshmem-plain,memdev=spare)", q.pid);
     g_free(arg);
     arg = g_strdup_printf("%s:pc.ram", q.qmp);
-    g_assert_cmpint(shmcam_qemu_memdev_open(arg, &m, &err), ==, -EINVAL);
-    g_free(want);
-    want = g_strdup_printf("QEMU %d's pc.ram is a memory-backend-ram, not a "
-                           "memory-backend-shm (--qemu-memdev takes "
-                           "memory-backend-shm only)", q.pid);
-    g_assert_cmpstr(err->message, ==, want);
-    g_clear_error(&err);
-    shmcam_qemu_memdev_clear(&m);
+    assert_refused(arg, -EINVAL, "QEMU %d's pc.ram is a memory-backend-ram, "
+                   "not a memory-backend-shm (--qemu-memdev takes "
+                   "memory-backend-shm only)", q.pid);
     g_free(arg);
     arg = g_strdup_printf("%s:cam7", q.qmp);
-    g_assert_cmpint(shmcam_qemu_memdev_open(arg, &m, &err), ==, -ENOENT);
-    g_free(want);
-    want = g_strdup_printf("QEMU %d has no memory backend cam7 (it has cam0, "
-                           "pc.ram, spare; give it -object memory-backend-shm,"
-                           "id=cam7,size=32M)", q.pid);
-    g_assert_cmpstr(err->message, ==, want);
-    g_clear_error(&err);
-    shmcam_qemu_memdev_clear(&m);
+    assert_refused(arg, -ENOENT, "QEMU %d has no memory backend cam7 (it has "
+                   "cam0, pc.ram, spare; give it -object memory-backend-shm,"
+                   "id=cam7,size=32M)", q.pid);
 
     /* The PID form cannot tell cam0 from spare. */
     g_free(arg);
