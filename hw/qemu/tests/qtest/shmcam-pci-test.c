@@ -473,13 +473,28 @@ static void test_reconnect(void)
     cleanup_vm(&h);
 }
 
-/* A host that refuses, or speaks another protocol, is hung up on. */
+/*
+ * A host that refuses, or speaks another protocol, is hung up on; QEMU
+ * warns once for the lot, not once for each (a host cannot flood its log).
+ * QEMU's stderr is the test's, so it goes to a file meanwhile.
+ */
 static void test_refused(void)
 {
+    g_autofree char *log = g_strdup_printf("%s/qemu-stderr.log", tmpdir);
+    g_autofree char *text = NULL;
+    g_auto(GStrv) lines = NULL;
+    int saved = dup(STDERR_FILENO), fd, warnings = 0;
     Host h = { 0 };
     char c;
 
+    fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(saved, >=, 0);
+    dup2(fd, STDERR_FILENO);
+    close(fd);
     setup_vm(&h);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
 
     host_accept(&h);
     host_reply(&h, SHMCAM_PCI_PROTOCOL, -EBUSY);
@@ -508,6 +523,19 @@ static void test_refused(void)
     g_assert_cmpuint(reg_read(&h, SHMCAM_PCI_REG_CONNECTS), ==, 1);
 
     cleanup_vm(&h);
+
+    g_assert_true(g_file_get_contents(log, &text, NULL, NULL));
+    g_test_message("QEMU's stderr: %s", text);
+    lines = g_strsplit(text, "\n", -1);
+    for (int i = 0; lines[i]; i++) {
+        if (strstr(lines[i], "warning: shmcam-pci: ")) {
+            g_assert_nonnull(strstr(lines[i], "shmcam-host refused the "
+                                    "region: Device or resource busy"));
+            warnings++;
+        }
+    }
+    g_assert_cmpint(warnings, ==, 1);
+    g_unlink(log);
 }
 
 /*
