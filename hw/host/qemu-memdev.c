@@ -1055,6 +1055,9 @@ static gpointer shmcam_qemu_watcher(gpointer opaque)
     fprintf(stderr, "shmcam-host: QEMU %d has exited, its %s with it: "
             "stopping\n", w->pid, w->desc);
     kill(getpid(), SIGTERM);
+    close(w->pidfd);
+    g_free(w->desc);
+    g_free(w);
     return NULL;
 }
 

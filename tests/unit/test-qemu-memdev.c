@@ -146,8 +146,8 @@ static void test_cmdline(void)
         "memory-backend-shm,id=cam0,size=32M,share=on", "-device",
         "ivshmem-plain,memdev=cam0", "--object",
         "qom-type=memory-backend-shm,size=0x1000000,id=cam1", "-object",
-        "{\"qom-type\": \"memory-backend-shm\", \"id\": \"cam2\", "
-        "\"size\": 8388608}",
+        ("{\"qom-type\": \"memory-backend-shm\", \"id\": \"cam2\", "
+         "\"size\": 8388608}"),
         "-object", "memory-backend-file,id=f,mem-path=/dev/shm/a,,b,size=2M",
         "-object", "memory-backend-shm,id=named,size=4M,name=/shm0",
         "-object", "memory-backend-shm,id=odd,size=lots",
