@@ -7,6 +7,10 @@
  * such frames, in planar 4:2:2 as a camera's YUYV, each encoded by
  * libjpeg-turbo the first time it is needed and kept; only their stamp
  * changes from one frame to the next.
+ *
+ * A frame is drawn wherever the caller says, a slot of a region too: the
+ * stamp's checksum is taken in the same pass, from the lines copied, and
+ * nothing is read back from where the frame goes.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -58,10 +62,10 @@ static uint8_t shmcam_pattern_luma(uint32_t x, uint32_t bar, uint32_t kind)
 }
 
 /*
- * A frame's buffer, zeroed (the padding of lines): megabytes, written
- * whole every frame.  In huge pages where the kernel gives them on request
- * (transparent huge pages in madvise mode), the first frame faults once
- * per 2 MiB instead of per 4 KiB: at 4K, most of a start-up otherwise.
+ * A frame's buffer: megabytes, written whole every frame (padding too).
+ * In huge pages where the kernel gives them on request (transparent huge
+ * pages in madvise mode), the first frame faults once per 2 MiB instead
+ * of per 4 KiB: at 4K, most of a start-up otherwise.
  */
 #define SHMCAM_PATTERN_HUGE     (2u << 20)
 
@@ -72,14 +76,13 @@ static uint8_t *shmcam_pattern_frame_alloc(size_t size)
     void *p;
 
     if (size < SHMCAM_PATTERN_HUGE / 2) {
-        return calloc(1, size);
+        return malloc(size);
     }
     if (posix_memalign(&p, SHMCAM_PATTERN_HUGE, room)) {
         return NULL;
     }
     /* only advice: without it, the same memory in small pages */
     madvise(p, room, MADV_HUGEPAGE);
-    memset(p, 0, size);
     return p;
 }
 
@@ -224,42 +227,158 @@ static int shmcam_pattern_planes(struct shmcam_pattern *pat, uint32_t fourcc,
     return ret;
 }
 
-uint32_t shmcam_pattern_checksum(const uint8_t *buf, size_t len)
-{
-    uint64_t a = 1, b = 0, w;
-    size_t i;
+/*
+ * The checksum (docs/specs/shmcam.rst), Fletcher-style over 64-bit words:
+ * a = 1 + the sum of the words, b the sum of a after each, then the bytes
+ * of a last partial word one at a time; position matters.  It is taken
+ * piece by piece as a frame is drawn, from the bytes being written, never
+ * by reading the frame back: that may be a slot a guest can change.
+ */
+struct shmcam_pattern_sum {
+    uint64_t a, b;
+    uint32_t skip;              /* bytes still to leave out: the stamp */
+    uint32_t fill;              /* bytes of a word begun, in part */
+    uint8_t part[8];
+};
 
-    /* Fletcher-style over 64-bit words: position matters, and it runs at
-     * memory speed. */
-    for (i = 0; i + 8 <= len; i += 8) {
-        memcpy(&w, buf + i, 8);
-        a += w;
-        b += a;
+static void shmcam_pattern_sum_init(struct shmcam_pattern_sum *s,
+                                    uint32_t skip)
+{
+    memset(s, 0, sizeof(*s));
+    s->a = 1;
+    s->skip = skip;
+}
+
+static void shmcam_pattern_sum_word(struct shmcam_pattern_sum *s,
+                                    const uint8_t *at)
+{
+    uint64_t w;
+
+    memcpy(&w, at, 8);
+    s->a += w;
+    s->b += s->a;
+}
+
+/*
+ * @n words at @buf, four at a time in four lanes (two vectors of two,
+ * SSE2's paddq on x86-64): lane l sums A_l of its words w(4m + l), and
+ * B_l of A_l after each.  Over M blocks, word k (from 1) counts
+ * 4M - k + 1 times in b, that is 4(M - m) - l for w(4m + l): b grows by
+ * 4M a + sum(4 B_l - l A_l), a by sum(A_l).
+ */
+typedef uint64_t shmcam_pattern_v2 __attribute__((vector_size(16)));
+
+static void shmcam_pattern_sum_words(struct shmcam_pattern_sum *s,
+                                     const uint8_t *buf, size_t n)
+{
+    shmcam_pattern_v2 a0 = { 0, 0 }, a1 = { 0, 0 }, b0 = { 0, 0 };
+    shmcam_pattern_v2 b1 = { 0, 0 }, x, y;
+    size_t m = n / 4, k;
+
+    for (k = 0; k < m; k++) {
+        memcpy(&x, buf + k * 32, 16);
+        memcpy(&y, buf + k * 32 + 16, 16);
+        a0 += x;
+        a1 += y;
+        b0 += a0;
+        b1 += a1;
     }
-    for (; i < len; i++) {
-        a += buf[i];
+    s->b += 4 * m * s->a + 4 * (b0[0] + b0[1] + b1[0] + b1[1]) -
+            a0[1] - 2 * a1[0] - 3 * a1[1];
+    s->a += a0[0] + a0[1] + a1[0] + a1[1];
+    for (k = m * 4; k < n; k++) {
+        shmcam_pattern_sum_word(s, buf + k * 8);
+    }
+}
+
+/* The next @len bytes of the frame, which are @buf's, or zeros if NULL. */
+static void shmcam_pattern_sum_add(struct shmcam_pattern_sum *s,
+                                   const uint8_t *buf, size_t len)
+{
+    static const uint8_t zeros[8];
+    size_t take = s->skip < len ? s->skip : len, n;
+
+    s->skip -= take;
+    buf = buf ? buf + take : NULL;
+    len -= take;
+    if (!len) {
+        return;
+    }
+    if (s->fill) {
+        take = 8 - s->fill < len ? 8 - s->fill : len;
+        memcpy(s->part + s->fill, buf ? buf : zeros, take);
+        s->fill += take;
+        buf = buf ? buf + take : NULL;
+        len -= take;
+        if (s->fill < 8) {
+            return;
+        }
+        shmcam_pattern_sum_word(s, s->part);
+        s->fill = 0;
+    }
+    n = len / 8;
+    if (buf) {
+        shmcam_pattern_sum_words(s, buf, n);
+    } else {
+        /* zero words leave a as it is */
+        s->b += n * s->a;
+    }
+    s->fill = len % 8;
+    memcpy(s->part, buf ? buf + n * 8 : zeros, s->fill);
+}
+
+static uint32_t shmcam_pattern_sum_end(struct shmcam_pattern_sum *s)
+{
+    uint64_t a = s->a, b = s->b;
+    uint32_t i;
+
+    for (i = 0; i < s->fill; i++) {
+        a += s->part[i];
         b += a;
     }
     return (uint32_t)(a ^ (a >> 32) ^ (b * 31) ^ (b >> 29));
 }
 
-static void shmcam_pattern_compose(struct shmcam_pattern *pat, uint64_t n)
+uint32_t shmcam_pattern_checksum(const uint8_t *buf, size_t len)
 {
-    uint8_t *dst = pat->frame;
+    struct shmcam_pattern_sum s;
+
+    shmcam_pattern_sum_init(&s, 0);
+    shmcam_pattern_sum_add(&s, buf, len);
+    return shmcam_pattern_sum_end(&s);
+}
+
+/*
+ * The image of frame @n into @dst: each line one copy of a distinct
+ * line, its padding zeroed, so that every byte of the frame is written
+ * (@dst may hold anything: an earlier frame, another format's, a guest's
+ * bytes).  With @sum, the frame's bytes are checksummed as they are
+ * written, from the lines they are copied from: in the same pass, while
+ * the line is in the cache, and without reading @dst back.
+ */
+static void shmcam_pattern_compose(struct shmcam_pattern *pat, uint64_t n,
+                                   uint8_t *dst, struct shmcam_pattern_sum *sum)
+{
     uint32_t i, y, shift_px = (n * SHMCAM_PATTERN_SHIFT) % pat->fmt.width;
 
     for (i = 0; i < pat->nplanes; i++) {
         const struct shmcam_pattern_plane *p = &pat->plane[i];
         uint32_t shift = shift_px * p->shift_num / p->shift_den;
         uint32_t first = (n * p->row_step) % p->rows;
+        uint32_t pad = p->stride - p->row_bytes;
 
         for (y = 0; y < p->rows; y++) {
             uint32_t src = (y + first) % p->rows;
             const uint8_t *row = p->wide + (size_t)2 * p->row_bytes *
-                                 (p->line ? p->line[src] : 0);
+                                 (p->line ? p->line[src] : 0) +
+                                 (p->row_bytes - shift) % p->row_bytes;
 
-            memcpy(dst, row + (p->row_bytes - shift) % p->row_bytes,
-                   p->row_bytes);
+            memcpy(dst, row, p->row_bytes);
+            memset(dst + p->row_bytes, 0, pad);
+            if (sum) {
+                shmcam_pattern_sum_add(sum, row, p->row_bytes);
+                shmcam_pattern_sum_add(sum, NULL, pad);
+            }
             dst += p->stride;
         }
     }
@@ -296,6 +415,8 @@ static void shmcam_pattern_stamp(struct shmcam_pattern *pat, uint8_t *at,
 static int shmcam_pattern_jpeg_entry(struct shmcam_pattern *pat, uint32_t i)
 {
     static const uint8_t com[SHMCAM_PATTERN_STAMP_SIZE];
+    const uint32_t after = SHMCAM_PATTERN_JPEG_STAMP +
+                           SHMCAM_PATTERN_STAMP_SIZE;
     uint32_t w = pat->fmt.width, h = pat->fmt.height, k;
     struct shmcam_jpeg_image img = {
         .width = w, .height = h,
@@ -312,7 +433,8 @@ static int shmcam_pattern_jpeg_entry(struct shmcam_pattern *pat, uint32_t i)
             return -ENOMEM;
         }
     }
-    shmcam_pattern_compose(pat, (uint64_t)i * SHMCAM_PATTERN_JPEG_STEP);
+    shmcam_pattern_compose(pat, (uint64_t)i * SHMCAM_PATTERN_JPEG_STEP,
+                           pat->frame, NULL);
     img.plane[0] = pat->frame;
     img.plane[1] = pat->frame + (size_t)w * h;
     img.plane[2] = img.plane[1] + (size_t)w / 2 * h;
@@ -322,6 +444,9 @@ static int shmcam_pattern_jpeg_entry(struct shmcam_pattern *pat, uint32_t i)
         return len;
     }
     pat->jpeg_len[i] = len;
+    /* all but the stamp stays as encoded: its checksum is taken once */
+    pat->jpeg_sum[i] = shmcam_pattern_checksum(pat->jpeg[i] + after,
+                                               len - after);
     for (k = 0; k < SHMCAM_PATTERN_JPEG_CYCLE && pat->jpeg[k]; k++) {
     }
     if (k == SHMCAM_PATTERN_JPEG_CYCLE) {
@@ -378,11 +503,8 @@ int shmcam_pattern_init(struct shmcam_pattern *pat,
     if (fmt->pixelformat == SHMCAM_FMT_MJPEG) {
         ret = shmcam_pattern_jpeg_init(pat);
     } else {
-        ret = shmcam_pattern_planes(pat, fmt->pixelformat, fmt->bytesperline);
-        if (!ret) {
-            pat->frame = shmcam_pattern_frame_alloc(pat->frame_size);
-            ret = pat->frame ? shmcam_pattern_fill(pat) : -ENOMEM;
-        }
+        ret = shmcam_pattern_planes(pat, fmt->pixelformat, fmt->bytesperline) ?:
+              shmcam_pattern_fill(pat);
     }
     if (ret) {
         shmcam_pattern_fini(pat);
@@ -410,35 +532,72 @@ void shmcam_pattern_fini(struct shmcam_pattern *pat)
     pat->frame = NULL;
 }
 
+uint32_t shmcam_pattern_length(struct shmcam_pattern *pat, uint64_t n)
+{
+    uint32_t i = n % SHMCAM_PATTERN_JPEG_CYCLE;
+
+    if (pat->fmt.pixelformat != SHMCAM_FMT_MJPEG) {
+        return pat->frame_size;
+    }
+    return shmcam_pattern_jpeg_entry(pat, i) ? 0 : pat->jpeg_len[i];
+}
+
+/*
+ * A raw frame is drawn and stamped with the checksum taken on the way;
+ * an MJPEG frame is its cycle entry, copied, with its stamp written over
+ * the copy's.  Nothing is read back from @dst.
+ */
+uint32_t shmcam_pattern_render_into(struct shmcam_pattern *pat, uint64_t n,
+                                    void *dst, uint32_t dst_size)
+{
+    uint32_t i = n % SHMCAM_PATTERN_JPEG_CYCLE, len;
+    struct shmcam_pattern_sum sum;
+
+    len = shmcam_pattern_length(pat, n);
+    if (!len || len > dst_size) {
+        return 0;
+    }
+    if (pat->fmt.pixelformat == SHMCAM_FMT_MJPEG) {
+        memcpy(dst, pat->jpeg[i], len);
+        shmcam_pattern_stamp(pat, (uint8_t *)dst + SHMCAM_PATTERN_JPEG_STAMP,
+                             n, pat->jpeg_sum[i], len, i);
+        return len;
+    }
+    shmcam_pattern_sum_init(&sum, SHMCAM_PATTERN_STAMP_SIZE);
+    shmcam_pattern_compose(pat, n, dst, &sum);
+    shmcam_pattern_stamp(pat, dst, n, shmcam_pattern_sum_end(&sum), 0, 0);
+    return len;
+}
+
+/*
+ * Into the pattern's own memory: a raw frame into its frame buffer, made
+ * the first time; an MJPEG frame is its cycle entry itself, stamped in
+ * place (the stamp is all that differs from one frame to the next).
+ */
 uint32_t shmcam_pattern_render(struct shmcam_pattern *pat, uint64_t n,
                                const uint8_t **data)
 {
-    const uint32_t stamp = SHMCAM_PATTERN_STAMP_SIZE;
+    uint32_t i = n % SHMCAM_PATTERN_JPEG_CYCLE, len;
 
+    *data = NULL;
+    len = shmcam_pattern_length(pat, n);
+    if (!len) {
+        return 0;
+    }
     if (pat->fmt.pixelformat == SHMCAM_FMT_MJPEG) {
-        uint32_t i = n % SHMCAM_PATTERN_JPEG_CYCLE, len;
-        uint32_t after = SHMCAM_PATTERN_JPEG_STAMP + stamp;
-        uint8_t *jpeg;
-
-        if (shmcam_pattern_jpeg_entry(pat, i)) {
-            *data = NULL;
-            return 0;
-        }
-        jpeg = pat->jpeg[i];
-        len = pat->jpeg_len[i];
-        shmcam_pattern_stamp(pat, jpeg + SHMCAM_PATTERN_JPEG_STAMP, n,
-                             shmcam_pattern_checksum(jpeg + after, len - after),
-                             len, i);
-        *data = jpeg;
+        shmcam_pattern_stamp(pat, pat->jpeg[i] + SHMCAM_PATTERN_JPEG_STAMP, n,
+                             pat->jpeg_sum[i], len, i);
+        *data = pat->jpeg[i];
         return len;
     }
-    shmcam_pattern_compose(pat, n);
-    shmcam_pattern_stamp(pat, pat->frame, n,
-                         shmcam_pattern_checksum(pat->frame + stamp,
-                                                 pat->frame_size - stamp),
-                         0, 0);
+    if (!pat->frame) {
+        pat->frame = shmcam_pattern_frame_alloc(pat->frame_size);
+        if (!pat->frame) {
+            return 0;
+        }
+    }
     *data = pat->frame;
-    return pat->frame_size;
+    return shmcam_pattern_render_into(pat, n, pat->frame, pat->frame_size);
 }
 
 static int shmcam_pattern_read_stamp(struct shmcam_pattern *pat,
@@ -515,7 +674,8 @@ int shmcam_pattern_verify(struct shmcam_pattern *pat, const uint8_t *buf,
     *frame = s.frame;
     want_len = shmcam_pattern_render(pat, s.frame, &want);
     if (!want_len) {
-        snprintf(why, why_len, "frame %llu: cannot encode its JPEG to compare",
+        snprintf(why, why_len, "frame %llu: cannot make it to compare (out of "
+                 "memory)",
                  (unsigned long long)s.frame);
         return -EBADMSG;
     }

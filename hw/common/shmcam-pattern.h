@@ -64,12 +64,14 @@ struct shmcam_pattern {
                                            planar 4:2:2 for MJPEG */
     uint32_t nplanes;
     struct shmcam_pattern_plane plane[3];
-    uint8_t *frame;                     /* the frame being built (MJPEG: the
-                                           image being encoded) */
+    uint8_t *frame;                     /* shmcam_pattern_render()'s frame,
+                                           NULL until first needed (MJPEG:
+                                           the image being encoded) */
     uint32_t frame_size;
     struct shmcam_jpeg_encoder *enc;
     uint8_t *jpeg[SHMCAM_PATTERN_JPEG_CYCLE];   /* NULL until first needed */
     uint32_t jpeg_len[SHMCAM_PATTERN_JPEG_CYCLE];
+    uint32_t jpeg_sum[SHMCAM_PATTERN_JPEG_CYCLE];  /* their checksums */
 };
 
 /*
@@ -89,9 +91,28 @@ int shmcam_pattern_init(struct shmcam_pattern *pat,
 void shmcam_pattern_fini(struct shmcam_pattern *pat);
 
 /*
+ * shmcam_pattern_length - the length of frame @n, before it is drawn (an
+ * MJPEG frame's cycle entry is encoded now if it was not yet).  0 for an
+ * MJPEG frame whose JPEG could not be encoded (out of memory).
+ */
+uint32_t shmcam_pattern_length(struct shmcam_pattern *pat, uint64_t n);
+
+/*
+ * shmcam_pattern_render_into - frame @n, drawn into @dst (@dst_size
+ * bytes), its checksum taken from what is written, in the same pass; @dst
+ * is only written, never read (it may be a slot guests can write).
+ * Returns the frame's length, or 0 when it does not fit in @dst_size or
+ * cannot be made (shmcam_pattern_length() says which first); nothing is
+ * written then.
+ */
+uint32_t shmcam_pattern_render_into(struct shmcam_pattern *pat, uint64_t n,
+                                    void *dst, uint32_t dst_size);
+
+/*
  * shmcam_pattern_render - frame @n, in a buffer owned by @pat that stays
- * valid until the next call.  Returns its length: 0, with *@data NULL,
- * for an MJPEG frame whose JPEG could not be encoded (out of memory).
+ * valid until the next call: the bytes shmcam_pattern_render_into()
+ * draws.  Returns its length: 0, with *@data NULL, for a frame that could
+ * not be made (out of memory).
  */
 uint32_t shmcam_pattern_render(struct shmcam_pattern *pat, uint64_t n,
                                const uint8_t **data);

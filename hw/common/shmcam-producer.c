@@ -2,8 +2,10 @@
 /*
  * The producer side of the shmcam protocol (docs/specs/shmcam.rst).
  *
- * shmcam_producer_publish() is where a frame is written into the region:
- * every source (pattern, camera, file) ends there.
+ * shmcam_producer_begin() and shmcam_producer_commit() are where a frame is
+ * written into the region: every source ends there, a camera's or a
+ * file's frames through shmcam_producer_publish(), a copy between the two,
+ * the test pattern's drawn in place.
  */
 #include <errno.h>
 #include <string.h>
@@ -265,41 +267,76 @@ bool shmcam_producer_restore(struct shmcam_producer *p)
 }
 
 /*
- * shmcam_producer_publish - write one frame into the next slot
+ * shmcam_producer_begin - start writing the next frame into its slot
  *
- * The seqlock write: the slot's seq goes odd, the data and descriptor are
- * written, a release fence orders them before seq goes even again, and
- * only then does latest_frame point readers at the slot.  The producer
- * never waits for a reader; a reader that was copying this slot sees seq
- * change and drops its copy.
+ * The first half of the seqlock write: the slot's seq goes odd (in the
+ * shadow too, so that a restore meanwhile keeps it odd) and a release
+ * fence orders that before anything written into the slot.  The caller
+ * then writes up to @max_len bytes at the address returned, and
+ * shmcam_producer_commit() ends the write.  A reader that copies the slot
+ * meanwhile sees seq odd, or changed, and drops its copy.
  *
- * Returns 0, or -EMSGSIZE when the frame does not fit in a slot.
+ * The slot is region memory: guests that map the region writable can
+ * change it under the writer, so the writer only writes it: what it
+ * wrote is never read back, to be checksummed or copied on elsewhere.
+ *
+ * Returns the slot's data, or NULL when @max_len is 0 or larger than a
+ * slot (the slot is then untouched).  Beginning again before the commit
+ * starts the same frame over.
  */
-int shmcam_producer_publish(struct shmcam_producer *p, const void *data,
-                            uint32_t len, uint64_t timestamp_ns,
-                            uint32_t flags)
+void *shmcam_producer_begin(struct shmcam_producer *p, uint32_t max_len)
+{
+    uint32_t idx = p->frame % p->slot_count;
+    uint32_t seq = p->seq[idx] + 1;
+
+    if (max_len == 0 || max_len > p->slot_size) {
+        return NULL;
+    }
+    p->write_max = max_len;
+    p->shadow.slots[idx].seq = seq;
+    shmcam_store32(&p->hdr->slots[idx].seq, seq);
+    shmcam_wmb();
+    return p->data + (uint64_t)idx * p->slot_size;
+}
+
+/*
+ * shmcam_producer_commit - end the write begun, publishing @len bytes
+ *
+ * The descriptor is made in the shadow, from our own values, and copied
+ * into the slot; a release fence orders data and descriptor before seq
+ * goes even again, and only then does latest_frame point readers at the
+ * slot.  The producer never waits for a reader.
+ *
+ * @len 0, or more than shmcam_producer_begin() was told, drops the frame:
+ * seq goes even with bytesused 0 (a reader skips the slot as holding no
+ * frame) and the next frame goes to the same slot.  Returns 0, -EMSGSIZE
+ * for a dropped frame, or -EINVAL when no write was begun.
+ */
+int shmcam_producer_commit(struct shmcam_producer *p, uint32_t len,
+                           uint64_t timestamp_ns, uint32_t flags)
 {
     uint64_t frame = p->frame;
     uint32_t idx = frame % p->slot_count;
     struct shmcam_slot *s = &p->hdr->slots[idx];
-    /* The descriptor is made in the shadow, from our own values. */
     struct shmcam_slot *d = &p->shadow.slots[idx];
     const size_t skip = sizeof(d->seq);
     uint32_t seq = p->seq[idx] + 1;
+    bool whole = len && len <= p->write_max;
 
-    if (len == 0 || len > p->slot_size) {
-        return -EMSGSIZE;
+    if (!p->write_max) {
+        return -EINVAL;
     }
-    shmcam_store32(&s->seq, seq);
-    shmcam_wmb();
-
-    memcpy(p->data + (uint64_t)idx * p->slot_size, data, len);
-    d->bytesused = len;
-    d->frame = frame;
-    d->timestamp_ns = timestamp_ns;
-    d->format_gen = p->format_gen;
-    d->flags = flags;
-    d->format = p->format;
+    p->write_max = 0;
+    if (whole) {
+        d->bytesused = len;
+        d->frame = frame;
+        d->timestamp_ns = timestamp_ns;
+        d->format_gen = p->format_gen;
+        d->flags = flags;
+        d->format = p->format;
+    } else {
+        d->bytesused = 0;
+    }
     /* all of it but seq, which goes even only after the fence */
     memcpy((uint8_t *)s + skip, (const uint8_t *)d + skip, sizeof(*s) - skip);
 
@@ -307,10 +344,33 @@ int shmcam_producer_publish(struct shmcam_producer *p, const void *data,
     p->seq[idx] = seq + 1;
     d->seq = seq + 1;
     shmcam_store32(&s->seq, seq + 1);
+    if (!whole) {
+        return -EMSGSIZE;
+    }
     shmcam_store64(&p->hdr->latest_frame, frame);
     p->shadow.latest_frame = frame;
     p->frame = frame + 1;
     return 0;
+}
+
+/*
+ * shmcam_producer_publish - copy one frame into the next slot
+ *
+ * A frame that is in memory of ours already (a camera's buffer, a file's
+ * frame): begin, one copy, commit.  Returns 0, or -EMSGSIZE when the
+ * frame does not fit in a slot (nothing written then).
+ */
+int shmcam_producer_publish(struct shmcam_producer *p, const void *data,
+                            uint32_t len, uint64_t timestamp_ns,
+                            uint32_t flags)
+{
+    void *slot = shmcam_producer_begin(p, len);
+
+    if (!slot) {
+        return -EMSGSIZE;
+    }
+    memcpy(slot, data, len);
+    return shmcam_producer_commit(p, len, timestamp_ns, flags);
 }
 
 static bool shmcam_producer_cap_has(const struct shmcam_cap *cap,

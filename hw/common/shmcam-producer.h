@@ -39,6 +39,7 @@ struct shmcam_producer {
     uint32_t state;             /* enum shmcam_state */
     uint64_t heartbeat;
     uint64_t frame;             /* counter of the next frame to publish */
+    uint32_t write_max;         /* begun and not committed: its bound, else 0 */
     uint32_t seq[SHMCAM_MAX_SLOTS];
     uint32_t format_gen;
     uint32_t meta_seq;          /* even between rewrites */
@@ -100,6 +101,14 @@ void shmcam_producer_set_state(struct shmcam_producer *p,
                                enum shmcam_state state);
 void shmcam_producer_heartbeat(struct shmcam_producer *p, uint64_t now_ns);
 bool shmcam_producer_restore(struct shmcam_producer *p);
+/*
+ * Writing a frame: begin gives the next slot's data, seq odd, to write at
+ * most @max_len bytes into (NULL: 0 or more than a slot); commit publishes
+ * @len of them.  publish is begin, a copy of @data and commit.
+ */
+void *shmcam_producer_begin(struct shmcam_producer *p, uint32_t max_len);
+int shmcam_producer_commit(struct shmcam_producer *p, uint32_t len,
+                           uint64_t timestamp_ns, uint32_t flags);
 int shmcam_producer_publish(struct shmcam_producer *p, const void *data,
                             uint32_t len, uint64_t timestamp_ns,
                             uint32_t flags);

@@ -126,25 +126,89 @@ uint32_t shmcam_host_fit(struct shmcam_host *h)
     return fit == UINT32_MAX ? h->slot_size : fit;
 }
 
+/* A frame larger than a region's slots: counted, said for the first. */
+static void shmcam_host_oversized(struct shmcam_host *h, uint32_t len)
+{
+    if (!h->oversized++) {
+        fprintf(stderr, "shmcam-host: %s: a frame of %u bytes is larger "
+                "than a slot: dropped (--stats counts them; a larger "
+                "--region-size makes room)\n", h->src_name, len);
+    }
+}
+
+/*
+ * A frame the source draws (the test pattern), into the one region we
+ * publish into: straight into its slot, between begin and commit, with
+ * no copy.  -EMSGSIZE when it is larger than a slot (nothing written).
+ */
+static int shmcam_host_draw_in_place(struct shmcam_host *h,
+                                     struct shmcam_producer *p,
+                                     const struct shmcam_source_frame *f,
+                                     uint64_t ts)
+{
+    void *slot = shmcam_producer_begin(p, f->len);
+
+    if (!slot) {
+        return -EMSGSIZE;
+    }
+    if (!h->src->ops->draw(h->src, slot, f->len)) {
+        /* the slot holds no frame then, until the next one */
+        shmcam_producer_commit(p, 0, ts, f->flags);
+        return -ENOMEM;
+    }
+    return shmcam_producer_commit(p, f->len, ts, f->flags);
+}
+
 /*
  * One frame into every region, stamped with its capture time (the
  * publish time @now when the source has none).  A frame larger than a
  * region's slots is not written there and counted (said for the first of
- * a run); the others still get it.  Returns 0, or -EBADMSG for a JPEG
- * frame that is not one (also skipped).
+ * a run); the others still get it.  Returns 0, or -ENOMEM when a frame
+ * to draw could not be made.
+ *
+ * A frame the source draws is drawn straight into the slot when there is
+ * one region.  With several it is drawn once into the source's own
+ * memory and copied from there into each, as any other frame.  Copied on
+ * from the first region's slot instead, it could be changed there,
+ * between the draw and the copies, by a guest that maps that region
+ * writable (ivshmem-plain, --listen): that guest could then write into
+ * the frames of the guests of the other regions.  In the one region, a
+ * guest that changes the slot while it is drawn changes only what that
+ * region's readers get, which it can do after any commit too: nothing is
+ * read back from the slot (the stamp's checksum is taken from what was
+ * written).
  */
 int shmcam_host_publish(struct shmcam_host *h,
                         const struct shmcam_source_frame *f, uint64_t now)
 {
     uint64_t ts = f->timestamp_ns ? f->timestamp_ns : now;
-    struct shmcam_producer *p;
-    unsigned int pos;
+    const void *data = f->data;
+    struct shmcam_producer *p, *only = NULL;
+    unsigned int pos, n = 0;
     bool big = false;
     int ret = 0, r;
 
+    if (!data && f->len) {
+        SHMCAM_HOST_FOR_EACH_PROD(h, p, pos) {
+            only = p;
+            n++;
+        }
+        if (n <= 1) {
+            r = only ? shmcam_host_draw_in_place(h, only, f, ts) : 0;
+            if (r == -EMSGSIZE) {
+                shmcam_host_oversized(h, f->len);
+                r = 0;
+            }
+            return r;
+        }
+        data = h->src->ops->draw(h->src, NULL, f->len);
+        if (!data) {
+            return -ENOMEM;
+        }
+    }
     /* One copy per region: the cost of isolation. */
     SHMCAM_HOST_FOR_EACH_PROD(h, p, pos) {
-        r = shmcam_producer_publish(p, f->data, f->len, ts, f->flags);
+        r = shmcam_producer_publish(p, data, f->len, ts, f->flags);
         if (r == -EMSGSIZE) {
             big = true;
         } else if (r) {
@@ -152,11 +216,7 @@ int shmcam_host_publish(struct shmcam_host *h,
         }
     }
     if (big) {
-        if (!h->oversized++) {
-            fprintf(stderr, "shmcam-host: %s: a frame of %u bytes is larger "
-                    "than a slot: dropped (--stats counts them; a larger "
-                    "--region-size makes room)\n", h->src_name, f->len);
-        }
+        shmcam_host_oversized(h, f->len);
     }
     return ret;
 }

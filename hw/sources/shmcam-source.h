@@ -2,7 +2,9 @@
 /*
  * Frame sources of shmcam-host: the test pattern, a V4L2 camera, a file or
  * pipe of raw frames.  Each fills in the ops below; host/capture.c drives
- * them and publishes what they return.
+ * them and host/outputs.c publishes what they return: a frame in memory
+ * of the source's, or, from a source that draws its frames, a frame drawn
+ * where it is to go.
  */
 #ifndef SHMCAM_SOURCE_H
 #define SHMCAM_SOURCE_H
@@ -18,7 +20,7 @@
 struct shmcam_source;
 
 struct shmcam_source_frame {
-    const void *data;
+    const void *data;           /* NULL: drawn on demand, by ops->draw */
     uint32_t len;
     uint32_t flags;             /* SHMCAM_SLOT_* */
     /*
@@ -47,6 +49,16 @@ struct shmcam_source_ops {
      * -EPIPE at the end of the input, or another negative errno.
      */
     int (*next)(struct shmcam_source *s, struct shmcam_source_frame *f);
+    /*
+     * For a source that draws its frames (the test pattern), NULL for the
+     * others.  Its next() gives f->data NULL and f->len the frame's
+     * length, and this draws that frame, its f->len bytes: into @dst, of
+     * @size bytes (a slot, that guests may write: it is only written,
+     * never read), or with @dst NULL into memory of the source's own,
+     * valid until release.  Returns where the frame is, or NULL when it
+     * cannot be made (@size too small, out of memory).
+     */
+    const void *(*draw)(struct shmcam_source *s, void *dst, uint32_t size);
     void (*release)(struct shmcam_source *s);
     void (*stop)(struct shmcam_source *s);
     void (*free)(struct shmcam_source *s);

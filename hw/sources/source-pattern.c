@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The test pattern source (--pattern): frames of shmcam-pattern.c, paced
- * by shmcam-host at the configured rate.
+ * by shmcam-host at the configured rate, and drawn where shmcam-host says:
+ * into a slot, or into the pattern's own buffer for a frame to be copied
+ * into several regions.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -129,16 +131,29 @@ static uint32_t shmcam_pattern_source_caps(struct shmcam_source *s,
                                      true, ps->align, slot_size, caps, sizes);
 }
 
+/* The frame's length only: it is drawn by draw(), where it goes. */
 static int shmcam_pattern_source_next(struct shmcam_source *s,
                                       struct shmcam_source_frame *f)
 {
     struct shmcam_pattern_source *ps = (struct shmcam_pattern_source *)s;
-    const uint8_t *data;
 
-    f->len = shmcam_pattern_render(&ps->pat, ps->n, &data);
-    f->data = data;
+    f->len = shmcam_pattern_length(&ps->pat, ps->n);
+    f->data = NULL;
     f->flags = SHMCAM_SLOT_KEYFRAME;
     return 0;
+}
+
+static const void *shmcam_pattern_source_draw(struct shmcam_source *s,
+                                              void *dst, uint32_t size)
+{
+    struct shmcam_pattern_source *ps = (struct shmcam_pattern_source *)s;
+    const uint8_t *data;
+
+    if (dst) {
+        return shmcam_pattern_render_into(&ps->pat, ps->n, dst, size) ? dst
+                                                                      : NULL;
+    }
+    return shmcam_pattern_render(&ps->pat, ps->n, &data) ? data : NULL;
 }
 
 /*
@@ -166,6 +181,7 @@ static const struct shmcam_source_ops shmcam_pattern_source_ops = {
     .start = shmcam_pattern_source_start,
     .caps = shmcam_pattern_source_caps,
     .next = shmcam_pattern_source_next,
+    .draw = shmcam_pattern_source_draw,
     .release = shmcam_pattern_source_release,
     .stop = shmcam_pattern_source_stop,
     .free = shmcam_pattern_source_free,

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The test pattern and its JPEGs: frames verify, any changed byte is
- * caught, the stamp says what the spec says, MJPEG frames decode to the
+ * caught, the stamp says what the spec says, a frame drawn into a slot is
+ * the frame rendered into the pattern's buffer, MJPEG frames decode to the
  * pattern's image whichever order they are made in and on whichever of
  * libjpeg-turbo's code paths, JPEGs split correctly.
  */
@@ -510,12 +511,130 @@ static void test_formats(void)
     g_assert_cmpint(shmcam_format_init(&f, SHMCAM_FMT_YUYV, 8192, 480, iv), ==, -EINVAL);
 }
 
+/*
+ * The checksum as the spec defines it, a word at a time: what the
+ * pattern's, taken in lanes and piece by piece as a frame is drawn, must
+ * equal.
+ */
+static uint32_t checksum_reference(const uint8_t *buf, size_t len)
+{
+    uint64_t a = 1, b = 0, w;
+    size_t i;
+
+    for (i = 0; i + 8 <= len; i += 8) {
+        memcpy(&w, buf + i, 8);
+        a += w;
+        b += a;
+    }
+    for (; i < len; i++) {
+        a += buf[i];
+        b += a;
+    }
+    return (uint32_t)(a ^ (a >> 32) ^ (b * 31) ^ (b >> 29));
+}
+
+static void test_checksum(void)
+{
+    g_autofree uint8_t *buf = g_malloc(70000);
+    size_t len, at, i;
+
+    for (i = 0; i < 70000; i++) {
+        buf[i] = g_test_rand_int();
+    }
+    for (at = 0; at < 8; at++) {
+        for (len = 0; len < 300; len++) {
+            g_assert_cmphex(shmcam_pattern_checksum(buf + at, len), ==,
+                            checksum_reference(buf + at, len));
+        }
+    }
+    g_assert_cmphex(shmcam_pattern_checksum(buf + 3, 69997), ==,
+                    checksum_reference(buf + 3, 69997));
+    /* words of all ones: sums that wrap */
+    memset(buf, 0xff, 70000);
+    g_assert_cmphex(shmcam_pattern_checksum(buf, 70000), ==,
+                    checksum_reference(buf, 70000));
+}
+
+/* Frame @frame of @pat drawn into memory that held @fill, and checked. */
+static void render_into_check(struct shmcam_pattern *pat, uint64_t frame,
+                              uint8_t fill)
+{
+    bool mjpg = pat->fmt.pixelformat == SHMCAM_FMT_MJPEG;
+    uint32_t at = mjpg ? SHMCAM_PATTERN_JPEG_STAMP : 0;
+    uint32_t after = at + SHMCAM_PATTERN_STAMP_SIZE;
+    uint32_t len = shmcam_pattern_length(pat, frame);
+    g_autofree uint8_t *dst = g_malloc(len + 64);
+    struct shmcam_pattern_stamp s;
+    const uint8_t *want;
+
+    memset(dst, fill, len + 64);
+    g_assert_cmpuint(shmcam_pattern_render_into(pat, frame, dst, len - 1), ==,
+                     0);
+    g_assert_cmphex(dst[0], ==, fill);
+    g_assert_cmpuint(shmcam_pattern_render_into(pat, frame, dst, len + 64), ==,
+                     len);
+    g_assert_cmphex(dst[len], ==, fill);
+    g_assert_cmpuint(shmcam_pattern_render(pat, frame, &want), ==, len);
+    g_assert_cmpmem(dst, len, want, len);
+    memcpy(&s, dst + at, sizeof(s));
+    g_assert_cmpuint(s.frame, ==, frame);
+    g_assert_cmphex(s.checksum, ==,
+                    checksum_reference(dst + after, len - after));
+}
+
+/*
+ * A frame drawn into memory of the caller's (a slot) is the frame
+ * shmcam_pattern_render() makes, byte for byte, whatever that memory
+ * held: every format, lines of any length (not a whole number of 8-byte
+ * words: the checksum's words then straddle lines), padded strides, and
+ * MJPEG's cycle.  Nothing is written past the frame, nothing at all into
+ * memory too small for it, and the stamp's checksum is the one of the
+ * bytes after it.
+ */
+static void test_render_into(void)
+{
+    static const struct { uint32_t w, h; } sizes[] = {
+        { 176, 144 }, { 18, 20 }, { 642, 482 }, { 16, 16 },
+    };
+    static const uint32_t aligns[] = { 0, 64, 256 };
+    size_t f, k, a;
+    uint64_t n;
+
+    for (f = 0; f < G_N_ELEMENTS(formats); f++) {
+        for (k = 0; k < G_N_ELEMENTS(sizes) * G_N_ELEMENTS(aligns); k++) {
+            uint32_t align = aligns[k % G_N_ELEMENTS(aligns)];
+            struct shmcam_pattern pat;
+            struct shmcam_format fmt;
+
+            a = k / G_N_ELEMENTS(aligns);
+            if (formats[f] == SHMCAM_FMT_MJPEG && align) {
+                continue;
+            }
+            g_assert_cmpint(shmcam_format_init(&fmt, formats[f], sizes[a].w,
+                                               sizes[a].h,
+                                               (struct shmcam_fract){ 1, 30 }),
+                            ==, 0);
+            shmcam_format_align(&fmt, align);
+            /* room for the JPEGs of the smallest sizes */
+            fmt.sizeimage = MAX(fmt.sizeimage, 8192);
+            g_assert_cmpint(shmcam_pattern_init(&pat, &fmt), ==, 0);
+            for (n = 0; n < 2 * SHMCAM_PATTERN_JPEG_CYCLE + 3; n++) {
+                render_into_check(&pat, n * 37 + (n & 1 ? 1000003 : 0),
+                                  n & 1 ? 0xa5 : 0xff);
+            }
+            shmcam_pattern_fini(&pat);
+        }
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/pattern/roundtrip-every-format", test_roundtrip);
     g_test_add_func("/pattern/stamp-layout", test_stamp_layout);
     g_test_add_func("/pattern/stride", test_stride);
+    g_test_add_func("/pattern/checksum", test_checksum);
+    g_test_add_func("/pattern/render-into", test_render_into);
     g_test_add_func("/jpeg/layout", test_jpeg_layout);
     g_test_add_func("/jpeg/decode", test_jpeg_decode);
     g_test_add_func("/jpeg/every-byte-checked", test_jpeg_every_byte);

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The producer side: what it refuses to overwrite, how it lays out a
- * region (as a reader validates it), and how it treats consumer areas:
- * as untrusted requests that only count when they match the caps.
+ * region (as a reader validates it), how it writes a frame (a copy, or
+ * in two steps around a frame written in place), and how it treats
+ * consumer areas: as untrusted requests that only count when they match
+ * the caps.
  */
+#include <errno.h>
 #include <string.h>
 
 #include <glib.h>
@@ -462,6 +465,89 @@ static void test_cap_sizes(void)
     g_free(e.r);
 }
 
+/*
+ * A frame written in two steps, as the test pattern is drawn in place:
+ * between begin and commit the slot's seq is odd, and stays odd through
+ * a restore of the header; a reader sent to the slot takes nothing.
+ * After the commit seq is even, two on, and a reader gets the frame as
+ * written.  A frame larger than a slot is refused before anything is
+ * written; a commit of nothing, or of more than was begun, drops the
+ * frame, and the next one goes to the same slot.
+ */
+static void test_begin_commit(void)
+{
+    struct req_env e;
+    struct shmcam_layout l = { 0 };
+    struct shmcam_frame_info fi;
+    struct shmcam_header *h;
+    uint8_t want[1000], *buf = g_malloc(REGION), *slot;
+    uint32_t seq, i;
+
+    req_env_init(&e);
+    h = (void *)e.r;
+    g_assert_cmpint(shmcam_layout_read(h, REGION, &l), ==, 0);
+    g_assert_cmpint(shmcam_producer_commit(&e.p, 10, 1, 0), ==, -EINVAL);
+    seq = h->slots[0].seq;
+    g_assert_null(shmcam_producer_begin(&e.p, 0));
+    g_assert_null(shmcam_producer_begin(&e.p, l.slot_size + 1));
+    g_assert_cmpuint(h->slots[0].seq, ==, seq);
+    g_assert_cmpint(shmcam_producer_commit(&e.p, 10, 1, 0), ==, -EINVAL);
+
+    /* frame 0, written where it is published */
+    slot = shmcam_producer_begin(&e.p, l.slot_size);
+    g_assert_true(slot == e.r + SHMCAM_DATA_OFFSET);
+    g_assert_cmpuint(h->slots[0].seq, ==, seq + 1);
+    for (i = 0; i < sizeof(want); i++) {
+        want[i] = i * 3;
+        slot[i] = want[i];
+    }
+    h->slots[0].seq = seq + 2;                  /* a guest's scribble */
+    g_assert_true(shmcam_producer_restore(&e.p));
+    g_assert_cmpuint(h->slots[0].seq, ==, seq + 1);
+    h->latest_frame = 0;                        /* and another */
+    g_assert_cmpint(shmcam_read_frame(e.r, &l, SHMCAM_NO_FRAME, buf,
+                                      l.slot_size, &fi), ==, -ESTALE);
+    g_assert_cmpint(shmcam_producer_commit(&e.p, sizeof(want), 77,
+                                           SHMCAM_SLOT_KEYFRAME), ==, 0);
+    g_assert_cmpuint(h->slots[0].seq, ==, seq + 2);
+    g_assert_cmpuint(h->latest_frame, ==, 0);
+    g_assert_false(shmcam_producer_restore(&e.p));
+    g_assert_cmpint(shmcam_read_frame(e.r, &l, SHMCAM_NO_FRAME, buf,
+                                      l.slot_size, &fi), ==, 0);
+    g_assert_cmpuint(fi.frame, ==, 0);
+    g_assert_cmpuint(fi.bytesused, ==, sizeof(want));
+    g_assert_cmpuint(fi.timestamp_ns, ==, 77);
+    g_assert_cmpuint(fi.flags, ==, SHMCAM_SLOT_KEYFRAME);
+    g_assert_cmpuint(fi.format.width, ==, 640);
+    g_assert_cmpmem(buf, fi.bytesused, want, sizeof(want));
+
+    /* frame 1 dropped twice, then written into the same slot */
+    seq = h->slots[1].seq;
+    slot = shmcam_producer_begin(&e.p, 100);
+    g_assert_true(slot == e.r + SHMCAM_DATA_OFFSET + l.slot_size);
+    memset(slot, 0x55, 100);
+    g_assert_cmpint(shmcam_producer_commit(&e.p, 0, 5, 0), ==, -EMSGSIZE);
+    g_assert_cmpuint(h->slots[1].seq, ==, seq + 2);
+    g_assert_cmpuint(h->slots[1].bytesused, ==, 0);
+    g_assert_cmpuint(h->latest_frame, ==, 0);
+    g_assert_cmpint(shmcam_read_frame(e.r, &l, 0, buf, l.slot_size, &fi), ==,
+                    -EAGAIN);
+    g_assert_true(shmcam_producer_begin(&e.p, 100) == slot);
+    g_assert_cmpint(shmcam_producer_commit(&e.p, 101, 5, 0), ==, -EMSGSIZE);
+    g_assert_true(shmcam_producer_begin(&e.p, 100) == slot);
+    g_assert_cmpuint(h->slots[1].seq, ==, seq + 5);
+    g_assert_cmpint(shmcam_producer_commit(&e.p, 100, 6, 0), ==, 0);
+    g_assert_cmpuint(h->slots[1].seq, ==, seq + 6);
+    g_assert_false(shmcam_producer_restore(&e.p));
+    g_assert_cmpint(shmcam_read_frame(e.r, &l, 0, buf, l.slot_size, &fi), ==,
+                    0);
+    g_assert_cmpuint(fi.frame, ==, 1);
+    g_assert_cmpuint(fi.bytesused, ==, 100);
+    g_assert_cmpuint(buf[99], ==, 0x55);
+    g_free(buf);
+    g_free(e.r);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -477,5 +563,6 @@ int main(int argc, char **argv)
     g_test_add_func("/producer/read-skips", test_read_skips);
     g_test_add_func("/producer/cap-sizes", test_cap_sizes);
     g_test_add_func("/producer/meta-seq", test_meta_seq);
+    g_test_add_func("/producer/begin-commit", test_begin_commit);
     return g_test_run();
 }
