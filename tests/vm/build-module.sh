@@ -5,7 +5,8 @@
 # 7.3) with W=1, from a copy of guest-driver/ and include/ in
 # $VM_DIR/ABI/src, so that builds for several kernels can run side by side
 # and the source tree stays clean.  A warning fails the build.  The
-# module ends up in $VM_DIR/ABI/shmcam.ko.
+# module ends up in $VM_DIR/ABI/shmcam.ko, and is kept while the sources
+# it was built from stay the same (every VM group asks for it).
 #
 # 6.x builds on the host (gcc-12) against the headers fetch-kernel.sh
 # unpacked; 7.x against the trixie root's headers, with its gcc-14, by
@@ -22,6 +23,24 @@ if [ -z "$SHMCAM_MODULE_LOCKED" ]; then
 fi
 out=$VM_DIR/$abi
 src=$out/src
+
+# driver_files: the sources the module is built from, as the copy takes
+# them (paths relative to the source tree).
+driver_files() {
+    (cd "$SRC_ROOT" &&
+     find guest-driver -maxdepth 1 -type f ! -name '*.mod.c' \
+         \( -name '*.[ch]' -o -name Kbuild -o -name Makefile \) &&
+     ls include/*.h) | LC_ALL=C sort
+}
+# shellcheck disable=SC2046 # one word per file; no spaces in them
+key=$( { echo "$abi"; cd "$SRC_ROOT" && md5sum $(driver_files); } |
+      md5sum | cut -c1-32)
+if [ -f "$out/shmcam.ko" ] && [ "$(cat "$out/module.key" 2>/dev/null)" = "$key" ]
+then
+    step "shmcam.ko for $abi is up to date (built from these sources, W=1, no warnings)"
+    exit 0
+fi
+rm -f "$out/module.key"
 # A fresh copy of the sources only: objects that `make module` left in
 # guest-driver/ were built for another kernel.
 rm -rf "$src"
@@ -72,3 +91,4 @@ if grep -q 'warning:' "$log"; then
     die "shmcam.ko builds for $abi with warnings (log: $log)"
 fi
 cp "$src/guest-driver/shmcam.ko" "$out/shmcam.ko"
+echo "$key" > "$out/module.key"
