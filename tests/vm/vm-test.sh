@@ -48,6 +48,14 @@ set -e
 group=${1:?usage: vm-test.sh GROUP KERNEL}
 kernel=${2:-6.12}
 abi=$(kabi_of "$kernel")
+# Resolved once for the whole group: the scripts it runs take the ABI
+# from the environment (kernels.sh's override) instead of asking the
+# archive again, each time.
+case "$kernel" in
+6.12) KABI_612=$abi; export KABI_612 ;;
+6.1) KABI_61=$abi; export KABI_61 ;;
+7.3) KABI_73=$abi; export KABI_73 ;;
+esac
 
 "$VM_SRC/prepare.sh" "$kernel" ||
     echo "shmcam.ko did not build for $abi: its checks will fail" >&2
