@@ -23,12 +23,13 @@ root=$VM_DIR/trixie-root
 build_pkgs="gcc-14 make libc6-dev bc kmod libelf-dev pahole xz-utils
     linux-headers-$abi"
 # What the trixie guest runs: its kernel (with Debian's initrd), udev to
-# load modules by alias, DKMS, a browser, and v4l-utils.
+# load modules by alias, DKMS, a browser, v4l-utils, and the library the
+# host's shmcam-dump links to for the test pattern's MJPEG frames.
 # linux-base comes from trixie-backports too: the kernel needs a newer one
 # than trixie's, and apt prefers trixie's unless told.
 guest_pkgs="linux-image-$abi linux-base/trixie-backports initramfs-tools
     udev dkms chromium fonts-dejavu-core procps iproute2 ca-certificates
-    v4l-utils"
+    v4l-utils libturbojpeg0"
 
 # The root is kept while its ABI and these lists stay the same.
 # shellcheck disable=SC2086 # one word per package
