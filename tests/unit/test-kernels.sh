@@ -2,12 +2,14 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # tests/vm/kernels.sh, the guest kernels' resolver, fed apt-cache answers
-# in the form the archive gives them (tests/unit/kernels/index-*): the
-# "November" index has bookworm's kernel at 6.1.0-900, the "December" point
-# release replaces it with 6.1.0-901.  The ABIs are made up (no Debian
-# kernel has them), so that no archive change can move this test's ground.
-# Checks what is printed, what is recorded in kernels.env, and the exact
-# errors.
+# in the form the archive gives them (tests/unit/kernels/fake-apt-cache.sh
+# reads them from an index directory that write_index makes here): the
+# "November" index has bookworm's kernel at ABI number $old, the
+# "December" point release replaces it with $new.  The numbers are made up
+# (no Debian kernel has them) and exist only while the test runs, so that
+# no archive change can move this test's ground and nothing in the tree
+# names a kernel ABI.  Checks what is printed, what is recorded in
+# kernels.env, and the exact errors.
 set -u
 here=$(cd "$(dirname -- "$0")" && pwd)
 resolver=$here/../vm/kernels.sh
@@ -48,22 +50,60 @@ recorded() {
     awk -v s="$1" '$1 == s { print $3 }' "$VM_DIR/kernels.env"
 }
 
-nov=$here/kernels/index-2026-11
-dec=$here/kernels/index-2026-12
+# Made-up ABI numbers: November's, and the point release's for 6.1.
+old=900
+new=901
+a61=6.1.0-$old-amd64
+b61=6.1.0-$new-amd64
+a612=6.12.$old+deb12-amd64
+a73=7.3.$old+deb13-amd64
+
+# madison_line PACKAGE VERSION SUITE [ARCHIVE]: apt-cache madison's line.
+madison_line() {
+    printf '%s | %s | http://deb.debian.org/%s %s/main amd64 Packages\n' \
+        "$1" "$2" "${4:-debian}" "$3"
+}
+
+# write_index DIR ABI61 VERSION61 SUITE61 ARCHIVE61: the answers of one
+# state of the archive (SERIES.depends: `apt-cache depends
+# linux-image-amd64` in the series' suite; SERIES.madison: `apt-cache
+# madison` of the ABI's image and headers).
+write_index() {
+    mkdir -p "$1"
+    printf 'linux-image-amd64\n  Depends: linux-image-%s\n' "$2" \
+        > "$1/6.1.depends"
+    printf 'linux-image-amd64\n  Depends: linux-image-%s\n' "$a612" \
+        > "$1/6.12.depends"
+    printf 'linux-image-amd64\n  Depends: linux-base-amd64\n  Depends: linux-image-%s\n  Depends: linux-modules-amd64\n' \
+        "$a73" > "$1/7.3.depends"
+    for _p in image headers; do
+        madison_line "linux-$_p-$2" " $3" "$4" "${5:-}"
+    done > "$1/6.1.madison"
+    for _p in image headers; do
+        madison_line "linux-$_p-$a612" "6.12.$old-1~bpo12+1" bookworm-backports
+    done > "$1/6.12.madison"
+    for _p in image headers; do
+        madison_line "linux-$_p-$a73" "7.3.$old-1~bpo13+1" trixie-backports
+    done > "$1/7.3.madison"
+}
+
+nov=$tmp/index-nov
+dec=$tmp/index-dec
+write_index "$nov" "$a61" "6.1.$old-1" bookworm
+write_index "$dec" "$b61" "6.1.$new-3" bookworm-security debian-security
 
 # A first resolution records what the metapackages name.
 resolve "$nov" abi 6.1
-expect "first resolution" 0 6.1.0-900-amd64 \
-    "[vm] kernel 6.1: linux-image-amd64 in bookworm is 6.1.0-900-amd64"
+expect "first resolution" 0 "$a61" \
+    "[vm] kernel 6.1: linux-image-amd64 in bookworm is $a61"
 resolve "$nov" abi 6.12
 resolve "$nov" abi 7.3
-[ "$(recorded 6.1) $(recorded 6.12) $(recorded 7.3)" = \
-  "6.1.0-900-amd64 6.12.900+deb12-amd64 7.3.900+deb13-amd64" ] ||
+[ "$(recorded 6.1) $(recorded 6.12) $(recorded 7.3)" = "$a61 $a612 $a73" ] ||
     fail "kernels.env after the first resolutions: $(cat "$VM_DIR/kernels.env")"
 
 # Asked again, the record answers, silently.
 resolve "$nov" abi 6.1
-expect "recorded" 0 6.1.0-900-amd64 ""
+expect "recorded" 0 "$a61" ""
 
 # A newer metapackage alone does not move a recorded ABI the archive
 # still offers: the cached image and the headers stay a pair.
@@ -71,24 +111,24 @@ both=$tmp/index-both
 cp -r "$dec" "$both"
 cat "$nov/6.1.madison" >> "$both/6.1.madison"
 resolve "$both" abi 6.1
-expect "kept while offered" 0 6.1.0-900-amd64 ""
+expect "kept while offered" 0 "$a61" ""
 
-# The point release: 6.1.0-900 is gone, 6.1 follows linux-image-amd64.
+# The point release: November's 6.1 ABI is gone, 6.1 follows
+# linux-image-amd64.
 resolve "$dec" abi 6.1
-expect "ABI moved" 0 6.1.0-901-amd64 \
-    "[vm] kernel 6.1: 6.1.0-900-amd64 is gone from bookworm; following linux-image-amd64 to 6.1.0-901-amd64"
-[ "$(recorded 6.1) $(recorded 6.12) $(recorded 7.3)" = \
-  "6.1.0-901-amd64 6.12.900+deb12-amd64 7.3.900+deb13-amd64" ] ||
+expect "ABI moved" 0 "$b61" \
+    "[vm] kernel 6.1: $a61 is gone from bookworm; following linux-image-amd64 to $b61"
+[ "$(recorded 6.1) $(recorded 6.12) $(recorded 7.3)" = "$b61 $a612 $a73" ] ||
     fail "kernels.env after the move: $(cat "$VM_DIR/kernels.env")"
 resolve "$dec" list
-expect "list" 0 "6.12 bookworm-backports 6.12.900+deb12-amd64
-6.1 bookworm 6.1.0-901-amd64
-7.3 trixie-backports 7.3.900+deb13-amd64" ""
+expect "list" 0 "6.12 bookworm-backports $a612
+6.1 bookworm $b61
+7.3 trixie-backports $a73" ""
 
 # An override wins and leaves the record alone.
 KABI_61=6.1.0-99-amd64 resolve "$dec" abi 6.1
 expect "override" 0 6.1.0-99-amd64 ""
-[ "$(recorded 6.1)" = 6.1.0-901-amd64 ] ||
+[ "$(recorded 6.1)" = "$b61" ] ||
     fail "the override changed kernels.env: $(cat "$VM_DIR/kernels.env")"
 
 # What cannot be had is named.
@@ -98,7 +138,7 @@ cp -r "$dec" "$noheaders"
 grep -v linux-headers "$dec/6.1.madison" > "$noheaders/6.1.madison"
 resolve "$noheaders" abi 6.1
 expect "no headers" 1 "" \
-    "ERROR: kernel 6.1: bookworm offers linux-image-6.1.0-901-amd64 but not linux-headers-6.1.0-901-amd64, which building shmcam.ko needs"
+    "ERROR: kernel 6.1: bookworm offers linux-image-$b61 but not linux-headers-$b61, which building shmcam.ko needs"
 nometa=$tmp/index-nometa
 cp -r "$dec" "$nometa"
 : > "$nometa/7.3.depends"
@@ -114,12 +154,13 @@ expect "unknown series" 1 "" \
 # The suite moved to a newer series: followed, with a note.
 newer=$tmp/index-newer
 cp -r "$dec" "$newer"
-sed 's/6\.12\.900+deb12/6.18.900+deb12/' "$dec/6.12.depends" > "$newer/6.12.depends"
-sed 's/6\.12\.900+deb12/6.18.900+deb12/' "$dec/6.12.madison" > "$newer/6.12.madison"
+a618=6.18.$old+deb12-amd64
+sed "s/$a612/$a618/" "$dec/6.12.depends" > "$newer/6.12.depends"
+sed "s/$a612/$a618/" "$dec/6.12.madison" > "$newer/6.12.madison"
 resolve "$newer" abi 6.12
-expect "newer series" 0 6.18.900+deb12-amd64 \
-    "[vm] note: the kernel in bookworm-backports is now 6.18.900+deb12-amd64; the 6.12 tests boot it
-[vm] kernel 6.12: linux-image-amd64 in bookworm-backports is 6.18.900+deb12-amd64"
+expect "newer series" 0 "$a618" \
+    "[vm] note: the kernel in bookworm-backports is now $a618; the 6.12 tests boot it
+[vm] kernel 6.12: linux-image-amd64 in bookworm-backports is $a618"
 
 if [ "$failures" != 0 ]; then
     echo "$failures check(s) failed"
