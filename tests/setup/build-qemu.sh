@@ -116,8 +116,9 @@ fi
 PYTHONPATH=$tools_site${PYTHONPATH:+:$PYTHONPATH}
 export PYTHONPATH
 
-# apt_trixie CMD ARGS: apt-get with trixie's deb-src only, in lists and a
-# cache of its own under BUILD_DIR/qemu-dl/apt.
+# apt_trixie ARGS: apt-get ARGS with trixie's deb-src only, in lists and
+# a cache of its own under BUILD_DIR/qemu-dl/apt (the lists fetched on
+# first use).
 apt_trixie() {
     _apt=$build_dir/qemu-dl/apt
     _key=/usr/share/keyrings/debian-archive-keyring.gpg
@@ -125,19 +126,17 @@ apt_trixie() {
         "$_apt/empty"
     echo "deb-src [signed-by=$_key] http://deb.debian.org/debian trixie main" \
         > "$_apt/sources.list"
-    set -- "$@" -q -o Dir::Etc::sourcelist="$_apt/sources.list" \
-        -o Dir::Etc::sourceparts="$_apt/empty" \
-        -o Dir::State::lists="$_apt/lists" -o Dir::State::status=/dev/null \
-        -o Dir::Cache="$_apt/cache" -o APT::Sandbox::User=root
     if [ ! -f "$_apt/lists/.updated" ]; then
-        apt-get -q -o Dir::Etc::sourcelist="$_apt/sources.list" \
-            -o Dir::Etc::sourceparts="$_apt/empty" \
-            -o Dir::State::lists="$_apt/lists" \
-            -o Dir::State::status=/dev/null -o Dir::Cache="$_apt/cache" \
-            -o APT::Sandbox::User=root update > /dev/null || return 1
+        apt_trixie_get update > /dev/null || return 1
         touch "$_apt/lists/.updated"
     fi
-    "$@"
+    apt_trixie_get "$@"
+}
+apt_trixie_get() {
+    apt-get -q -o Dir::Etc::sourcelist="$_apt/sources.list" \
+        -o Dir::Etc::sourceparts="$_apt/empty" \
+        -o Dir::State::lists="$_apt/lists" -o Dir::State::status=/dev/null \
+        -o Dir::Cache="$_apt/cache" -o APT::Sandbox::User=root "$@"
 }
 
 # fetch_debian_source: trixie's qemu source package, whatever version the
@@ -149,7 +148,7 @@ fetch_debian_source() {
         say "dpkg-source is missing (apt-get install dpkg-dev)"
         return 1
     fi
-    dsc=$(cd "$dl" && apt_trixie apt-get source --print-uris qemu \
+    dsc=$(cd "$dl" && apt_trixie source --print-uris qemu \
           2>/dev/null | sed -n "s/^'[^']*' \([^ ]*\.dsc\) .*/\1/p")
     if [ -z "$dsc" ]; then
         say "trixie's qemu source is not known to apt"
@@ -157,7 +156,7 @@ fetch_debian_source() {
     fi
     if [ ! -f "$dl/$dsc" ]; then
         say "fetching trixie's qemu source (${dsc%.dsc})"
-        (cd "$dl" && apt_trixie apt-get source --download-only qemu \
+        (cd "$dl" && apt_trixie source --download-only qemu \
             > "$dl/download.log" 2>&1) || {
             say "can't download trixie's qemu source (log: $dl/download.log)"
             rm -f "$dl/$dsc"
