@@ -137,6 +137,9 @@ struct shmcam {
 	u32 last_seq;
 	/* Statistics for the consumer area; read racily by publishers. */
 	u64 frames;
+	/* The copies out of the region that delivered them: time, bytes */
+	u64 copy_ns;
+	u64 copy_bytes;
 	u64 dropped;			/* all below, and frames missed */
 	/* Frames not delivered, by cause (VIDIOC_LOG_STATUS prints them) */
 	u64 drop_torn;			/* overwritten while copied */

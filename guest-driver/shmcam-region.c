@@ -393,6 +393,7 @@ static bool shmcam_deliver(struct shmcam *s, unsigned int *copies)
 	struct vb2_buffer *vb;
 	unsigned long flags;
 	int ret = -EAGAIN;
+	u64 start;
 
 	spin_lock_irqsave(&s->buf_lock, flags);
 	buf = list_first_entry_or_null(&s->buf_list, struct shmcam_buffer,
@@ -408,6 +409,7 @@ static bool shmcam_deliver(struct shmcam *s, unsigned int *copies)
 	 * the buffers back.
 	 */
 	vb = &buf->vb.vb2_buf;
+	start = ktime_get_ns();
 	while (*copies) {
 		ret = shmcam_read_frame_as(s->base, &s->layout, s->last_frame,
 					   &want, vb2_plane_vaddr(vb, 0),
@@ -418,6 +420,11 @@ static bool shmcam_deliver(struct shmcam *s, unsigned int *copies)
 			break;
 		s->dropped++;
 		s->drop_torn++;
+	}
+	if (!ret) {
+		/* what delivering a frame costs, torn copies included */
+		s->copy_ns += ktime_get_ns() - start;
+		s->copy_bytes += info.bytesused;
 	}
 	if (ret && ret != -ENOSPC && ret != -EINVAL && ret != -ENOMSG)
 		return false;
@@ -787,6 +794,8 @@ int shmcam_region_status(struct shmcam *s, char *buf, size_t len)
 		      "window_writes: %llu\n"
 		      "timestamp_offset_ns: %lld\n"
 		      "frames: %llu\n"
+		      "copy_ns: %llu\n"
+		      "copy_bytes: %llu\n"
 		      "dropped: %llu\n"
 		      "dropped_torn: %llu\n"
 		      "dropped_too_large: %llu\n"
@@ -802,7 +811,8 @@ int shmcam_region_status(struct shmcam *s, char *buf, size_t len)
 		      div_u64(READ_ONCE(s->poll_ns), NSEC_PER_USEC), s->polls,
 		      READ_ONCE(s->kicks), s->mmio_writes,
 		      s->ts_valid ? s->ts_offset : 0,
-		      s->frames, s->dropped, s->drop_torn, s->drop_large,
+		      s->frames, s->copy_ns, s->copy_bytes, s->dropped,
+		      s->drop_torn, s->drop_large,
 		      s->drop_bad, s->drop_format, s->drop_missed);
 	mutex_unlock(&s->poll_lock);
 	return n;

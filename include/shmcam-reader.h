@@ -363,6 +363,26 @@ static inline int shmcam_layout_read(const struct shmcam_header *h,
 }
 
 /*
+ * How far behind the newest frame a reader may still take one (ABI 1.3):
+ * the slots left when the newest and the ones the producer holds ahead
+ * of it (slots_ahead, at least 1) are put aside.  slots_ahead is loaded
+ * at each read, since a producer changes it when a camera starts or stops
+ * writing into the slots; anything outside 1..slot_count - 2 counts as 1,
+ * the old rule.
+ */
+static inline shmcam_u32 shmcam_lookback(const struct shmcam_header *h,
+					 const struct shmcam_layout *l)
+{
+	shmcam_u32 ahead = 1;
+
+	if (l->abi_minor >= 3)
+		ahead = shmcam_load32(&h->slots_ahead);
+	if (ahead < 1 || ahead > l->slot_count - 2)
+		ahead = 1;
+	return l->slot_count - 1 - ahead;
+}
+
+/*
  * shmcam_read_frame_as - copy the next complete frame out of the region
  * @base: start of the mapped region
  * @l: layout from shmcam_layout_read() for this mapping
@@ -374,8 +394,8 @@ static inline int shmcam_layout_read(const struct shmcam_header *h,
  * @info: filled with the frame's descriptor on success
  *
  * The next frame is the one after @after while it is still safe in the
- * ring (at most slot_count - 2 frames behind the newest, so the producer's
- * next write goes to another slot); a reader further behind skips ahead
+ * ring (at most slot_count - 1 - slots_ahead frames behind the newest, so
+ * the producer's next writes go to other slots); a reader further behind skips ahead
  * to the newest.  Readers that poll thus lose no frame to a late wake-up.
  *
  * The slot's descriptor is copied and checked before the frame: a frame
@@ -409,7 +429,7 @@ static inline int shmcam_read_frame_as(const void *base,
 	if (latest == SHMCAM_NO_FRAME || latest == after)
 		return -EAGAIN;
 	if (after != SHMCAM_NO_FRAME && latest > after + 1 &&
-	    latest - (after + 1) <= l->slot_count - 2)
+	    latest - (after + 1) <= shmcam_lookback(h, l))
 		latest = after + 1;
 	idx = shmcam_mod64(latest, l->slot_count);
 	s = &h->slots[idx];

@@ -41,7 +41,7 @@ typedef uint64_t shmcam_u64;
  * The minor version only grows when fields are added in reserved space.
  */
 #define SHMCAM_ABI_MAJOR        1
-#define SHMCAM_ABI_MINOR        2
+#define SHMCAM_ABI_MINOR        3
 
 #define SHMCAM_PAGE_SIZE        4096u
 #define SHMCAM_HEADER_OFFSET    0x0000u
@@ -207,7 +207,14 @@ struct shmcam_header {
 	shmcam_u32 meta_seq;
 	shmcam_u64 heartbeat_ns;
 	struct shmcam_color color;
-	shmcam_u32 reserved0;
+	/*
+	 * ABI 1.3.  How many slots after the newest frame's the producer may
+	 * hold odd at once: 1 when it writes one frame at a time, more when
+	 * a camera writes into several slots queued ahead.  0 (older
+	 * producers) means 1.  A reader looks back at most
+	 * slot_count - 1 - slots_ahead frames.
+	 */
+	shmcam_u32 slots_ahead;
 	shmcam_u64 reserved1[7];
 
 	struct shmcam_slot slots[SHMCAM_MAX_SLOTS];
@@ -298,6 +305,7 @@ SHMCAM_ASSERT_OFFSET(struct shmcam_header, consumer_count, 144);
 SHMCAM_ASSERT_OFFSET(struct shmcam_header, meta_seq, 148);
 SHMCAM_ASSERT_OFFSET(struct shmcam_header, heartbeat_ns, 152);
 SHMCAM_ASSERT_OFFSET(struct shmcam_header, color, 160);
+SHMCAM_ASSERT_OFFSET(struct shmcam_header, slots_ahead, 164);
 SHMCAM_ASSERT_OFFSET(struct shmcam_header, reserved1, 168);
 SHMCAM_ASSERT_OFFSET(struct shmcam_header, slots, 224);
 SHMCAM_ASSERT_OFFSET(struct shmcam_header, caps, 1248);

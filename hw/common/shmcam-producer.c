@@ -100,6 +100,7 @@ int shmcam_producer_init(struct shmcam_producer *p, void *base,
     p->slot_count = slots;
     p->slot_size = slot_size;
     p->heartbeat_ms = SHMCAM_PRODUCER_HEARTBEAT_MS;
+    p->slots_ahead = 1;
     p->state = SHMCAM_STATE_STOPPED;
     /* Counters go on from the earlier session's: readers see them move. */
     p->heartbeat = shmcam_load64(&h->heartbeat);
@@ -125,7 +126,7 @@ int shmcam_producer_init(struct shmcam_producer *p, void *base,
     h->meta_seq = p->meta_seq;
     h->heartbeat_ns = 0;
     memset(&h->color, 0, sizeof(h->color));
-    h->reserved0 = 0;
+    h->slots_ahead = 1;
     memset(h->reserved1, 0, sizeof(h->reserved1));
     memset(h->reserved2, 0, sizeof(h->reserved2));
     memset(h->caps, 0, sizeof(h->caps));
@@ -266,6 +267,18 @@ bool shmcam_producer_restore(struct shmcam_producer *p)
     return true;
 }
 
+/* Make the slot of frame counter @frame odd; its data. */
+static void *shmcam_producer_odd(struct shmcam_producer *p, uint64_t frame)
+{
+    uint32_t idx = frame % p->slot_count;
+    uint32_t seq = p->seq[idx] + 1;
+
+    p->shadow.slots[idx].seq = seq;
+    shmcam_store32(&p->hdr->slots[idx].seq, seq);
+    shmcam_wmb();
+    return p->data + (uint64_t)idx * p->slot_size;
+}
+
 /*
  * shmcam_producer_begin - start writing the next frame into its slot
  *
@@ -286,17 +299,65 @@ bool shmcam_producer_restore(struct shmcam_producer *p)
  */
 void *shmcam_producer_begin(struct shmcam_producer *p, uint32_t max_len)
 {
-    uint32_t idx = p->frame % p->slot_count;
-    uint32_t seq = p->seq[idx] + 1;
-
-    if (max_len == 0 || max_len > p->slot_size) {
+    if (max_len == 0 || max_len > p->slot_size || p->held) {
         return NULL;
     }
     p->write_max = max_len;
-    p->shadow.slots[idx].seq = seq;
-    shmcam_store32(&p->hdr->slots[idx].seq, seq);
+    return shmcam_producer_odd(p, p->frame);
+}
+
+/*
+ * Steps 3 to 6 of writing a frame (docs/specs/shmcam.rst) for frame
+ * p->frame, whose slot is odd: its descriptor, made in the shadow from
+ * our own values, copied into the slot, seq even after a release fence,
+ * and, for a @whole frame, latest_frame.  A frame not @whole leaves
+ * bytesused 0; @skip then gives its number up (the next frame goes to
+ * the next slot), else the next frame is written into the same slot.
+ */
+static int shmcam_producer_end(struct shmcam_producer *p, bool whole,
+                               uint32_t len, uint64_t timestamp_ns,
+                               uint32_t flags, bool skip)
+{
+    uint64_t frame = p->frame;
+    uint32_t idx = frame % p->slot_count;
+    struct shmcam_slot *s = &p->hdr->slots[idx];
+    struct shmcam_slot *d = &p->shadow.slots[idx];
+    const size_t skip_seq = sizeof(d->seq);
+    uint32_t seq = p->seq[idx] + 1;
+
+    if (whole) {
+        d->bytesused = len;
+        d->frame = frame;
+        d->timestamp_ns = timestamp_ns;
+        d->format_gen = p->format_gen;
+        d->flags = flags;
+        d->format = p->format;
+    } else {
+        d->bytesused = 0;
+        if (skip) {
+            /* a reader sent here goes past this number */
+            d->frame = frame;
+        }
+    }
+    /* all of it but seq, which goes even only after the fence */
+    memcpy((uint8_t *)s + skip_seq, (const uint8_t *)d + skip_seq,
+           sizeof(*s) - skip_seq);
+
     shmcam_wmb();
-    return p->data + (uint64_t)idx * p->slot_size;
+    p->seq[idx] = seq + 1;
+    d->seq = seq + 1;
+    shmcam_store32(&s->seq, seq + 1);
+    p->held &= ~(1u << idx);
+    if (!whole) {
+        if (skip) {
+            p->frame = frame + 1;
+        }
+        return -EMSGSIZE;
+    }
+    shmcam_store64(&p->hdr->latest_frame, frame);
+    p->shadow.latest_frame = frame;
+    p->frame = frame + 1;
+    return 0;
 }
 
 /*
@@ -315,42 +376,14 @@ void *shmcam_producer_begin(struct shmcam_producer *p, uint32_t max_len)
 int shmcam_producer_commit(struct shmcam_producer *p, uint32_t len,
                            uint64_t timestamp_ns, uint32_t flags)
 {
-    uint64_t frame = p->frame;
-    uint32_t idx = frame % p->slot_count;
-    struct shmcam_slot *s = &p->hdr->slots[idx];
-    struct shmcam_slot *d = &p->shadow.slots[idx];
-    const size_t skip = sizeof(d->seq);
-    uint32_t seq = p->seq[idx] + 1;
-    bool whole = len && len <= p->write_max;
+    uint32_t max = p->write_max;
 
-    if (!p->write_max) {
+    if (!max) {
         return -EINVAL;
     }
     p->write_max = 0;
-    if (whole) {
-        d->bytesused = len;
-        d->frame = frame;
-        d->timestamp_ns = timestamp_ns;
-        d->format_gen = p->format_gen;
-        d->flags = flags;
-        d->format = p->format;
-    } else {
-        d->bytesused = 0;
-    }
-    /* all of it but seq, which goes even only after the fence */
-    memcpy((uint8_t *)s + skip, (const uint8_t *)d + skip, sizeof(*s) - skip);
-
-    shmcam_wmb();
-    p->seq[idx] = seq + 1;
-    d->seq = seq + 1;
-    shmcam_store32(&s->seq, seq + 1);
-    if (!whole) {
-        return -EMSGSIZE;
-    }
-    shmcam_store64(&p->hdr->latest_frame, frame);
-    p->shadow.latest_frame = frame;
-    p->frame = frame + 1;
-    return 0;
+    return shmcam_producer_end(p, len && len <= max, len, timestamp_ns,
+                               flags, false);
 }
 
 /*
@@ -371,6 +404,102 @@ int shmcam_producer_publish(struct shmcam_producer *p, const void *data,
     }
     memcpy(slot, data, len);
     return shmcam_producer_commit(p, len, timestamp_ns, flags);
+}
+
+/*
+ * shmcam_producer_hold - lend the slot of a frame to come to a writer
+ *
+ * For a writer that fills several slots queued ahead of time, in frame
+ * order (a camera that captures into them, V4L2 USERPTR): the slot of
+ * frame counter @frame goes odd, as shmcam_producer_begin() makes it,
+ * and stays so until shmcam_producer_commit_held() publishes that frame
+ * or shmcam_producer_release_held() gives the slots back.  @frame is
+ * p->frame or one of the next p->slots_ahead - 1 frames (see
+ * shmcam_producer_set_ahead()).  Returns the slot's data, slot_size
+ * bytes; NULL for a frame outside that window or while a begin is open.
+ * Holding a held slot again returns it unchanged.
+ */
+void *shmcam_producer_hold(struct shmcam_producer *p, uint64_t frame)
+{
+    uint32_t idx = frame % p->slot_count;
+
+    if (frame < p->frame || frame - p->frame >= p->slots_ahead ||
+        p->write_max) {
+        return NULL;
+    }
+    if (p->held & (1u << idx)) {
+        return p->data + (uint64_t)idx * p->slot_size;
+    }
+    p->held |= 1u << idx;
+    return shmcam_producer_odd(p, frame);
+}
+
+/*
+ * shmcam_producer_commit_held - publish frame p->frame from its held slot
+ *
+ * As shmcam_producer_commit(), for a slot that shmcam_producer_hold()
+ * lent.  A frame of @len 0 or larger than a slot gives its number up:
+ * the slot holds no frame (bytesused 0), and the next frame is the next
+ * slot's, which the writer already fills.  Returns 0, -EMSGSIZE for a
+ * frame given up, or -EINVAL when p->frame's slot is not held.
+ */
+int shmcam_producer_commit_held(struct shmcam_producer *p, uint32_t len,
+                                uint64_t timestamp_ns, uint32_t flags)
+{
+    uint32_t idx = p->frame % p->slot_count;
+
+    if (!(p->held & (1u << idx))) {
+        return -EINVAL;
+    }
+    return shmcam_producer_end(p, len && len <= p->slot_size, len,
+                               timestamp_ns, flags, true);
+}
+
+/*
+ * shmcam_producer_release_held - the writer gave every held slot back
+ *
+ * Each goes even again holding no frame (bytesused 0): what the writer
+ * left there is never published.  Call it only once the writer can no
+ * longer write into them (a camera streamed off).
+ */
+void shmcam_producer_release_held(struct shmcam_producer *p)
+{
+    uint32_t idx;
+
+    for (idx = 0; idx < p->slot_count; idx++) {
+        struct shmcam_slot *d = &p->shadow.slots[idx];
+
+        if (!(p->held & (1u << idx))) {
+            continue;
+        }
+        d->bytesused = 0;
+        shmcam_store32(&p->hdr->slots[idx].bytesused, 0);
+        shmcam_wmb();
+        p->seq[idx] += 2;
+        d->seq = p->seq[idx];
+        shmcam_store32(&p->hdr->slots[idx].seq, p->seq[idx]);
+    }
+    p->held = 0;
+}
+
+/*
+ * shmcam_producer_set_ahead - how many slots a writer may hold at once
+ *
+ * 1 (the default) for frames written one at a time; up to
+ * slot_count - 2, so that the newest frame and the one before it stay
+ * readable.  Told to readers in the header's slots_ahead, so that they
+ * do not look back into held slots.  Returns 0, or -EINVAL for @n out of
+ * range or while slots are held.
+ */
+int shmcam_producer_set_ahead(struct shmcam_producer *p, uint32_t n)
+{
+    if (n < 1 || n > p->slot_count - 2 || p->held || p->write_max) {
+        return -EINVAL;
+    }
+    p->slots_ahead = n;
+    p->shadow.slots_ahead = n;
+    shmcam_store32(&p->hdr->slots_ahead, n);
+    return 0;
 }
 
 static bool shmcam_producer_cap_has(const struct shmcam_cap *cap,

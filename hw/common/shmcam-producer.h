@@ -40,6 +40,8 @@ struct shmcam_producer {
     uint64_t heartbeat;
     uint64_t frame;             /* counter of the next frame to publish */
     uint32_t write_max;         /* begun and not committed: its bound, else 0 */
+    uint32_t held;              /* slots lent by shmcam_producer_hold(), a bit each */
+    uint32_t slots_ahead;       /* most slots held at once (header's slots_ahead) */
     uint32_t seq[SHMCAM_MAX_SLOTS];
     uint32_t format_gen;
     uint32_t meta_seq;          /* even between rewrites */
@@ -112,6 +114,16 @@ int shmcam_producer_commit(struct shmcam_producer *p, uint32_t len,
 int shmcam_producer_publish(struct shmcam_producer *p, const void *data,
                             uint32_t len, uint64_t timestamp_ns,
                             uint32_t flags);
+/*
+ * Slots lent ahead to a writer that fills several at once, in frame order
+ * (a camera capturing into them): see docs/specs/shmcam.rst, "Writing
+ * ahead".
+ */
+int shmcam_producer_set_ahead(struct shmcam_producer *p, uint32_t n);
+void *shmcam_producer_hold(struct shmcam_producer *p, uint64_t frame);
+int shmcam_producer_commit_held(struct shmcam_producer *p, uint32_t len,
+                                uint64_t timestamp_ns, uint32_t flags);
+void shmcam_producer_release_held(struct shmcam_producer *p);
 int shmcam_producer_poll_requests(struct shmcam_producer *p,
                                   struct shmcam_request *req);
 uint32_t shmcam_producer_reclaim(struct shmcam_producer *p, uint64_t now_ns);

@@ -58,7 +58,9 @@ static int shmcam_host_source(struct shmcam_host *h, GError **errp)
     int ret;
 
     if (h->o.camera) {
-        h->src = shmcam_v4l2_source_new(h->o.camera);
+        h->src = shmcam_v4l2_source_new(h->o.camera,
+                                        !h->o.camera_io ||
+                                        strcmp(h->o.camera_io, "mmap"));
         h->src_name = g_strdup_printf("camera %s", h->o.camera);
     } else if (h->o.file) {
         h->src = shmcam_file_source_new(h->o.file, h->o.loop, h->align);
@@ -134,9 +136,10 @@ static void shmcam_host_stats(struct shmcam_host *h, uint64_t now)
 
     shmcam_format_str(&h->fmt, desc, sizeof(desc));
     fprintf(stderr, "shmcam-host: %.1f fps, %llu frames, %llu too large, "
-            "%s, %s\n", span ? h->stats_frames * 1e9 / span : 0.0,
+            "%llu bytes copied, %s, %s\n",
+            span ? h->stats_frames * 1e9 / span : 0.0,
             (unsigned long long)h->frames, (unsigned long long)h->oversized,
-            desc, shmcam_state_name[h->state]);
+            (unsigned long long)h->copied, desc, shmcam_state_name[h->state]);
     h->stats_frames = 0;
     h->stats_start_ns = now;
     h->next_stats_ns += NSEC_PER_SEC;
@@ -526,6 +529,9 @@ int shmcam_host_capture(struct shmcam_host *h)
               shmcam_host_region_setup(h, &err);
     }
     if (!ret) {
+        shmcam_host_retarget(h, NULL);
+    }
+    if (!ret) {
         shmcam_format_str(&h->fmt, desc, sizeof(desc));
         shmcam_region_size_str(h->region.base ? h->region.size :
                                h->region_bytes, size, sizeof(size));
@@ -546,12 +552,13 @@ int shmcam_host_capture(struct shmcam_host *h)
 
 void shmcam_host_free(struct shmcam_host *h)
 {
-    shmcam_host_outputs_free(h);
-    shmcam_host_region_release(h);
+    /* First: a camera may be capturing into the regions' slots. */
     if (h->src) {
         h->src->ops->free(h->src);
         h->src = NULL;
     }
+    shmcam_host_outputs_free(h);
+    shmcam_host_region_release(h);
     if (h->sigfd >= 0) {
         close(h->sigfd);
         h->sigfd = -1;
@@ -578,6 +585,7 @@ void shmcam_host_free(struct shmcam_host *h)
     g_free(h->o.listen);
     g_free(h->o.pci_listen);
     g_free(h->o.region_size);
+    g_free(h->o.camera_io);
     memset(&h->o, 0, sizeof(h->o));
     h->src_name = NULL;
 }

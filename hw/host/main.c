@@ -13,7 +13,6 @@
 int main(int argc, char **argv)
 {
     struct shmcam_host h = {
-        .o.slots = SHMCAM_MIN_SLOTS,
         .region = SHMCAM_REGION_INIT,
         .sigfd = -1,
         .ctrl_fd = -1,

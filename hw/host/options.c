@@ -37,7 +37,14 @@ int shmcam_host_parse(struct shmcam_host *h, int *argc, char ***argv,
           "two up to 4096, as cameras with a stride do (pattern and file "
           "sources; a file's frames are laid out so)", "BYTES" },
         { "slots", 0, 0, G_OPTION_ARG_INT, &o->slots,
-          "Frame slots in the region, 3..16 (default 3)", "N" },
+          "Frame slots in the region, 3..16 (default 3; with --camera 4, "
+          "or 3 where 4 do not fit: a camera captures into the slots "
+          "when there are 4 or more)", "N" },
+        { "camera-io", 0, 0, G_OPTION_ARG_STRING, &o->camera_io,
+          "How --camera frames reach the region: auto (captured straight "
+          "into its slots when the camera and the region allow it, else "
+          "copied) or mmap (always into the camera's own buffers, then "
+          "copied) (default auto)", "auto|mmap" },
         { "shm", 0, 0, G_OPTION_ARG_STRING, &o->shm,
           "POSIX shm region /dev/shm/NAME: created, or attached if it exists "
           "(default shmcam0)", "NAME" },
@@ -172,6 +179,9 @@ static int shmcam_host_check_region_size(struct shmcam_host *h, GError **errp)
                     h->o.region_size, want_arg);
         return -EINVAL;
     }
+    if (size < needed && shmcam_host_fewer_slots(h)) {
+        return shmcam_host_check_region_size(h, errp);
+    }
     if (size < needed) {
         shmcam_format_str(&h->fmt, desc, sizeof(desc));
         shmcam_region_size_str(want, want_s, sizeof(want_s));
@@ -224,7 +234,15 @@ int shmcam_host_check(struct shmcam_host *h, GError **errp)
     } else if (o->listen && o->pci_listen &&
                !strcmp(o->listen, o->pci_listen)) {
         why = "--listen and --pci-listen need two different sockets";
-    } else if (o->slots < (int)SHMCAM_MIN_SLOTS || o->slots > (int)SHMCAM_MAX_SLOTS) {
+    } else if (o->camera_io && strcmp(o->camera_io, "auto") &&
+               strcmp(o->camera_io, "mmap")) {
+        g_set_error(errp, G_OPTION_ERROR, 0, "--camera-io %s is not auto or "
+                    "mmap", o->camera_io);
+        return -EINVAL;
+    } else if (o->camera_io && !o->camera) {
+        why = "--camera-io is for --camera";
+    } else if (o->slots && (o->slots < (int)SHMCAM_MIN_SLOTS ||
+                            o->slots > (int)SHMCAM_MAX_SLOTS)) {
         g_set_error(errp, G_OPTION_ERROR, 0, "--slots %d is out of range "
                     "(use %u..%u)", o->slots, SHMCAM_MIN_SLOTS, SHMCAM_MAX_SLOTS);
         return -EINVAL;
@@ -243,6 +261,11 @@ int shmcam_host_check(struct shmcam_host *h, GError **errp)
     if (why) {
         g_set_error(errp, G_OPTION_ERROR, 0, "%s", why);
         return -EINVAL;
+    }
+    if (!o->slots) {
+        h->slots_auto = o->camera && !(o->camera_io &&
+                                       !strcmp(o->camera_io, "mmap"));
+        o->slots = h->slots_auto ? SHMCAM_MIN_SLOTS + 1 : SHMCAM_MIN_SLOTS;
     }
     if (o->qemu_memdev) {
         struct shmcam_qemu_target t;

@@ -126,6 +126,31 @@ uint32_t shmcam_host_fit(struct shmcam_host *h)
     return fit == UINT32_MAX ? h->slot_size : fit;
 }
 
+/*
+ * Tell the source where frames go: the one region we publish into, or
+ * NULL when there are several (or none), so that a camera captures into
+ * the slots of the one and into buffers of its own for several.  Called
+ * when the regions change, before any of them is unmapped; @going is a
+ * producer about to go, counted out already.
+ */
+void shmcam_host_retarget(struct shmcam_host *h,
+                          const struct shmcam_producer *going)
+{
+    struct shmcam_producer *p, *only = NULL;
+    unsigned int pos, n = 0;
+
+    if (!h->src || !h->src->ops->target) {
+        return;
+    }
+    SHMCAM_HOST_FOR_EACH_PROD(h, p, pos) {
+        if (p != going) {
+            only = p;
+            n++;
+        }
+    }
+    h->src->ops->target(h->src, n == 1 ? only : NULL);
+}
+
 /* A frame larger than a region's slots: counted, said for the first. */
 static void shmcam_host_oversized(struct shmcam_host *h, uint32_t len)
 {
@@ -159,12 +184,111 @@ static int shmcam_host_draw_in_place(struct shmcam_host *h,
     return shmcam_producer_commit(p, f->len, ts, f->flags);
 }
 
+/* One region's copy of a frame, for a copier thread or ours. */
+struct shmcam_host_copy {
+    struct shmcam_host *h;
+    struct shmcam_producer *p;
+    const void *data;
+    uint32_t len;
+    uint32_t flags;
+    uint64_t ts;
+    int ret;
+};
+
+static void shmcam_host_copy_one_here(struct shmcam_host_copy *c)
+{
+    c->ret = shmcam_producer_publish(c->p, c->data, c->len, c->ts, c->flags);
+}
+
+static void shmcam_host_copy_one(gpointer data, gpointer user_data)
+{
+    struct shmcam_host_copy *c = data;
+    struct shmcam_host *h = c->h;
+
+    (void)user_data;
+    shmcam_host_copy_one_here(c);
+    g_mutex_lock(&h->copy_lock);
+    if (!--h->copies_left) {
+        g_cond_signal(&h->copy_done);
+    }
+    g_mutex_unlock(&h->copy_lock);
+}
+
+/*
+ * Copy a frame into every region: the first by this thread, the others
+ * by the copier threads meanwhile, one per further core, started at the
+ * first frame that goes to several regions.  Each copy writes only its
+ * own region, from memory of ours; a fault in a region a guest cut
+ * short is caught whichever thread takes it (shmcam_region_guard()).
+ * All are done when this returns.  Returns 0 or the last error but
+ * -EMSGSIZE, which sets @big instead.
+ */
+static int shmcam_host_copy_all(struct shmcam_host *h, const void *data,
+                                uint32_t len, uint64_t ts, uint32_t flags,
+                                bool *big)
+{
+    struct shmcam_producer *p;
+    struct shmcam_host_copy *c;
+    unsigned int pos, n = 0, i;
+    int ret = 0;
+
+    SHMCAM_HOST_FOR_EACH_PROD(h, p, pos) {
+        n++;
+    }
+    if (!n) {
+        return 0;
+    }
+    if (n > 1 && !h->copiers && g_get_num_processors() > 1) {
+        g_mutex_init(&h->copy_lock);
+        g_cond_init(&h->copy_done);
+        h->copiers = g_thread_pool_new(shmcam_host_copy_one, NULL,
+                                       g_get_num_processors() - 1, TRUE,
+                                       NULL);
+    }
+    c = g_newa(struct shmcam_host_copy, n);
+    i = 0;
+    SHMCAM_HOST_FOR_EACH_PROD(h, p, pos) {
+        c[i++] = (struct shmcam_host_copy) {
+            .h = h, .p = p, .data = data, .len = len, .flags = flags, .ts = ts,
+        };
+    }
+    if (h->copiers) {
+        h->copies_left = n - 1;
+        for (i = 1; i < n; i++) {
+            g_thread_pool_push(h->copiers, &c[i], NULL);
+        }
+        shmcam_host_copy_one_here(&c[0]);
+        g_mutex_lock(&h->copy_lock);
+        while (h->copies_left) {
+            g_cond_wait(&h->copy_done, &h->copy_lock);
+        }
+        g_mutex_unlock(&h->copy_lock);
+    } else {
+        for (i = 0; i < n; i++) {
+            shmcam_host_copy_one_here(&c[i]);
+        }
+    }
+    for (i = 0; i < n; i++) {
+        if (c[i].ret == -EMSGSIZE) {
+            *big = true;
+        } else if (c[i].ret) {
+            ret = c[i].ret;
+        } else {
+            h->copied += len;
+        }
+    }
+    return ret;
+}
+
 /*
  * One frame into every region, stamped with its capture time (the
  * publish time @now when the source has none).  A frame larger than a
  * region's slots is not written there and counted (said for the first of
  * a run); the others still get it.  Returns 0, or -ENOMEM when a frame
  * to draw could not be made.
+ *
+ * A camera's frame may have been captured straight into the slot of the
+ * one region (f->held): it is published there, with no copy.
  *
  * A frame the source draws is drawn straight into the slot when there is
  * one region.  With several it is drawn once into the source's own
@@ -188,6 +312,11 @@ int shmcam_host_publish(struct shmcam_host *h,
     bool big = false;
     int ret = 0, r;
 
+    if (f->held) {
+        /* captured into the one region's slot: published where it is */
+        shmcam_producer_commit_held(f->held, f->len, ts, f->flags);
+        return 0;
+    }
     if (!data && f->len) {
         SHMCAM_HOST_FOR_EACH_PROD(h, p, pos) {
             only = p;
@@ -206,15 +335,8 @@ int shmcam_host_publish(struct shmcam_host *h,
             return -ENOMEM;
         }
     }
-    /* One copy per region: the cost of isolation. */
-    SHMCAM_HOST_FOR_EACH_PROD(h, p, pos) {
-        r = shmcam_producer_publish(p, data, f->len, ts, f->flags);
-        if (r == -EMSGSIZE) {
-            big = true;
-        } else if (r) {
-            ret = r;
-        }
-    }
+    /* One copy per region, side by side: the cost of isolation. */
+    ret = shmcam_host_copy_all(h, data, f->len, ts, f->flags, &big);
     if (big) {
         shmcam_host_oversized(h, f->len);
     }
@@ -257,6 +379,9 @@ static void shmcam_host_blame(struct shmcam_host *h, unsigned int i,
     }
     if (h->holder == &o->prod) {
         h->holder = NULL;
+    }
+    if (o->region.base) {
+        shmcam_host_retarget(h, &o->prod);
     }
     g_ptr_array_remove_index(h->outs, i);
 }
@@ -439,6 +564,12 @@ void shmcam_host_out_add(struct shmcam_host *h, const struct shmcam_ctrl *m)
         ret = shmcam_producer_init(&o->prod, o->region.base, o->region.size,
                                    h->o.slots, shmcam_format_slot_size(&h->fmt),
                                    shmcam_host_session_id());
+        if (ret == -ENOSPC && h->slots_auto) {
+            ret = shmcam_producer_init(&o->prod, o->region.base,
+                                       o->region.size, SHMCAM_MIN_SLOTS,
+                                       shmcam_format_slot_size(&h->fmt),
+                                       shmcam_host_session_id());
+        }
     }
     if (ret) {
         fprintf(stderr, "shmcam-host: cannot lay out the region of %s: %s\n",
@@ -454,6 +585,7 @@ void shmcam_host_out_add(struct shmcam_host *h, const struct shmcam_ctrl *m)
     }
     shmcam_host_publish_format_to(h, &o->prod);
     shmcam_producer_set_state(&o->prod, h->state);
+    shmcam_host_retarget(h, NULL);
 }
 
 /*
@@ -478,6 +610,9 @@ void shmcam_host_out_del(struct shmcam_host *h, uint32_t key)
     if (h->holder == &o->prod) {
         h->holder = NULL;
     }
+    if (o->region.base) {
+        shmcam_host_retarget(h, &o->prod);
+    }
     g_ptr_array_remove_index(h->outs, i);
 }
 
@@ -486,6 +621,12 @@ void shmcam_host_outputs_free(struct shmcam_host *h)
 {
     unsigned int i;
 
+    if (h->copiers) {
+        g_thread_pool_free(h->copiers, FALSE, TRUE);
+        h->copiers = NULL;
+        g_cond_clear(&h->copy_done);
+        g_mutex_clear(&h->copy_lock);
+    }
     if (!h->outs) {
         return;
     }

@@ -223,6 +223,20 @@ static int shmcam_host_region_busy(struct shmcam_host *h, GError **errp)
     return -EBUSY;
 }
 
+/*
+ * --slots was not given and 4 do not fit: go on with 3 (a camera then
+ * copies its frames, and says so).  Returns true when that changed
+ * anything, for the caller to size again.
+ */
+bool shmcam_host_fewer_slots(struct shmcam_host *h)
+{
+    if (!h->slots_auto || h->o.slots <= (int)SHMCAM_MIN_SLOTS) {
+        return false;
+    }
+    h->o.slots = SHMCAM_MIN_SLOTS;
+    return true;
+}
+
 static int shmcam_host_region_size(struct shmcam_host *h, uint32_t slot_size,
                                    GError **errp)
 {
@@ -242,6 +256,9 @@ static int shmcam_host_region_size(struct shmcam_host *h, uint32_t slot_size,
     }
     if (needed <= r->size) {
         return 0;
+    }
+    if (shmcam_host_fewer_slots(h)) {
+        return shmcam_host_region_size(h, slot_size, errp);
     }
     fit = r->size > SHMCAM_DATA_OFFSET ?
           (r->size - SHMCAM_DATA_OFFSET) / slot_size : 0;

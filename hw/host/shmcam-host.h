@@ -50,6 +50,7 @@ struct shmcam_host_opts {
     gboolean isolate;
     char *region_size;
     gboolean keep;
+    char *camera_io;                    /* auto (NULL) or mmap */
     gboolean version;
 };
 
@@ -92,12 +93,18 @@ struct shmcam_host {
     struct shmcam_region region;        /* none with --listen --isolate */
     struct shmcam_producer prod;
     bool initialised;                   /* the region carries our session */
+    /*
+     * --slots not given with --camera: 4, for the camera to capture into
+     * the slots, and 3 wherever 4 do not fit (shmcam_host_fewer_slots()).
+     */
+    bool slots_auto;
     mode_t shm_mode;
     uint32_t align;                     /* --align, or 0: packed lines */
     uint64_t region_bytes;              /* --region-size, or 0 (--shm) */
     uint32_t slot_size;                 /* of every region we publish into */
     uint64_t frames;                    /* published since start */
     uint64_t oversized;                 /* frames too large for a slot */
+    uint64_t copied;                    /* frame bytes copied into regions */
     int sigfd;
     int ctrl_fd;                        /* server: to and from the supervisor */
     int shared_fd;                      /* --listen: the region guests share */
@@ -126,6 +133,14 @@ struct shmcam_host {
     bool pending;
     struct shmcam_request pending_req;
     struct shmcam_producer *pending_prod;
+    /*
+     * Copies of one frame into several regions, made side by side: a
+     * worker for each core but ours (outputs.c), or NULL on one core.
+     */
+    GThreadPool *copiers;
+    GMutex copy_lock;
+    GCond copy_done;
+    unsigned int copies_left;
 };
 
 /* The command line into h->o, then its checks (options.c; main.c runs
@@ -162,6 +177,9 @@ struct shmcam_producer *shmcam_host_next_prod(struct shmcam_host *h,
 void shmcam_host_publish_format(struct shmcam_host *h);
 void shmcam_host_set_state(struct shmcam_host *h, enum shmcam_state s);
 uint32_t shmcam_host_fit(struct shmcam_host *h);
+bool shmcam_host_fewer_slots(struct shmcam_host *h);
+void shmcam_host_retarget(struct shmcam_host *h,
+                          const struct shmcam_producer *going);
 int shmcam_host_publish(struct shmcam_host *h,
                         const struct shmcam_source_frame *f, uint64_t now);
 void shmcam_host_ring(struct shmcam_host *h);

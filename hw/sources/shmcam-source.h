@@ -18,6 +18,7 @@
 #include "shmcam.h"
 
 struct shmcam_source;
+struct shmcam_producer;
 
 struct shmcam_source_frame {
     const void *data;           /* NULL: drawn on demand, by ops->draw */
@@ -28,6 +29,12 @@ struct shmcam_source_frame {
      * timestamp), or 0: the publish time stands in for it.
      */
     uint64_t timestamp_ns;
+    /*
+     * Not NULL: the frame is already where it is to be published, in the
+     * slot of this producer's next frame, which the source holds
+     * (shmcam_producer_hold()): commit it there, nothing to copy.
+     */
+    struct shmcam_producer *held;
 };
 
 struct shmcam_source_ops {
@@ -59,6 +66,15 @@ struct shmcam_source_ops {
      * cannot be made (@size too small, out of memory).
      */
     const void *(*draw)(struct shmcam_source *s, void *dst, uint32_t size);
+    /*
+     * For a source that can capture straight into a region's slots (a
+     * camera, through V4L2 USERPTR buffers), NULL for the others.  @p is
+     * the one region frames go to, or NULL when they go to several or to
+     * none: they then come in memory of the source's, to be copied.
+     * Called whenever that changes, and before a region it named is
+     * unmapped: the source stops writing into it before this returns.
+     */
+    void (*target)(struct shmcam_source *s, struct shmcam_producer *p);
     void (*release)(struct shmcam_source *s);
     void (*stop)(struct shmcam_source *s);
     void (*free)(struct shmcam_source *s);
@@ -77,7 +93,10 @@ struct shmcam_source {
 struct shmcam_source *shmcam_pattern_source_new(uint32_t align);
 struct shmcam_source *shmcam_file_source_new(const char *path, bool loop,
                                              uint32_t align);
-struct shmcam_source *shmcam_v4l2_source_new(const char *device);
+/* @in_place: capture into the region's slots when the camera can
+ * (--camera-io auto), else always into the camera's own buffers. */
+struct shmcam_source *shmcam_v4l2_source_new(const char *device,
+                                             bool in_place);
 
 /*
  * Can shmcam carry what a V4L2 driver answered to S_FMT or TRY_FMT?  True,

@@ -1,9 +1,20 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The camera source (--camera /dev/videoN): V4L2 memory-mapped streaming,
- * the sequence of v4l-utils' capture-example.c (open, query, set format,
- * request and map buffers, queue, stream on, dequeue/requeue, stream off,
- * unmap, close) with its state in this struct instead of globals.
+ * The camera source (--camera /dev/videoN): V4L2 streaming, the sequence
+ * of v4l-utils' capture-example.c (open, query, set format, request
+ * buffers, queue, stream on, dequeue/requeue, stream off, close) with its
+ * state in this struct instead of globals.
+ *
+ * Frames go to the region in one of two ways:
+ * - in place: when they go to one region, its slots are the camera's
+ *   buffers (V4L2_MEMORY_USERPTR, buffer i is slot i), queued in frame
+ *   order a few slots ahead of the newest frame and held odd while the
+ *   camera owns them (shmcam_producer_hold()).  A frame dequeued is
+ *   published where it is, with no copy;
+ * - copied: into the camera's own buffers (V4L2_MEMORY_MMAP), each frame
+ *   copied into each region by host/outputs.c.  For several regions, for
+ *   a camera or a region that cannot take USERPTR, or --camera-io mmap;
+ *   one line on stderr says why.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +28,7 @@
 #include <linux/videodev2.h>
 
 #include "shmcam-format.h"
+#include "shmcam-producer.h"
 #include "shmcam-source.h"
 
 #define SHMCAM_V4L2_BUFFERS 4u
@@ -41,6 +53,14 @@ struct shmcam_v4l2_source {
     } buf[SHMCAM_V4L2_BUFFERS];
     uint32_t nbufs;             /* buffers mapped */
     bool allocated;             /* REQBUFS gave us buffers */
+    uint32_t memory;            /* of those buffers: V4L2_MEMORY_* */
+    bool in_place;              /* --camera-io auto */
+    struct shmcam_producer *want;       /* target(): the one region */
+    struct shmcam_producer *inplace;    /* whose slots are queued, or NULL */
+    struct shmcam_producer *refused;    /* want, when in place failed */
+    bool restream;              /* in place broke: stream again, copying */
+    bool said;                  /* that it streams in place, for want */
+    uint32_t ahead;             /* slots queued in place */
     int dequeued;               /* index handed out by next(), or -1 */
     bool streaming;
     struct shmcam_format fmt;
@@ -240,6 +260,7 @@ static int shmcam_v4l2_init_buffers(struct shmcam_v4l2_source *vs)
         return ret;
     }
     vs->allocated = true;
+    vs->memory = V4L2_MEMORY_MMAP;
     if (req.count < 2 || req.count > SHMCAM_V4L2_BUFFERS) {
         return -ENOMEM;
     }
@@ -304,7 +325,7 @@ static int shmcam_v4l2_release_buffers(struct shmcam_v4l2_source *vs)
     enum v4l2_buf_type type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
     struct v4l2_requestbuffers req = {
         .type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
-        .memory = V4L2_MEMORY_MMAP,
+        .memory = vs->memory,
     };
     uint32_t i;
     int ret = 0, r;
@@ -312,6 +333,16 @@ static int shmcam_v4l2_release_buffers(struct shmcam_v4l2_source *vs)
     if (vs->streaming) {
         ret = shmcam_v4l2_ioctl(vs->base.fd, VIDIOC_STREAMOFF, &type);
         vs->streaming = false;
+    }
+    if (vs->inplace) {
+        /*
+         * Streamed off, the camera writes into no slot any more.  (The
+         * slots stay pinned until REQBUFS 0 below; had STREAMOFF failed,
+         * the device is closed next, which frees the queue.)
+         */
+        shmcam_producer_release_held(vs->inplace);
+        shmcam_producer_set_ahead(vs->inplace, 1);
+        vs->inplace = NULL;
     }
     for (i = 0; i < vs->nbufs; i++) {
         munmap(vs->buf[i].start, vs->buf[i].length);
@@ -339,11 +370,116 @@ static void shmcam_v4l2_stop(struct shmcam_source *s)
     vs->base.fd = -1;
 }
 
-/* Map buffers and stream: 0 or a negative errno, @errp set. */
+/* Give USERPTR buffer @index, slot @index of @p, to the camera. */
+static int shmcam_v4l2_queue_slot(struct shmcam_v4l2_source *vs,
+                                  struct shmcam_producer *p, uint64_t frame)
+{
+    void *slot = shmcam_producer_hold(p, frame);
+    struct v4l2_buffer b = {
+        .type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
+        .memory = V4L2_MEMORY_USERPTR,
+        .index = frame % p->slot_count,
+        .m.userptr = (unsigned long)slot,
+        .length = p->slot_size,
+    };
+
+    if (!slot) {
+        return -EINVAL;
+    }
+    return shmcam_v4l2_ioctl(vs->base.fd, VIDIOC_QBUF, &b);
+}
+
+/*
+ * Stream into the slots of vs->want: one USERPTR buffer per slot, buffer
+ * i being slot i, so that the driver pins each slot once; the slots of
+ * the next vs->ahead frames queued.  Returns 0, or a negative errno with
+ * @why saying what stood in the way (the caller releases the buffers).
+ */
+static int shmcam_v4l2_stream_in_place(struct shmcam_v4l2_source *vs,
+                                       char *why, size_t len)
+{
+    struct shmcam_producer *p = vs->want;
+    struct v4l2_requestbuffers req = {
+        .count = p->slot_count,
+        .type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
+        .memory = V4L2_MEMORY_USERPTR,
+    };
+    enum v4l2_buf_type type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+    uint32_t ahead = MIN(p->slot_count - 2, SHMCAM_V4L2_BUFFERS), k;
+    int ret;
+
+    if (p->slot_count < 4) {
+        g_snprintf(why, len, "the region has %u slots, and the camera "
+                   "writing into them needs 4 or more (--slots 4)",
+                   p->slot_count);
+        return -ENOSPC;
+    }
+    ret = shmcam_v4l2_ioctl(vs->base.fd, VIDIOC_REQBUFS, &req);
+    if (ret) {
+        g_snprintf(why, len, "its driver takes no USERPTR buffers (%s)",
+                   g_strerror(-ret));
+        return ret;
+    }
+    vs->allocated = true;
+    vs->memory = V4L2_MEMORY_USERPTR;
+    if (req.count < p->slot_count) {
+        g_snprintf(why, len, "its driver gave %u USERPTR buffers for %u "
+                   "slots", req.count, p->slot_count);
+        return -ENOMEM;
+    }
+    ret = shmcam_producer_set_ahead(p, ahead);
+    vs->inplace = p;
+    for (k = 0; k < ahead && !ret; k++) {
+        ret = shmcam_v4l2_queue_slot(vs, p, p->frame + k);
+    }
+    if (ret) {
+        g_snprintf(why, len, "its driver cannot pin the region's memory "
+                   "(%s; memory of a PCI BAR or of a disk file system cannot "
+                   "be pinned)", g_strerror(-ret));
+        return ret;
+    }
+    ret = shmcam_v4l2_ioctl(vs->base.fd, VIDIOC_STREAMON, &type);
+    if (ret) {
+        g_snprintf(why, len, "it does not stream into the region's memory "
+                   "(%s)", g_strerror(-ret));
+        return ret;
+    }
+    vs->streaming = true;
+    vs->ahead = ahead;
+    return 0;
+}
+
+/*
+ * Stream in place when there is one region to stream into and that has
+ * not failed before (each failure is said once); else, or when it fails,
+ * into buffers of the camera's own.  0, or a negative errno with @errp
+ * set.
+ */
 static int shmcam_v4l2_stream(struct shmcam_v4l2_source *vs, GError **errp)
 {
-    int ret = shmcam_v4l2_init_buffers(vs);
+    char why[160];
+    int ret;
 
+    vs->restream = false;
+    if (vs->want && vs->want != vs->refused) {
+        ret = shmcam_v4l2_stream_in_place(vs, why, sizeof(why));
+        if (!ret) {
+            if (!vs->said) {
+                fprintf(stderr, "shmcam-host: camera %s: capturing straight "
+                        "into the region's slots (V4L2 USERPTR, %u of %u "
+                        "queued)\n", vs->device, vs->ahead,
+                        vs->want->slot_count);
+                vs->said = true;
+            }
+            return 0;
+        }
+        shmcam_v4l2_release_buffers(vs);
+        vs->refused = vs->want;
+        fprintf(stderr, "shmcam-host: camera %s: frames are captured into "
+                "its own buffers and copied into the region: %s\n",
+                vs->device, why);
+    }
+    ret = shmcam_v4l2_init_buffers(vs);
     if (!ret) {
         ret = shmcam_v4l2_stream_on(vs);
     }
@@ -425,16 +561,75 @@ static int shmcam_v4l2_start(struct shmcam_source *s,
     return ret;
 }
 
+/*
+ * Stream again on the open device, the format unchanged: after a change
+ * of target, or when capturing in place broke.  0 or a negative errno.
+ */
+static int shmcam_v4l2_restream(struct shmcam_v4l2_source *vs)
+{
+    GError *err = NULL;
+    int ret = shmcam_v4l2_release_buffers(vs);
+
+    if (!ret) {
+        ret = shmcam_v4l2_stream(vs, &err);
+    }
+    if (ret) {
+        fprintf(stderr, "shmcam-host: camera %s: %s\n", vs->device,
+                err ? err->message : g_strerror(-ret));
+        g_clear_error(&err);
+    }
+    return ret;
+}
+
+/*
+ * A buffer dequeued from the slots: it must be the slot of the frame due,
+ * the oldest queued (drivers complete buffers in the order queued).
+ * Returns 0 with @f's data and held set, or -EAGAIN when there is no
+ * frame to publish: the buffer came empty (its frame number is given up
+ * and the slot queued again), or the camera broke the order, which ends
+ * capturing in place for this region (the next call streams again into
+ * buffers of the camera's own).
+ */
+static int shmcam_v4l2_next_in_place(struct shmcam_v4l2_source *vs,
+                                     const struct v4l2_buffer *b,
+                                     struct shmcam_source_frame *f)
+{
+    struct shmcam_producer *p = vs->inplace;
+    uint32_t idx = p->frame % p->slot_count;
+    uint8_t *slot = p->data + (uint64_t)idx * p->slot_size;
+
+    if (b->index != idx || b->m.userptr != (unsigned long)slot) {
+        fprintf(stderr, "shmcam-host: camera %s returned buffer %u when "
+                "slot %u was due: capturing into its own buffers from now "
+                "on\n", vs->device, b->index, idx);
+        vs->refused = p;
+        vs->restream = true;
+        return -EAGAIN;
+    }
+    vs->dequeued = idx;
+    if (!b->bytesused || b->bytesused > p->slot_size) {
+        shmcam_producer_commit_held(p, 0, 0, 0);
+        vs->base.ops->release(&vs->base);
+        return -EAGAIN;
+    }
+    f->data = slot;
+    f->held = p;
+    return 0;
+}
+
 static int shmcam_v4l2_next(struct shmcam_source *s,
                             struct shmcam_source_frame *f)
 {
     struct shmcam_v4l2_source *vs = (struct shmcam_v4l2_source *)s;
     struct v4l2_buffer b = {
         .type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
-        .memory = V4L2_MEMORY_MMAP,
+        .memory = vs->memory,
     };
     int ret;
 
+    if (vs->base.fd >= 0 && vs->restream && shmcam_v4l2_restream(vs)) {
+        shmcam_v4l2_stop(s);
+    }
     if (vs->base.fd < 0) {
         return -ENODEV;
     }
@@ -442,16 +637,23 @@ static int shmcam_v4l2_next(struct shmcam_source *s,
     if (ret == -EAGAIN) {
         return ret;
     }
-    if (ret || b.index >= vs->nbufs) {
+    if (vs->inplace) {
+        ret = ret ? -ENODEV : shmcam_v4l2_next_in_place(vs, &b, f);
+        if (ret) {
+            return ret;
+        }
+    } else if (ret || b.index >= vs->nbufs) {
         return -ENODEV;
+    } else {
+        vs->dequeued = b.index;
+        if (!b.bytesused || b.bytesused > vs->buf[b.index].length) {
+            /* nothing usable: hand the buffer straight back */
+            s->ops->release(s);
+            return -EAGAIN;
+        }
+        f->data = vs->buf[b.index].start;
+        f->held = NULL;
     }
-    vs->dequeued = b.index;
-    if (!b.bytesused || b.bytesused > vs->buf[b.index].length) {
-        /* nothing usable: hand the buffer straight back */
-        s->ops->release(s);
-        return -EAGAIN;
-    }
-    f->data = vs->buf[b.index].start;
     f->len = b.bytesused;
     f->flags = (b.flags & V4L2_BUF_FLAG_ERROR ? SHMCAM_SLOT_ERROR : 0) |
                (b.flags & V4L2_BUF_FLAG_KEYFRAME ||
@@ -474,10 +676,55 @@ static void shmcam_v4l2_release(struct shmcam_source *s)
 {
     struct shmcam_v4l2_source *vs = (struct shmcam_v4l2_source *)s;
 
-    if (vs->dequeued >= 0 && vs->base.fd >= 0) {
+    if (vs->dequeued >= 0 && vs->base.fd >= 0 && vs->inplace) {
+        /*
+         * The frame was committed (or given up): the slot of the frame
+         * vs->ahead after it goes to the camera.  Should that fail, the
+         * camera would run short of slots: stream again, copying.
+         */
+        struct shmcam_producer *p = vs->inplace;
+
+        if (shmcam_v4l2_queue_slot(vs, p, p->frame + vs->ahead - 1)) {
+            fprintf(stderr, "shmcam-host: camera %s: cannot queue the "
+                    "next slot: capturing into its own buffers from now "
+                    "on\n", vs->device);
+            vs->refused = p;
+            vs->restream = true;
+        }
+    } else if (vs->dequeued >= 0 && vs->base.fd >= 0) {
         shmcam_v4l2_queue(vs, vs->dequeued);
     }
     vs->dequeued = -1;
+}
+
+/*
+ * The one region frames go to now, or NULL.  Capturing into the slots
+ * of another region stops at once, so that the camera never writes into
+ * a region about to be unmapped; the next capture goes where it can.
+ */
+static void shmcam_v4l2_target(struct shmcam_source *s,
+                               struct shmcam_producer *p)
+{
+    struct shmcam_v4l2_source *vs = (struct shmcam_v4l2_source *)s;
+
+    if (!vs->in_place && p && !vs->said) {
+        fprintf(stderr, "shmcam-host: camera %s: frames are captured into "
+                "its own buffers and copied into the region (--camera-io "
+                "mmap)\n", vs->device);
+        vs->said = true;
+    }
+    if (!vs->in_place) {
+        return;
+    }
+    if (p == vs->want) {
+        return;
+    }
+    vs->want = p;
+    vs->refused = NULL;
+    vs->said = false;
+    if (vs->streaming && (vs->inplace || p) && shmcam_v4l2_restream(vs)) {
+        shmcam_v4l2_stop(s);
+    }
 }
 
 static void shmcam_v4l2_free(struct shmcam_source *s)
@@ -704,12 +951,14 @@ static const struct shmcam_source_ops shmcam_v4l2_source_ops = {
     .start = shmcam_v4l2_start,
     .caps = shmcam_v4l2_caps,
     .next = shmcam_v4l2_next,
+    .target = shmcam_v4l2_target,
     .release = shmcam_v4l2_release,
     .stop = shmcam_v4l2_stop,
     .free = shmcam_v4l2_free,
 };
 
-struct shmcam_source *shmcam_v4l2_source_new(const char *device)
+struct shmcam_source *shmcam_v4l2_source_new(const char *device,
+                                             bool in_place)
 {
     struct shmcam_v4l2_source *vs = g_new0(struct shmcam_v4l2_source, 1);
 
@@ -718,6 +967,7 @@ struct shmcam_source *shmcam_v4l2_source_new(const char *device)
     vs->base.fd = -1;
     vs->base.paced = true;
     vs->dequeued = -1;
+    vs->in_place = in_place;
     vs->device = g_strdup(device);
     return &vs->base;
 }

@@ -27,6 +27,10 @@ expect_run 2 "shmcam-host: invalid frame rate '0' (use frames per second, 1..100
     "$H" --fps 0 --shm "$TEST_NAME"
 expect_run 2 "shmcam-host: --slots 2 is out of range (use 3..16)" \
     "$H" --slots 2 --shm "$TEST_NAME"
+expect_run 2 "shmcam-host: --camera-io userptr is not auto or mmap (see shmcam-host --help)" \
+    "$H" --camera /dev/video0 --camera-io userptr --shm "$TEST_NAME"
+expect_run 2 "shmcam-host: --camera-io is for --camera (see shmcam-host --help)" \
+    "$H" --camera-io mmap --shm "$TEST_NAME"
 expect_run 2 "shmcam-host: Unknown option --bogus (see shmcam-host --help)" \
     "$H" --bogus
 expect_run 2 "shmcam-host: unexpected argument 'extra' (see shmcam-host --help)" \

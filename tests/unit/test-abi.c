@@ -51,7 +51,7 @@ static void test_header_offsets(void)
     OFF(shmcam_header, meta_seq, 148);
     OFF(shmcam_header, heartbeat_ns, 152);
     OFF(shmcam_header, color, 160);
-    OFF(shmcam_header, reserved0, 164);
+    OFF(shmcam_header, slots_ahead, 164);
     OFF(shmcam_header, reserved1, 168);
     OFF(shmcam_header, slots, 224);
     OFF(shmcam_header, caps, 1248);

@@ -548,6 +548,126 @@ static void test_begin_commit(void)
     g_free(e.r);
 }
 
+/*
+ * Slots lent ahead (a camera capturing into them): held odd until their
+ * frame is committed, a frame given up costs its number only, readers
+ * never look back into a held slot, and a release leaves no frame.
+ */
+static void test_hold(void)
+{
+    uint8_t *r = g_malloc0(REGION), *buf = g_malloc(REGION);
+    struct shmcam_header *h = (void *)r;
+    struct shmcam_layout l = { 0 };
+    struct shmcam_frame_info fi;
+    struct shmcam_producer p;
+    struct shmcam_format f;
+    uint8_t *s0, *s1, *s2, *s3;
+    uint32_t seq3;
+
+    g_assert_cmpint(shmcam_producer_init(&p, r, REGION, 5, 65536, 1), ==, 0);
+    shmcam_format_init(&f, SHMCAM_FMT_YUYV, 64, 32, (struct shmcam_fract){ 1, 30 });
+    shmcam_producer_set_format(&p, &f, NULL);
+    g_assert_cmpint(shmcam_check_identity(h, REGION), ==, 0);
+    g_assert_cmpint(shmcam_layout_read(h, REGION, &l), ==, 0);
+    g_assert_cmpuint(l.abi_minor, ==, 3);
+    g_assert_cmpuint(h->slots_ahead, ==, 1);
+
+    /* one slot at a time until told more */
+    s0 = shmcam_producer_hold(&p, 0);
+    g_assert_true(s0 == r + SHMCAM_DATA_OFFSET);
+    g_assert_null(shmcam_producer_hold(&p, 1));
+    g_assert_cmpint(shmcam_producer_set_ahead(&p, 2), ==, -EINVAL);
+    g_assert_null(shmcam_producer_begin(&p, 100));
+    shmcam_producer_release_held(&p);
+    g_assert_cmpuint(h->slots[0].seq & 1, ==, 0);
+    g_assert_cmpint(shmcam_producer_set_ahead(&p, 0), ==, -EINVAL);
+    g_assert_cmpint(shmcam_producer_set_ahead(&p, 4), ==, -EINVAL);
+    g_assert_cmpint(shmcam_producer_set_ahead(&p, 3), ==, 0);
+    g_assert_cmpuint(h->slots_ahead, ==, 3);
+
+    s0 = shmcam_producer_hold(&p, 0);
+    s1 = shmcam_producer_hold(&p, 1);
+    s2 = shmcam_producer_hold(&p, 2);
+    g_assert_nonnull(s0);
+    g_assert_true(s1 == s0 + l.slot_size && s2 == s1 + l.slot_size);
+    g_assert_true(shmcam_producer_hold(&p, 1) == s1);
+    g_assert_null(shmcam_producer_hold(&p, 3));
+    g_assert_cmpuint(h->slots[0].seq & h->slots[1].seq & h->slots[2].seq & 1,
+                     ==, 1);
+    /* a guest's scribble over the header keeps them odd */
+    h->slots[2].seq = 0;
+    g_assert_true(shmcam_producer_restore(&p));
+    g_assert_cmpuint(h->slots[2].seq & 1, ==, 1);
+
+    /* the camera filled slot 0: frame 0 */
+    memset(s0, 0xa0, 4096);
+    g_assert_cmpint(shmcam_producer_commit_held(&p, 4096, 10,
+                                                SHMCAM_SLOT_KEYFRAME), ==, 0);
+    g_assert_cmpuint(h->latest_frame, ==, 0);
+    g_assert_cmpuint(h->slots[0].seq & 1, ==, 0);
+    g_assert_cmpint(shmcam_read_frame(r, &l, SHMCAM_NO_FRAME, buf, l.slot_size,
+                                      &fi), ==, 0);
+    g_assert_cmpuint(fi.frame, ==, 0);
+    g_assert_cmpuint(buf[4095], ==, 0xa0);
+    s3 = shmcam_producer_hold(&p, 3);
+    g_assert_true(s3 == s2 + l.slot_size);
+    seq3 = h->slots[3].seq;
+
+    /* frame 1 came empty: given up, the camera goes on into slot 2 */
+    g_assert_cmpint(shmcam_producer_commit_held(&p, 0, 11, 0), ==, -EMSGSIZE);
+    g_assert_cmpuint(h->latest_frame, ==, 0);
+    g_assert_cmpuint(h->slots[1].bytesused, ==, 0);
+    g_assert_cmpuint(h->slots[1].frame, ==, 1);
+    g_assert_cmpint(shmcam_read_frame(r, &l, 0, buf, l.slot_size, &fi), ==,
+                    -EAGAIN);
+    memset(s2, 0xa2, 4096);
+    g_assert_cmpint(shmcam_producer_commit_held(&p, 4096, 12, 0), ==, 0);
+    g_assert_cmpuint(h->latest_frame, ==, 2);
+    /* a reader of frame 0 is sent to frame 1's slot, finds none, goes past */
+    g_assert_cmpint(shmcam_read_frame(r, &l, 0, buf, l.slot_size, &fi), ==,
+                    -EINVAL);
+    g_assert_cmpuint(fi.frame, ==, 1);
+    g_assert_cmpint(shmcam_read_frame(r, &l, 1, buf, l.slot_size, &fi), ==, 0);
+    g_assert_cmpuint(fi.frame, ==, 2);
+    g_assert_cmpuint(buf[0], ==, 0xa2);
+    /* frame 3's slot is still the camera's */
+    g_assert_cmpint(shmcam_producer_commit(&p, 10, 0, 0), ==, -EINVAL);
+    g_assert_cmpuint(h->slots[3].seq, ==, seq3);
+    g_assert_null(shmcam_producer_begin(&p, 100));
+
+    /*
+     * The newest frame and the one before stay readable; further back a
+     * reader skips to the newest instead of looking into the held slots
+     * (slots_ahead 3 of 5: it looks back 1 frame, not 3).
+     */
+    shmcam_producer_hold(&p, 4);
+    shmcam_producer_hold(&p, 5);
+    memset(s3, 0xa3, 4096);
+    g_assert_cmpint(shmcam_producer_commit_held(&p, 4096, 13, 0), ==, 0);
+    g_assert_cmpint(shmcam_read_frame(r, &l, 1, buf, l.slot_size, &fi), ==, 0);
+    g_assert_cmpuint(fi.frame, ==, 2);
+    g_assert_cmpint(shmcam_read_frame(r, &l, 0, buf, l.slot_size, &fi), ==, 0);
+    g_assert_cmpuint(fi.frame, ==, 3);
+    /* a slots_ahead out of range, a guest's, counts as 1 */
+    h->slots_ahead = 77;
+    g_assert_cmpint(shmcam_read_frame(r, &l, 0, buf, l.slot_size, &fi), ==,
+                    -EINVAL);
+    g_assert_cmpuint(fi.frame, ==, 1);
+    g_assert_true(shmcam_producer_restore(&p));
+
+    /* streamed off: the held slots hold no frame, begin works again */
+    shmcam_producer_release_held(&p);
+    g_assert_cmpuint(h->slots[4].seq & 1, ==, 0);
+    g_assert_cmpuint(h->slots[0].seq & 1, ==, 0);
+    g_assert_cmpuint(h->slots[4].bytesused, ==, 0);
+    g_assert_cmpint(shmcam_producer_commit_held(&p, 10, 0, 0), ==, -EINVAL);
+    g_assert_cmpint(shmcam_producer_publish(&p, buf, 100, 14, 0), ==, 0);
+    g_assert_cmpuint(h->latest_frame, ==, 4);
+    g_assert_false(shmcam_producer_restore(&p));
+    g_free(buf);
+    g_free(r);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -564,5 +684,6 @@ int main(int argc, char **argv)
     g_test_add_func("/producer/cap-sizes", test_cap_sizes);
     g_test_add_func("/producer/meta-seq", test_meta_seq);
     g_test_add_func("/producer/begin-commit", test_begin_commit);
+    g_test_add_func("/producer/hold", test_hold);
     return g_test_run();
 }

@@ -6,7 +6,9 @@
 # this guest keeps publishing until the host says the sink is done.  The
 # sink's request for another size must be met without reopening vivid, and
 # vivid stamps its buffers in a range of its own, so that camera.sh can
-# tell the slots carry them.
+# tell the slots carry them.  First, into a region of its own memory,
+# vivid's frames go straight into the slots, or copied when told so, and
+# are checked byte for byte against vivid's own.
 
 cam_up() {
     modload vivid n_devs=1 node_types=0x1 && CAM=$(video_node vivid) &&
@@ -17,6 +19,117 @@ cam_up() {
 # among them each open, as "v4l2_open: videoN: open (0)".
 fop_debug() {
     echo "$1" > "/sys/class/video4linux/${CAM#/dev/}/dev_debug"
+}
+
+# vivid's image as a function of its frame count alone: no text, and the
+# pattern moving right 4 pixels a frame, so that at 320 pixels wide it
+# comes round every 80 frames.  A round and a bit captured straight from
+# vivid is the reference: /tmp/ref.md5, one frame's md5 a line, in
+# order.  5 fps, as everywhere here (see camera-sink.sh).
+REF_W=320
+REF_H=180
+REF_FRAME=$((REF_W * REF_H * 2))
+REF_ROUND=80
+vivid_reference() {
+    v4l2-ctl -d "$CAM" -c osd_text_mode=2 -c horizontal_movement=6 || return 1
+    v4l2-ctl -d "$CAM" \
+        --set-fmt-video=width=$REF_W,height=$REF_H,pixelformat=YUYV \
+        --set-parm=5 --stream-mmap --stream-count=90 \
+        --stream-to=/tmp/ref.raw > /dev/null || return 1
+    _i=0
+    : > /tmp/ref.md5
+    while [ $_i -lt 90 ]; do
+        dd if=/tmp/ref.raw bs=$REF_FRAME skip=$_i count=1 2>/dev/null |
+            md5sum | cut -d' ' -f1 >> /tmp/ref.md5
+        _i=$((_i + 1))
+    done
+    rm -f /tmp/ref.raw
+    _distinct=$(head -n $REF_ROUND /tmp/ref.md5 | sort -u | wc -l)
+    # the round: line i and line i + 80 are the same frame
+    _round=$(awk -v n=$REF_ROUND '{ f[NR] = $1 }
+        END { for (i = 1; i + n <= NR; i++) if (f[i] != f[i + n]) bad++;
+              print bad + 0 }' /tmp/ref.md5)
+    echo "reference: $_distinct distinct frames in $REF_ROUND," \
+        "$_round differ from the frame a round later"
+    [ "$_distinct" = $REF_ROUND ] && [ "$_round" = 0 ]
+}
+
+# frames_are_vivids DIR: every frame shmcam-dump wrote into DIR is byte
+# for byte one of vivid's, and from each to the next the pattern moved on
+# (by one step, or a few where vivid or the reader skipped frames): never
+# the same frame again, never back.
+frames_are_vivids() {
+    _n=0
+    _bad=0
+    _back=0
+    _prev=
+    for _f in $(ls "$1" | sort); do
+        _m=$(md5sum < "$1/$_f" | cut -d' ' -f1)
+        _pos=$(head -n $REF_ROUND /tmp/ref.md5 | grep -n -m1 "^$_m\$" | cut -d: -f1)
+        _n=$((_n + 1))
+        if [ -z "$_pos" ]; then
+            echo "$_f is none of vivid's frames"
+            _bad=$((_bad + 1))
+            _prev=
+            continue
+        fi
+        if [ -n "$_prev" ]; then
+            _d=$(((_pos - _prev + REF_ROUND) % REF_ROUND))
+            if [ $_d -lt 1 ] || [ $_d -ge $((REF_ROUND / 2)) ]; then
+                echo "$_f is vivid's frame $_pos, after its frame $_prev"
+                _back=$((_back + 1))
+            fi
+        fi
+        _prev=$_pos
+    done
+    echo "$_n frames: $_bad not vivid's, $_back not moving on"
+    [ $_n -ge 30 ] && [ $_bad = 0 ] && [ $_back = 0 ]
+}
+
+# capture_verified IO WHAT: shmcam-host --camera-io IO into a /dev/shm
+# region of this guest, its log saying WHAT of how frames get there; 30
+# frames read back and checked against the reference.  --stats says how
+# many bytes shmcam-host copied: /tmp/copied.
+capture_verified() {
+    rm -rf /tmp/frames && mkdir /tmp/frames
+    shmcam-host --camera "$CAM" --camera-io "$1" --format YUYV \
+        --size ${REF_W}x$REF_H --fps 5 --shm cam-$1 --stats \
+        > /tmp/host-$1.out 2>&1 &
+    _host=$!
+    shmcam-dump --shm cam-$1 --frames 30 --out /tmp/frames --timeout 30 \
+        > /tmp/dump-$1.out 2>&1
+    _rc=$?
+    sleep 1.2          # one more --stats line, after the frames read
+    kill $_host
+    wait $_host || { echo "shmcam-host exited with $?"; _rc=1; }
+    grep -v ' fps, ' /tmp/host-$1.out
+    tail -n 1 /tmp/host-$1.out
+    cat /tmp/dump-$1.out
+    sed -n 's/.* \([0-9]*\) bytes copied, .*/\1/p' /tmp/host-$1.out |
+        tail -n 1 > /tmp/copied
+    grep -q "camera $CAM: $2" /tmp/host-$1.out ||
+        { echo "no line saying: $2"; _rc=1; }
+    frames_are_vivids /tmp/frames || _rc=1
+    rm -rf /tmp/frames
+    [ "$_rc" = 0 ]
+}
+
+# Into a region of plain memory the camera captures straight into the
+# slots (V4L2 USERPTR): no byte copied.
+camera_in_place() {
+    capture_verified auto "capturing straight into the region's slots" || return 1
+    echo "shmcam-host copied $(cat /tmp/copied) bytes"
+    [ "$(cat /tmp/copied)" = 0 ]
+}
+
+# Forced into the camera's own buffers, every frame is copied.
+camera_copied() {
+    capture_verified mmap "frames are captured into its own buffers and copied into the region (--camera-io mmap)" ||
+        return 1
+    _copied=$(cat /tmp/copied)
+    echo "shmcam-host copied $_copied bytes, $((_copied / REF_FRAME)) frames"
+    [ -n "$_copied" ] && [ $((_copied % REF_FRAME)) = 0 ] &&
+        [ $((_copied / REF_FRAME)) -ge 30 ]
 }
 
 # shmcam-host attaches to the BAR through sysfs; shmcam-dump reading the
@@ -34,6 +147,9 @@ source_publishes() {
         --timeout 30 > /tmp/dump.out 2>&1
     _rc=$?
     cat /tmp/host.out /tmp/dump.out
+    # A BAR is I/O memory to this guest: no camera can capture into it.
+    grep -q "camera $CAM: frames are captured into its own buffers and copied into the region: its driver cannot pin the region's memory (Bad address;" /tmp/host.out ||
+        { echo "no line saying why frames are copied"; _rc=1; }
     kill -0 $HOST && [ "$_rc" = 0 ]
 }
 
@@ -105,6 +221,9 @@ camera_unplug() {
 }
 
 check vivid-loads cam_up
+check vivid-reference vivid_reference
+check camera-in-place camera_in_place
+check camera-copied camera_copied
 check camera-source-publishes source_publishes
 check camera-source-serves-peer serve_peer
 check camera-switch-in-place switch_in_place
