@@ -587,8 +587,8 @@ static int shmcam_v4l2_restream(struct shmcam_v4l2_source *vs)
  * Returns 0 with @f's data and held set, or -EAGAIN when there is no
  * frame to publish: the buffer came empty (its frame number is given up
  * and the slot queued again), or the camera broke the order, which ends
- * capturing in place for this region (the next call streams again into
- * buffers of the camera's own).
+ * capturing in place for this region: it streams again at once, into
+ * buffers of its own (-ENODEV when that fails).
  */
 static int shmcam_v4l2_next_in_place(struct shmcam_v4l2_source *vs,
                                      const struct v4l2_buffer *b,
@@ -603,8 +603,7 @@ static int shmcam_v4l2_next_in_place(struct shmcam_v4l2_source *vs,
                 "slot %u was due: capturing into its own buffers from now "
                 "on\n", vs->device, b->index, idx);
         vs->refused = p;
-        vs->restream = true;
-        return -EAGAIN;
+        return shmcam_v4l2_restream(vs) ? -ENODEV : -EAGAIN;
     }
     vs->dequeued = idx;
     if (!b->bytesused || b->bytesused > p->slot_size) {
@@ -621,10 +620,7 @@ static int shmcam_v4l2_next(struct shmcam_source *s,
                             struct shmcam_source_frame *f)
 {
     struct shmcam_v4l2_source *vs = (struct shmcam_v4l2_source *)s;
-    struct v4l2_buffer b = {
-        .type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
-        .memory = vs->memory,
-    };
+    struct v4l2_buffer b = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE };
     int ret;
 
     if (vs->base.fd >= 0 && vs->restream && shmcam_v4l2_restream(vs)) {
@@ -633,6 +629,7 @@ static int shmcam_v4l2_next(struct shmcam_source *s,
     if (vs->base.fd < 0) {
         return -ENODEV;
     }
+    b.memory = vs->memory;
     ret = shmcam_v4l2_ioctl(vs->base.fd, VIDIOC_DQBUF, &b);
     if (ret == -EAGAIN) {
         return ret;

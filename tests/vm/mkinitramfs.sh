@@ -16,7 +16,6 @@ abi=$(kabi_of "${1:?usage: mkinitramfs.sh ABI}")
 kern=$VM_DIR/kernels/$abi
 out=$VM_DIR/$abi
 sysroot=$VM_DIR/v4l-sysroot
-hostbin=$BUILD_DIR/hw
 [ -f "$kern/.done" ] || die "kernel $abi not unpacked (fetch-kernel.sh $abi)"
 [ -f "$sysroot/.done" ] || die "no v4l-utils sysroot (fetch-v4l-utils.sh)"
 command -v busybox >/dev/null || die "busybox not found (Debian: busybox-static)"
@@ -96,14 +95,15 @@ WRAP
 done
 
 # The host programs run in guests too (the camera test publishes from
-# inside one), with the host's libraries.
-for prog in shmcam-host shmcam-dump; do
-    if [ ! -x "$hostbin/$prog" ]; then
-        step "warning: $hostbin/$prog not built; the guests will not have it"
+# inside one), with the host's libraries; and make bench's memcpy
+# baseline, for the in-guest figures.
+for prog in hw/shmcam-host hw/shmcam-dump tests/bench/bench-memcpy; do
+    if [ ! -x "$BUILD_DIR/$prog" ]; then
+        step "warning: $BUILD_DIR/$prog not built; the guests will not have it"
         continue
     fi
-    cp "$hostbin/$prog" "$root/usr/local/bin/"
-    for lib in $(ldd "$hostbin/$prog" | awk '/=> \//{print $3} /^\t\//{print $1}'); do
+    cp "$BUILD_DIR/$prog" "$root/usr/local/bin/"
+    for lib in $(ldd "$BUILD_DIR/$prog" | awk '/=> \//{print $3} /^\t\//{print $1}'); do
         mkdir -p "$root$(dirname "$lib")"
         cp -L "$lib" "$root$lib"
     done

@@ -60,6 +60,7 @@
 #                       by the guest tests and the test's environment
 #                       [with --image: DIR/share under the run directory]
 #   --mem MB            guest memory [768]
+#   --shm-size SIZE     size of the --shm/--shm-shared region [32M]
 #   --smp N             guest CPUs [1]
 #   --env VAR=VALUE     set VAR in the guest test's environment (repeatable)
 #   --timeout SECONDS   hang guard for the whole boot [500]
@@ -107,6 +108,7 @@ disk=
 image=
 share=
 mem=768
+shm_size=32M
 smp=1
 timeout=500
 dir=
@@ -139,6 +141,7 @@ while [ $# -gt 0 ]; do
     --image) image=$2; shift ;;
     --share) share=$2; shift ;;
     --mem) mem=$2; shift ;;
+    --shm-size) shm_size=$2; shift ;;
     --smp) smp=$2; shift ;;
     --env) envs="$envs$2
 "; shift ;;
@@ -275,7 +278,7 @@ mkfifo "$dir/ctl.in" "$dir/ctl.out"
 if [ -n "$shm_owner" ]; then
     rm -f "/dev/shm/$shm"
     # 0600: the mode shmcam-host accepts of a region it did not create.
-    (umask 077 && truncate -s 32M "/dev/shm/$shm")
+    (umask 077 && truncate -s "$shm_size" "/dev/shm/$shm")
 fi
 for _n in $regions $blanks; do
     rm -f "/dev/shm/$_n"
@@ -313,7 +316,7 @@ elif [ -n "$memdev" ]; then
         -qmp "unix:$dir/qmp.sock,server=on,wait=off" \
         -chardev "pipe,id=mon,path=$dir/mon" -mon chardev=mon,mode=readline
 elif [ -n "$shm" ]; then
-    set -- "$@" -object "memory-backend-file,id=cam,mem-path=/dev/shm/$shm,size=32M,share=on" \
+    set -- "$@" -object "memory-backend-file,id=cam,mem-path=/dev/shm/$shm,size=$shm_size,share=on" \
         -device ivshmem-plain,memdev=cam
 fi
 [ -n "$pci" ] && set -- "$@" -object memory-backend-shm,id=cam,size=32M \
