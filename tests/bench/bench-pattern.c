@@ -14,6 +14,10 @@
  *              in place (then with the checksum in a pass of its own)
  *   +region    each region after the first: one more publish of the
  *              frame drawn once
+ *   warm       the memcpy again at once, the slots in the caches as far
+ *              as they fit, over the memcpy from cold caches that the
+ *              other ratios divide by; "place/warm" is "in place" over
+ *              the warm memcpy
  *
  * Every way writes SLOTS buffers in turn: the slots of a region or, for
  * the drawing alone, private memory laid out as the slots are, so that
@@ -43,7 +47,7 @@
 /* More than a last-level cache: written before each way is timed. */
 #define SCRATCH     (64u << 20)
 
-enum { T_COPY, T_DRAW, T_PLACE, T_BUFFER, T_EXTRA, T_COUNT };
+enum { T_COPY, T_DRAW, T_PLACE, T_BUFFER, T_EXTRA, T_WARM, T_COUNT };
 #define RATIO_PLACE T_COUNT     /* in place over draw */
 
 struct bench {
@@ -230,6 +234,9 @@ static double bench_one(uint32_t fourcc, uint32_t w, uint32_t h)
     for (i = 0; i < ROUNDS; i++) {
         bench_evict(&b);
         t[T_COPY][i] = time_copy(&b, count);
+        /* again at once: the warm copy, the slots in the caches as far
+         * as they fit */
+        t[T_WARM][i] = time_copy(&b, count);
         bench_evict(&b);
         t[T_DRAW][i] = time_draw(&b, count);
         bench_evict(&b);
@@ -253,9 +260,9 @@ static double bench_one(uint32_t fourcc, uint32_t w, uint32_t h)
         m[k] = median(k ? r[k] : t[T_COPY], ROUNDS);
     }
     shmcam_format_str(&f, desc, sizeof(desc));
-    printf("%-16s %9u %7.3f %7.2f %8.2f %7.2f %8.2f %7.2f\n", desc, b.len,
-           m[T_COPY] * 1e3, m[T_DRAW], m[T_PLACE], m[T_BUFFER], m[T_EXTRA],
-           m[RATIO_PLACE]);
+    printf("%-16s %9u %7.3f %5.2f %7.2f %8.2f %7.2f %8.2f %7.2f %6.2f\n",
+           desc, b.len, m[T_COPY] * 1e3, m[T_WARM], m[T_DRAW], m[T_PLACE],
+           m[T_BUFFER], m[T_EXTRA], m[RATIO_PLACE], m[T_PLACE] / m[T_WARM]);
     bench_teardown(&b);
     return m[RATIO_PLACE];
 }
@@ -273,12 +280,14 @@ int main(void)
 
     setvbuf(stdout, NULL, _IOLBF, 0);
     printf("publishing a test pattern frame, as ratios to a memcpy of the "
-           "same bytes\ninto the same slots, medians of %d rounds; bytes: "
+           "same bytes\ninto the same slots (cold caches; warm: that memcpy "
+           "with warm caches),\nmedians of %d rounds; bytes: "
            "a frame's (MJPEG: the\nlargest of its cycle)\n\n", ROUNDS);
-    printf("%-16s %9s %7s %7s %8s %7s %8s %7s\n", "format", "bytes",
-           "copy ms", "draw", "in place", "buffer", "+region", "place/");
-    printf("%-16s %9s %7s %7s %8s %7s %8s %7s\n", "", "", "", "", "", "", "",
-           "draw");
+    printf("%-16s %9s %7s %5s %7s %8s %7s %8s %7s %6s\n", "format", "bytes",
+           "copy ms", "warm", "draw", "in place", "buffer", "+region",
+           "place/", "place/");
+    printf("%-16s %9s %7s %5s %7s %8s %7s %8s %7s %6s\n", "", "", "cold", "",
+           "", "", "", "", "draw", "warm");
     for (i = 0; i < G_N_ELEMENTS(sizes); i++) {
         for (j = 0; j < G_N_ELEMENTS(formats); j++) {
             ratio = bench_one(formats[j], sizes[i].w, sizes[i].h);
