@@ -170,3 +170,21 @@ void shmcam_format_str(const struct shmcam_format *f, char *buf, size_t len)
     shmcam_format_name(f->pixelformat, name);
     snprintf(buf, len, "%ux%u %s", f->width, f->height, name);
 }
+
+void shmcam_cap_add_interval(struct shmcam_cap *c, uint32_t num, uint32_t den)
+{
+    uint32_t i;
+
+    if (!num || !den || c->num_intervals >= SHMCAM_MAX_INTERVALS) {
+        return;
+    }
+    for (i = 0; i < c->num_intervals; i++) {
+        if ((uint64_t)c->intervals[i].numerator * den ==
+            (uint64_t)num * c->intervals[i].denominator) {
+            return;
+        }
+    }
+    c->intervals[c->num_intervals].numerator = num;
+    c->intervals[c->num_intervals].denominator = den;
+    c->num_intervals++;
+}

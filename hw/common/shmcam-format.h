@@ -54,6 +54,13 @@ int shmcam_parse_fps(const char *s, struct shmcam_fract *interval);
 /* Page-rounded bytes a slot needs for frames of @f. */
 uint32_t shmcam_format_slot_size(const struct shmcam_format *f);
 
+/*
+ * Add the interval @num/@den to a capability's list, unless it is there
+ * already (as the same fraction, reduced or not), is 0 in either part, or
+ * the list is full.
+ */
+void shmcam_cap_add_interval(struct shmcam_cap *c, uint32_t num, uint32_t den);
+
 /* "1920x1080 YUYV" */
 void shmcam_format_str(const struct shmcam_format *f, char *buf, size_t len);
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * shmcam-host: publish frames of a test pattern, a V4L2 camera or a file
- * into a shmcam region (docs/specs/shmcam.rst).
+ * shmcam-host: publish frames of a test pattern, a V4L2 camera, a PipeWire
+ * node or a file into a shmcam region (docs/specs/shmcam.rst).
  *
  * One loop: ppoll() on a signalfd and the source's fd, with a timeout to
  * the next frame or heartbeat (with --qemu-memdev a watcher thread of
@@ -62,6 +62,13 @@ static int shmcam_host_source(struct shmcam_host *h, GError **errp)
                                         !h->o.camera_io ||
                                         strcmp(h->o.camera_io, "mmap"));
         h->src_name = g_strdup_printf("camera %s", h->o.camera);
+#ifdef CONFIG_PIPEWIRE
+    } else if (h->o.pipewire) {
+        h->src = shmcam_pipewire_source_new(h->o.pipewire);
+        h->src_name = h->o.pipewire[0] ?
+                      g_strdup_printf("PipeWire node %s", h->o.pipewire) :
+                      g_strdup("PipeWire's default video source");
+#endif
     } else if (h->o.file) {
         h->src = shmcam_file_source_new(h->o.file, h->o.loop, h->align);
         h->src_name = g_strdup_printf("file %s", h->o.file);
@@ -136,10 +143,12 @@ static void shmcam_host_stats(struct shmcam_host *h, uint64_t now)
 
     shmcam_format_str(&h->fmt, desc, sizeof(desc));
     fprintf(stderr, "shmcam-host: %.1f fps, %llu frames, %llu too large, "
-            "%llu bytes copied, %s, %s\n",
+            "%llu bytes copied, %llu us publishing, %s, %s\n",
             span ? h->stats_frames * 1e9 / span : 0.0,
             (unsigned long long)h->frames, (unsigned long long)h->oversized,
-            (unsigned long long)h->copied, desc, shmcam_state_name[h->state]);
+            (unsigned long long)h->copied,
+            (unsigned long long)(h->publish_ns / 1000), desc,
+            shmcam_state_name[h->state]);
     h->stats_frames = 0;
     h->stats_start_ns = now;
     h->next_stats_ns += NSEC_PER_SEC;
@@ -284,10 +293,13 @@ static int shmcam_host_frame(struct shmcam_host *h, uint64_t now)
         return 0;
     }
     if (!ret) {
+        uint64_t t0 = shmcam_now_ns();
+
         if (!f.timestamp_ns && on_pace) {
             f.timestamp_ns = h->next_frame_ns;
         }
         ret = shmcam_host_publish(h, &f, now);
+        h->publish_ns += shmcam_now_ns() - t0;
         h->src->ops->release(h->src);
     }
     if (ret) {
@@ -573,6 +585,7 @@ void shmcam_host_free(struct shmcam_host *h)
     }
     g_free(h->src_name);
     g_free(h->o.camera);
+    g_free(h->o.pipewire);
     g_free(h->o.file);
     g_free(h->o.format);
     g_free(h->o.size);

@@ -13,6 +13,22 @@
 #include "shmcam-host.h"
 #include "qemu-memdev.h"
 
+/*
+ * --pipewire takes its target as an optional argument: --pipewire alone
+ * is the default video source (an empty target).
+ */
+static gboolean shmcam_host_parse_pipewire(const char *name, const char *value,
+                                           gpointer data, GError **errp)
+{
+    struct shmcam_host_opts *o = data;
+
+    (void)name;
+    (void)errp;
+    g_free(o->pipewire);
+    o->pipewire = g_strdup(value ? value : "");
+    return TRUE;
+}
+
 int shmcam_host_parse(struct shmcam_host *h, int *argc, char ***argv,
                       GError **errp)
 {
@@ -22,6 +38,11 @@ int shmcam_host_parse(struct shmcam_host *h, int *argc, char ***argv,
           "Publish the moving test pattern (the default source)", NULL },
         { "camera", 0, 0, G_OPTION_ARG_FILENAME, &o->camera,
           "Capture from a V4L2 camera", "/dev/videoN" },
+        { "pipewire", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK,
+          shmcam_host_parse_pipewire,
+          "Capture a PipeWire video node, shared with the host's other "
+          "applications: its node.name, object.serial or object.path "
+          "(default: the default video source)", "[TARGET]" },
         { "file", 0, 0, G_OPTION_ARG_FILENAME, &o->file,
           "Publish raw frames of --format from a file, or - for stdin", "PATH" },
         { "loop", 0, 0, G_OPTION_ARG_NONE, &o->loop,
@@ -83,7 +104,9 @@ int shmcam_host_parse(struct shmcam_host *h, int *argc, char ***argv,
           "producer elsewhere that still beats; accept an existing region "
           "of another owner or a wider mode", NULL },
         { "stats", 0, 0, G_OPTION_ARG_NONE, &o->stats,
-          "Print frame rate and counts to stderr every second", NULL },
+          "Print frame rate and counts to stderr every second: frames, "
+          "frames too large, frame bytes copied into regions, microseconds "
+          "spent publishing (all since the start)", NULL },
         { "card", 0, 0, G_OPTION_ARG_STRING, &o->card,
           "Name shown to guests as the card (default: the source's)", "NAME" },
         { "version", 0, 0, G_OPTION_ARG_NONE, &o->version,
@@ -91,9 +114,12 @@ int shmcam_host_parse(struct shmcam_host *h, int *argc, char ***argv,
         G_OPTION_ENTRY_NULL,
     };
     GOptionContext *ctx = g_option_context_new("- publish frames into a shmcam region");
+    GOptionGroup *group = g_option_group_new(NULL, NULL, NULL, o, NULL);
     gboolean ok;
 
-    g_option_context_add_main_entries(ctx, entries, NULL);
+    /* A group of our own: --pipewire's callback gets the options. */
+    g_option_group_add_entries(group, entries);
+    g_option_context_set_main_group(ctx, group);
     g_option_context_set_description(ctx,
         "Exit status: 0 after SIGINT/SIGTERM or the end of a --file, 1 on a "
         "region,\nsource or I/O error, 2 on a bad command line.\n\n"
@@ -203,8 +229,8 @@ int shmcam_host_check(struct shmcam_host *h, GError **errp)
     char *end;
     const char *why = NULL;
 
-    if (!!o->pattern + !!o->camera + !!o->file > 1) {
-        why = "choose one source: --pattern, --camera or --file";
+    if (!!o->pattern + !!o->camera + !!o->file + !!o->pipewire > 1) {
+        why = "choose one source: --pattern, --camera, --file or --pipewire";
     } else if (!!o->shm + !!o->region + !!(o->listen || o->pci_listen) > 1) {
         why = "choose one region: --shm NAME, --region PATH or --listen "
               "SOCKET (--pci-listen SOCKET: the guests bring theirs)";
@@ -246,7 +272,7 @@ int shmcam_host_check(struct shmcam_host *h, GError **errp)
         g_set_error(errp, G_OPTION_ERROR, 0, "--slots %d is out of range "
                     "(use %u..%u)", o->slots, SHMCAM_MIN_SLOTS, SHMCAM_MAX_SLOTS);
         return -EINVAL;
-    } else if (o->align && o->camera) {
+    } else if (o->align && (o->camera || o->pipewire)) {
         why = "--align is for the pattern and --file (a camera has a stride "
               "of its own)";
     } else if (o->align < 0 || (uint32_t)o->align > SHMCAM_MAX_ALIGN ||
@@ -262,6 +288,14 @@ int shmcam_host_check(struct shmcam_host *h, GError **errp)
         g_set_error(errp, G_OPTION_ERROR, 0, "%s", why);
         return -EINVAL;
     }
+#ifndef CONFIG_PIPEWIRE
+    if (o->pipewire) {
+        g_set_error(errp, G_FILE_ERROR, 0, "--pipewire: this shmcam-host was "
+                    "built without PipeWire (install libpipewire-0.3-dev, "
+                    "then run ./configure again and rebuild)");
+        return -EINVAL;
+    }
+#endif
     if (!o->slots) {
         h->slots_auto = o->camera && !(o->camera_io &&
                                        !strcmp(o->camera_io, "mmap"));

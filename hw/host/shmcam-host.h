@@ -31,6 +31,7 @@ enum {
 struct shmcam_host_opts {
     gboolean pattern;
     char *camera;
+    char *pipewire;                     /* its target, or "": the default */
     char *file;
     gboolean loop;
     char *format;
@@ -105,6 +106,7 @@ struct shmcam_host {
     uint64_t frames;                    /* published since start */
     uint64_t oversized;                 /* frames too large for a slot */
     uint64_t copied;                    /* frame bytes copied into regions */
+    uint64_t publish_ns;                /* in shmcam_host_publish() */
     int sigfd;
     int ctrl_fd;                        /* server: to and from the supervisor */
     int shared_fd;                      /* --listen: the region guests share */

@@ -97,6 +97,9 @@ struct shmcam_source *shmcam_file_source_new(const char *path, bool loop,
  * (--camera-io auto), else always into the camera's own buffers. */
 struct shmcam_source *shmcam_v4l2_source_new(const char *device,
                                              bool in_place);
+/* @target: a PipeWire node's name, serial or path; NULL: the default
+ * video source (source-pipewire.c, built with libpipewire-0.3). */
+struct shmcam_source *shmcam_pipewire_source_new(const char *target);
 
 /*
  * Can shmcam carry what a V4L2 driver answered to S_FMT or TRY_FMT?  True,

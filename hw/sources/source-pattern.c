@@ -25,26 +25,6 @@ static const uint32_t shmcam_pattern_fourccs[] = {
     SHMCAM_FMT_YUYV, SHMCAM_FMT_NV12, SHMCAM_FMT_YUV420, SHMCAM_FMT_MJPEG,
 };
 
-static bool shmcam_fract_eq(struct shmcam_fract a, struct shmcam_fract b)
-{
-    return (uint64_t)a.numerator * b.denominator ==
-           (uint64_t)b.numerator * a.denominator;
-}
-
-static void shmcam_cap_add_interval(struct shmcam_cap *c, struct shmcam_fract iv)
-{
-    uint32_t i;
-
-    for (i = 0; i < c->num_intervals; i++) {
-        if (shmcam_fract_eq(c->intervals[i], iv)) {
-            return;
-        }
-    }
-    if (c->num_intervals < SHMCAM_MAX_INTERVALS) {
-        c->intervals[c->num_intervals++] = iv;
-    }
-}
-
 uint32_t shmcam_source_common_caps(const struct shmcam_format *cur,
                                    const uint32_t *fourccs, uint32_t nfourcc,
                                    bool other_sizes, uint32_t align,
@@ -87,9 +67,11 @@ uint32_t shmcam_source_common_caps(const struct shmcam_format *cur,
             c->pixelformat = fourcc;
             c->width = w;
             c->height = h;
-            shmcam_cap_add_interval(c, cur->interval);
+            shmcam_cap_add_interval(c, cur->interval.numerator,
+                                    cur->interval.denominator);
             for (r = 0; r < 3 && other_sizes; r++) {
-                shmcam_cap_add_interval(c, rates[r]);
+                shmcam_cap_add_interval(c, rates[r].numerator,
+                                        rates[r].denominator);
             }
             n++;
         }

@@ -733,25 +733,6 @@ static void shmcam_v4l2_free(struct shmcam_source *s)
     g_free(vs);
 }
 
-static void shmcam_v4l2_add_interval(struct shmcam_cap *c, uint32_t num,
-                                     uint32_t den)
-{
-    uint32_t i;
-
-    if (!num || !den || c->num_intervals >= SHMCAM_MAX_INTERVALS) {
-        return;
-    }
-    for (i = 0; i < c->num_intervals; i++) {
-        if ((uint64_t)c->intervals[i].numerator * den ==
-            (uint64_t)num * c->intervals[i].denominator) {
-            return;
-        }
-    }
-    c->intervals[c->num_intervals].numerator = num;
-    c->intervals[c->num_intervals].denominator = den;
-    c->num_intervals++;
-}
-
 /* The device's frame intervals at one size: its discrete list, or for a
  * range the common rates inside it and its ends. */
 static void shmcam_v4l2_intervals(struct shmcam_v4l2_source *vs,
@@ -767,7 +748,7 @@ static void shmcam_v4l2_intervals(struct shmcam_v4l2_source *vs,
 
     while (!shmcam_v4l2_ioctl(vs->base.fd, VIDIOC_ENUM_FRAMEINTERVALS, &iv)) {
         if (iv.type == V4L2_FRMIVAL_TYPE_DISCRETE) {
-            shmcam_v4l2_add_interval(c, iv.discrete.numerator,
+            shmcam_cap_add_interval(c, iv.discrete.numerator,
                                      iv.discrete.denominator);
             iv.index++;
             continue;
@@ -780,15 +761,15 @@ static void shmcam_v4l2_intervals(struct shmcam_v4l2_source *vs,
                         iv.stepwise.max.denominator;
 
             if (t >= lo && t <= hi) {
-                shmcam_v4l2_add_interval(c, 1, rates[i]);
+                shmcam_cap_add_interval(c, 1, rates[i]);
             }
         }
-        shmcam_v4l2_add_interval(c, iv.stepwise.min.numerator,
+        shmcam_cap_add_interval(c, iv.stepwise.min.numerator,
                                  iv.stepwise.min.denominator);
         break;
     }
     if (!c->num_intervals) {
-        shmcam_v4l2_add_interval(c, vs->fmt.interval.numerator,
+        shmcam_cap_add_interval(c, vs->fmt.interval.numerator,
                                  vs->fmt.interval.denominator);
     }
 }

@@ -35,7 +35,7 @@ expect_run 2 "shmcam-host: Unknown option --bogus (see shmcam-host --help)" \
     "$H" --bogus
 expect_run 2 "shmcam-host: unexpected argument 'extra' (see shmcam-host --help)" \
     "$H" --shm "$TEST_NAME" extra
-expect_run 2 "shmcam-host: choose one source: --pattern, --camera or --file (see shmcam-host --help)" \
+expect_run 2 "shmcam-host: choose one source: --pattern, --camera, --file or --pipewire (see shmcam-host --help)" \
     "$H" --pattern --file /dev/zero --shm "$TEST_NAME"
 expect_run 2 "shmcam-host: choose one region: --shm NAME, --region PATH or --listen SOCKET (--pci-listen SOCKET: the guests bring theirs)" \
     "$H" --shm "$TEST_NAME" --region "$R"

@@ -5,7 +5,8 @@
 # through /dev/shm, and the example service options through their socket);
 # the man pages render and list the options --help gives; the sysusers file
 # makes the user the unit runs as; systemd-analyze verify passes on an
-# instance of the unit, silent.  Argument: the build directory.
+# instance of the unit, and of the user unit, silent.  Argument: the build
+# directory.
 . "$(dirname "$0")/lib.sh"
 
 BUILD=$1
@@ -36,11 +37,12 @@ else
 fi
 
 UNIT=$PREFIX/lib/systemd/system/shmcam-host@.service
+USER_UNIT=$PREFIX/lib/systemd/user/shmcam-pipewire@.service
 SYSUSERS=$PREFIX/lib/sysusers.d/shmcam.conf
 EXAMPLE=$DATADIR/doc/shmcam/example.conf
 for f in "$BINDIR/shmcam-host" "$BINDIR/shmcam-dump" \
          "$MANDIR/man1/shmcam-host.1" "$MANDIR/man1/shmcam-dump.1" \
-         "$UNIT" "$SYSUSERS" "$EXAMPLE"; do
+         "$UNIT" "$USER_UNIT" "$SYSUSERS" "$EXAMPLE"; do
     if [ -f "$STAGING$f" ]; then
         pass "installed $f"
     else
@@ -168,5 +170,22 @@ if [ "$rc" != 0 ] || grep -q shmcam "$TEST_TMP/verify"; then
     fail "systemd-analyze verify shmcam-host@cam0.service exited $rc: $(cat "$TEST_TMP/verify")"
 else
     pass "systemd-analyze verify shmcam-host@cam0.service"
+fi
+
+# The user unit (--pipewire), by the user manager's rules: its own
+# runtime directory and home, here the test's.
+mkdir -p "$TEST_TMP/user-units" "$TEST_TMP/user-run"
+chmod 700 "$TEST_TMP/user-run"
+sed "s|^ExecStart=$BINDIR/|ExecStart=$STAGING$BINDIR/|" "$STAGING$USER_UNIT" \
+    >"$TEST_TMP/user-units/shmcam-pipewire@.service"
+SYSTEMD_UNIT_PATH=$TEST_TMP/user-units: MANPATH=$STAGING$MANDIR \
+    XDG_RUNTIME_DIR=$TEST_TMP/user-run HOME=$TEST_TMP \
+    systemd-analyze --user verify $man_check shmcam-pipewire@cam0.service \
+    >"$TEST_TMP/verify" 2>&1
+rc=$?
+if [ "$rc" != 0 ] || grep -q shmcam "$TEST_TMP/verify"; then
+    fail "systemd-analyze --user verify shmcam-pipewire@cam0.service exited $rc: $(cat "$TEST_TMP/verify")"
+else
+    pass "systemd-analyze --user verify shmcam-pipewire@cam0.service"
 fi
 finish

@@ -9,6 +9,10 @@
 #   libjson-glib-dev                              shmcam-host's QMP client
 #   libturbojpeg0-dev                             the test pattern's MJPEG
 #                                                 frames (libjpeg-turbo)
+#   libpipewire-0.3-dev                           shmcam-host --pipewire
+#   pipewire pipewire-bin wireplumber             tests/host/pipewire.sh: a
+#   libspa-0.2-modules gstreamer1.0-pipewire      PipeWire daemon of its own,
+#   gstreamer1.0-tools gstreamer1.0-plugins-base  GStreamer's camera on it
 #   clang libclang-rt-dev                         libFuzzer for tests/fuzz,
 #                                                 ASan and UBSan for make check
 #   qemu-system-x86 (bookworm-backports, 10.0)    the VM tests and the demo
@@ -34,8 +38,12 @@ set -e
 
 build_pkgs="gcc make libc6-dev meson ninja-build pkg-config libglib2.0-dev"
 build_pkgs="$build_pkgs libjson-glib-dev libturbojpeg0-dev help2man"
+build_pkgs="$build_pkgs libpipewire-0.3-dev"
 test_pkgs="clang libclang-rt-dev busybox-static cpio xz-utils zstd kmod ffmpeg dwarves"
 test_pkgs="$test_pkgs debian-archive-keyring mmdebstrap dpkg-dev patch"
+test_pkgs="$test_pkgs pipewire pipewire-bin wireplumber libspa-0.2-modules"
+test_pkgs="$test_pkgs gstreamer1.0-pipewire gstreamer1.0-tools"
+test_pkgs="$test_pkgs gstreamer1.0-plugins-base"
 backports_pkgs="qemu-system-x86"
 
 have_backports() {
