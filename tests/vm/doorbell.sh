@@ -123,7 +123,7 @@ while kill -0 "$pid_a" 2>/dev/null || kill -0 "$pid_b" 2>/dev/null; do
     for r in a b; do
         eval "_want=\$want_$r _served=\$served_$r _pid=\$pid_$r"
         if [ -z "$_want" ] && [ -f "$dir/$r/console.log" ]; then
-            _next=$(grep -ao 'SHMCAM-HOST: .*' "$dir/$r/console.log" | tr -d '\r' |
+            _next=$(host_requests "$dir/$r/console.log" |
                     sed -n "$((_served + 1))p")
             if [ -n "$_next" ]; then
                 eval "want_$r=\${_next#SHMCAM-HOST: } served_$r=$((_served + 1))"

@@ -116,3 +116,15 @@ make_initrd() {
     (cd "$2/extra" && find . | cpio -o -H newc --quiet) > "$2/extra.cpio"
     cat "$2/extra.cpio" "$_base" > "$2/initrd"
 }
+
+# host_requests LOG: the guest's "SHMCAM-HOST: CMD ARGS" lines in its
+# console log, in order, as far as the log's last newline: a request the
+# guest is still writing is left for the next look, never taken cut short.
+host_requests() {
+    _size=$(stat -c %s "$1")
+    if [ "$(head -c "$_size" "$1" | tail -c 1 | od -An -tx1 | tr -d ' \n')" = 0a ]; then
+        head -c "$_size" "$1"
+    else
+        head -c "$_size" "$1" | sed '$d'
+    fi | grep -ao 'SHMCAM-HOST: .*' | tr -d '\r'
+}

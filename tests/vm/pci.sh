@@ -89,8 +89,7 @@ mark=0
 served=0
 while kill -0 "$vm" 2>/dev/null; do
     if [ -f "$dir/console.log" ]; then
-        req=$(grep -ao 'SHMCAM-HOST: .*' "$dir/console.log" | tr -d '\r' |
-              sed -n "$((served + 1))p")
+        req=$(host_requests "$dir/console.log" | sed -n "$((served + 1))p")
         if [ -n "$req" ]; then
             served=$((served + 1))
             case "$req" in

@@ -431,7 +431,7 @@ while kill -0 "$qemu_pid" 2>/dev/null; do
         kill "$qemu_pid" 2>/dev/null
         break
     fi
-    reqs=$(grep -ao 'SHMCAM-HOST: .*' "$log" | tr -d '\r' | sed -n "$((served + 1)),\$p")
+    reqs=$(host_requests "$log" | sed -n "$((served + 1)),\$p")
     if [ -n "$reqs" ]; then
         # A here-document, not a pipe: the loop must run in this shell to
         # keep producer_pid.
