@@ -127,6 +127,28 @@ uint32_t shmcam_host_fit(struct shmcam_host *h)
 }
 
 /*
+ * How many regions frames go to, @going (one about to go, or NULL) left
+ * out; *@last, when not NULL: the last of them (the only one, for 1).
+ */
+static unsigned int shmcam_host_count_prods(struct shmcam_host *h,
+                                            const struct shmcam_producer *going,
+                                            struct shmcam_producer **last)
+{
+    struct shmcam_producer *p;
+    unsigned int pos, n = 0;
+
+    SHMCAM_HOST_FOR_EACH_PROD(h, p, pos) {
+        if (p != going) {
+            if (last) {
+                *last = p;
+            }
+            n++;
+        }
+    }
+    return n;
+}
+
+/*
  * Tell the source where frames go: the one region we publish into, or
  * NULL when there are several (or none), so that a camera captures into
  * the slots of the one and into buffers of its own for several.  Called
@@ -136,19 +158,15 @@ uint32_t shmcam_host_fit(struct shmcam_host *h)
 void shmcam_host_retarget(struct shmcam_host *h,
                           const struct shmcam_producer *going)
 {
-    struct shmcam_producer *p, *only = NULL;
-    unsigned int pos, n = 0;
+    struct shmcam_producer *only = NULL;
 
     if (!h->src || !h->src->ops->target) {
         return;
     }
-    SHMCAM_HOST_FOR_EACH_PROD(h, p, pos) {
-        if (p != going) {
-            only = p;
-            n++;
-        }
+    if (shmcam_host_count_prods(h, going, &only) != 1) {
+        only = NULL;
     }
-    h->src->ops->target(h->src, n == 1 ? only : NULL);
+    h->src->ops->target(h->src, only);
 }
 
 /* A frame larger than a region's slots: counted, said for the first. */
@@ -229,12 +247,9 @@ static int shmcam_host_copy_all(struct shmcam_host *h, const void *data,
 {
     struct shmcam_producer *p;
     struct shmcam_host_copy *c;
-    unsigned int pos, n = 0, i;
+    unsigned int pos, n = shmcam_host_count_prods(h, NULL, NULL), i;
     int ret = 0;
 
-    SHMCAM_HOST_FOR_EACH_PROD(h, p, pos) {
-        n++;
-    }
     if (!n) {
         return 0;
     }
@@ -307,10 +322,9 @@ int shmcam_host_publish(struct shmcam_host *h,
 {
     uint64_t ts = f->timestamp_ns ? f->timestamp_ns : now;
     const void *data = f->data;
-    struct shmcam_producer *p, *only = NULL;
-    unsigned int pos, n = 0;
+    struct shmcam_producer *only = NULL;
     bool big = false;
-    int ret = 0, r;
+    int ret, r;
 
     if (f->held) {
         /* captured into the one region's slot: published where it is */
@@ -318,11 +332,7 @@ int shmcam_host_publish(struct shmcam_host *h,
         return 0;
     }
     if (!data && f->len) {
-        SHMCAM_HOST_FOR_EACH_PROD(h, p, pos) {
-            only = p;
-            n++;
-        }
-        if (n <= 1) {
+        if (shmcam_host_count_prods(h, NULL, &only) <= 1) {
             r = only ? shmcam_host_draw_in_place(h, only, f, ts) : 0;
             if (r == -EMSGSIZE) {
                 shmcam_host_oversized(h, f->len);

@@ -58,7 +58,6 @@ struct shmcam_v4l2_source {
     struct shmcam_producer *want;       /* target(): the one region */
     struct shmcam_producer *inplace;    /* whose slots are queued, or NULL */
     struct shmcam_producer *refused;    /* want, when in place failed */
-    bool restream;              /* in place broke: stream again, copying */
     bool said;                  /* that it streams in place, for want */
     uint32_t ahead;             /* slots queued in place */
     int dequeued;               /* index handed out by next(), or -1 */
@@ -460,7 +459,6 @@ static int shmcam_v4l2_stream(struct shmcam_v4l2_source *vs, GError **errp)
     char why[160];
     int ret;
 
-    vs->restream = false;
     if (vs->want && vs->want != vs->refused) {
         ret = shmcam_v4l2_stream_in_place(vs, why, sizeof(why));
         if (!ret) {
@@ -623,9 +621,6 @@ static int shmcam_v4l2_next(struct shmcam_source *s,
     struct v4l2_buffer b = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE };
     int ret;
 
-    if (vs->base.fd >= 0 && vs->restream && shmcam_v4l2_restream(vs)) {
-        shmcam_v4l2_stop(s);
-    }
     if (vs->base.fd < 0) {
         return -ENODEV;
     }
@@ -677,7 +672,8 @@ static void shmcam_v4l2_release(struct shmcam_source *s)
         /*
          * The frame was committed (or given up): the slot of the frame
          * vs->ahead after it goes to the camera.  Should that fail, the
-         * camera would run short of slots: stream again, copying.
+         * camera would run short of slots: stream again at once, copying
+         * (the device closed when that fails: next() says -ENODEV).
          */
         struct shmcam_producer *p = vs->inplace;
 
@@ -686,7 +682,9 @@ static void shmcam_v4l2_release(struct shmcam_source *s)
                     "next slot: capturing into its own buffers from now "
                     "on\n", vs->device);
             vs->refused = p;
-            vs->restream = true;
+            if (shmcam_v4l2_restream(vs)) {
+                shmcam_v4l2_stop(s);
+            }
         }
     } else if (vs->dequeued >= 0 && vs->base.fd >= 0) {
         shmcam_v4l2_queue(vs, vs->dequeued);
@@ -704,13 +702,13 @@ static void shmcam_v4l2_target(struct shmcam_source *s,
 {
     struct shmcam_v4l2_source *vs = (struct shmcam_v4l2_source *)s;
 
-    if (!vs->in_place && p && !vs->said) {
-        fprintf(stderr, "shmcam-host: camera %s: frames are captured into "
-                "its own buffers and copied into the region (--camera-io "
-                "mmap)\n", vs->device);
-        vs->said = true;
-    }
     if (!vs->in_place) {
+        if (p && !vs->said) {
+            fprintf(stderr, "shmcam-host: camera %s: frames are captured "
+                    "into its own buffers and copied into the region "
+                    "(--camera-io mmap)\n", vs->device);
+            vs->said = true;
+        }
         return;
     }
     if (p == vs->want) {
