@@ -59,6 +59,7 @@ struct shmcam_layout {
 	shmcam_u32 slot_count;
 	shmcam_u32 slot_size;
 	shmcam_u16 abi_minor;
+	shmcam_u64 ctrl_offset;	/* the control table's, checked; 0: none */
 };
 
 /* A frame read from a slot: the copy of its descriptor the reader checked. */
@@ -359,6 +360,16 @@ static inline int shmcam_layout_read(const struct shmcam_header *h,
 	l->slot_count = count;
 	l->slot_size = size;
 	l->abi_minor = shmcam_load16(&h->abi_minor);
+	l->ctrl_offset = 0;
+	if (l->abi_minor >= 4) {
+		shmcam_u64 ctrl = shmcam_load64(&h->ctrl_offset);
+
+		/* A table out of place is no table; the frames still are. */
+		if (ctrl && !(ctrl % SHMCAM_PAGE_SIZE) &&
+		    ctrl >= offset + (shmcam_u64)count * size &&
+		    ctrl <= region - SHMCAM_CTRL_AREA_SIZE)
+			l->ctrl_offset = ctrl;
+	}
 	return 0;
 }
 
@@ -487,6 +498,149 @@ static inline int shmcam_read_frame(const void *base,
 				    struct shmcam_frame_info *info)
 {
 	return shmcam_read_frame_as(base, l, after, NULL, dst, dst_size, info);
+}
+
+/*
+ * shmcam_ctrl_check - is control @c (a copy) usable in a table of
+ * @num_menu menu entries?  Returns 0 or -EINVAL.  Its name is made
+ * NUL-terminated.
+ */
+static inline int shmcam_ctrl_check(struct shmcam_ctrl *c, shmcam_u32 num_menu)
+{
+	long long min = (long long)c->minimum, max = (long long)c->maximum;
+	long long def = (long long)c->default_value;
+
+	c->name[SHMCAM_CTRL_NAME_LEN - 1] = 0;
+	if (!c->id || !c->name[0] || (c->flags & ~SHMCAM_CTRL_FLAGS))
+		return -EINVAL;
+	switch (c->type) {
+	case SHMCAM_CTRL_BUTTON:
+		return 0;
+	case SHMCAM_CTRL_BOOLEAN:
+		if (min < 0 || max > 1)
+			return -EINVAL;
+		break;
+	case SHMCAM_CTRL_MENU:
+	case SHMCAM_CTRL_INTEGER_MENU:
+		if (min < 0 || max >= 64 || !c->menu_count ||
+		    c->menu_count > SHMCAM_MAX_MENU ||
+		    c->menu_first >= num_menu ||
+		    c->menu_count > num_menu - c->menu_first)
+			return -EINVAL;
+		break;
+	case SHMCAM_CTRL_INTEGER:
+		if (min < -2147483647LL - 1 || max > 2147483647LL)
+			return -EINVAL;
+		break;
+	case SHMCAM_CTRL_INTEGER64:
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (min > max || def < min || def > max || !c->step)
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * shmcam_ctrls_read - copy the control table (ABI 1.4) of a region of
+ * layout @l into @t, but for its answers, and check the copy
+ *
+ * Only the num_ctrls controls and num_menu menu entries in use are
+ * copied, under the table's sequence lock.  Every control is checked
+ * (shmcam_ctrl_check()), and each menu's entries must have indexes in
+ * increasing order within the control's range.  Returns 0, -ENOENT when
+ * the region has no table, -ESTALE when the producer was rewriting it
+ * (try again), or -EINVAL when the copy is inconsistent.
+ */
+static inline int shmcam_ctrls_read(const void *base,
+				    const struct shmcam_layout *l,
+				    struct shmcam_ctrl_table *t)
+{
+	const struct shmcam_ctrl_table *src;
+	shmcam_u32 seq, n, m, i, k;
+
+	if (!l->ctrl_offset)
+		return -ENOENT;
+	src = (const struct shmcam_ctrl_table *)
+		((const unsigned char *)base + l->ctrl_offset);
+	seq = shmcam_load32(&src->seq);
+	if (seq & 1)
+		return -ESTALE;
+	shmcam_rmb();
+	t->seq = seq;
+	t->generation = shmcam_load32(&src->generation);
+	t->values_gen = shmcam_load32(&src->values_gen);
+	n = shmcam_load32(&src->num_ctrls);
+	m = shmcam_load32(&src->num_menu);
+	if (n > SHMCAM_MAX_CTRLS || m > SHMCAM_MAX_MENU_ITEMS)
+		return -EINVAL;
+	t->num_ctrls = n;
+	t->num_menu = m;
+	memcpy(t->ctrls, (const void *)src->ctrls, n * sizeof(t->ctrls[0]));
+	memcpy(t->menu, (const void *)src->menu, m * sizeof(t->menu[0]));
+	shmcam_rmb();
+	if (shmcam_load32(&src->seq) != seq)
+		return -ESTALE;
+
+	for (i = 0; i < n; i++) {
+		struct shmcam_ctrl *c = &t->ctrls[i];
+		long long prev = -1;
+
+		if (shmcam_ctrl_check(c, m))
+			return -EINVAL;
+		for (k = 0; k < i; k++)
+			if (t->ctrls[k].id == c->id)
+				return -EINVAL;
+		if (c->type != SHMCAM_CTRL_MENU &&
+		    c->type != SHMCAM_CTRL_INTEGER_MENU)
+			continue;
+		for (k = c->menu_first; k < c->menu_first + c->menu_count; k++) {
+			struct shmcam_ctrl_menu *e = &t->menu[k];
+
+			e->name[SHMCAM_CTRL_NAME_LEN - 1] = 0;
+			if ((long long)e->index <= prev ||
+			    (long long)e->index < (long long)c->minimum ||
+			    (long long)e->index > (long long)c->maximum)
+				return -EINVAL;
+			if (c->type == SHMCAM_CTRL_MENU && !e->name[0])
+				return -EINVAL;
+			prev = e->index;
+		}
+	}
+	return 0;
+}
+
+/*
+ * shmcam_ctrl_answer_read - the producer's answer to this consumer's
+ * control request @serial, in consumer area @area's answer
+ *
+ * Returns 0 with @error (0 or a positive errno) and @value filled in,
+ * -EAGAIN while the answer is not there (or is being written), or
+ * -ENOENT when the region has no table.
+ */
+static inline int shmcam_ctrl_answer_read(const void *base,
+					  const struct shmcam_layout *l,
+					  shmcam_u32 area, shmcam_u32 serial,
+					  shmcam_u32 *error, shmcam_u64 *value)
+{
+	const struct shmcam_ctrl_answer *a;
+
+	if (!l->ctrl_offset)
+		return -ENOENT;
+	if (area >= SHMCAM_MAX_CONSUMERS)
+		return -EINVAL;
+	a = &((const struct shmcam_ctrl_table *)
+	      ((const unsigned char *)base + l->ctrl_offset))->answers[area];
+	if (shmcam_load32(&a->serial) != serial)
+		return -EAGAIN;
+	shmcam_rmb();
+	*error = shmcam_load32(&a->error);
+	*value = shmcam_load64(&a->value);
+	shmcam_rmb();
+	if (shmcam_load32(&a->serial) != serial)
+		return -EAGAIN;
+	return 0;
 }
 
 #endif /* SHMCAM_READER_H */

@@ -14,6 +14,8 @@
  *   0x1000  struct shmcam_consumer[32]     one per guest, guest-written
  *   0x2000  slot 0 data                    page aligned, slot_size bytes each
  *           slot 1 data ...
+ *   ctrl_offset  struct shmcam_ctrl_table  producer-written (ABI 1.4), the
+ *                                          region's last 20 KiB, if any
  */
 #ifndef SHMCAM_H
 #define SHMCAM_H
@@ -41,7 +43,7 @@ typedef uint64_t shmcam_u64;
  * The minor version only grows when fields are added in reserved space.
  */
 #define SHMCAM_ABI_MAJOR        1
-#define SHMCAM_ABI_MINOR        3
+#define SHMCAM_ABI_MINOR        4
 
 #define SHMCAM_PAGE_SIZE        4096u
 #define SHMCAM_HEADER_OFFSET    0x0000u
@@ -215,7 +217,13 @@ struct shmcam_header {
 	 * slot_count - 1 - slots_ahead frames.
 	 */
 	shmcam_u32 slots_ahead;
-	shmcam_u64 reserved1[7];
+	/*
+	 * ABI 1.4.  Where the control table (struct shmcam_ctrl_table) is:
+	 * the byte offset of its first page, past the last slot, or 0 when
+	 * the producer publishes none (older producers, or no room).
+	 */
+	shmcam_u64 ctrl_offset;
+	shmcam_u64 reserved1[6];
 
 	struct shmcam_slot slots[SHMCAM_MAX_SLOTS];
 	struct shmcam_cap caps[SHMCAM_MAX_CAPS];
@@ -251,10 +259,107 @@ struct shmcam_consumer {
 	shmcam_u64 last_timestamp_ns;	/* its slot timestamp, for latency */
 	shmcam_u64 frames;		/* frames delivered to applications */
 	shmcam_u64 dropped;		/* torn or missed frames */
-	shmcam_u64 reserved1[6];
+	/*
+	 * ABI 1.4: a control request.  The consumer writes ctrl_id and
+	 * ctrl_value, then (after a write barrier) a new ctrl_serial; the
+	 * producer answers in the control table's answers[] entry of this
+	 * area.  ctrl_serial 0 is never a request.
+	 */
+	shmcam_u32 ctrl_serial;
+	shmcam_u32 ctrl_id;
+	shmcam_u64 ctrl_value;		/* an s64, as V4L2's value64 */
+	shmcam_u64 reserved1[4];
 };
 
 #define SHMCAM_CONSUMER_TIMEOUT_MS  5000u
+
+/*
+ * Controls (ABI 1.4): the source's settings (brightness, exposure, white
+ * balance...) as V4L2 describes them, in a table at the header's
+ * ctrl_offset.  Ids, types and flags are V4L2's own values, so that no
+ * side needs a table in between.
+ */
+#define SHMCAM_MAX_CTRLS        48u
+#define SHMCAM_MAX_MENU         32u	/* entries of one menu control */
+#define SHMCAM_MAX_MENU_ITEMS   256u	/* entries of all menus together */
+#define SHMCAM_CTRL_NAME_LEN    32u
+#define SHMCAM_CTRL_AREA_SIZE   0x5000u	/* sizeof(struct shmcam_ctrl_table) */
+
+/* shmcam_ctrl.type: enum v4l2_ctrl_type's values */
+#define SHMCAM_CTRL_INTEGER     1u
+#define SHMCAM_CTRL_BOOLEAN     2u
+#define SHMCAM_CTRL_MENU        3u
+#define SHMCAM_CTRL_BUTTON      4u
+#define SHMCAM_CTRL_INTEGER64   5u
+#define SHMCAM_CTRL_INTEGER_MENU 9u
+
+/* shmcam_ctrl.flags: V4L2_CTRL_FLAG_* values */
+#define SHMCAM_CTRL_FLAG_READ_ONLY   0x0004u
+#define SHMCAM_CTRL_FLAG_INACTIVE    0x0010u
+#define SHMCAM_CTRL_FLAG_SLIDER      0x0020u
+#define SHMCAM_CTRL_FLAG_WRITE_ONLY  0x0040u
+#define SHMCAM_CTRL_FLAG_VOLATILE    0x0080u
+#define SHMCAM_CTRL_FLAGS            0x00f4u	/* all of the above */
+
+/* One control, as VIDIOC_QUERY_EXT_CTRL describes it, and its value. */
+struct shmcam_ctrl {
+	shmcam_u32 id;			/* V4L2 control id */
+	shmcam_u32 type;		/* SHMCAM_CTRL_* */
+	shmcam_u32 flags;		/* SHMCAM_CTRL_FLAG_* */
+	shmcam_u16 menu_first;		/* its first entry in menu[] */
+	shmcam_u16 menu_count;		/* entries, menus only */
+	char name[SHMCAM_CTRL_NAME_LEN];	/* NUL-terminated */
+	shmcam_u64 minimum;		/* s64, as are maximum, default, value */
+	shmcam_u64 maximum;
+	shmcam_u64 step;
+	shmcam_u64 default_value;
+	shmcam_u64 value;		/* what the source keeps now */
+	shmcam_u64 reserved;
+};
+
+/*
+ * One entry of a menu control: the menu index it stands for (a value of
+ * the control), and its name (MENU) or its value (INTEGER_MENU).  A
+ * control's entries are in increasing index order; an index between
+ * minimum and maximum that has no entry is skipped, as QUERYMENU skips it.
+ */
+struct shmcam_ctrl_menu {
+	shmcam_u32 index;
+	shmcam_u32 reserved;
+	shmcam_u64 value;		/* s64, INTEGER_MENU */
+	char name[SHMCAM_CTRL_NAME_LEN];	/* NUL-terminated, MENU */
+};
+
+/*
+ * The producer's answer to consumer area i's latest control request, in
+ * answers[i]: error and value are written first, serial (the request's
+ * ctrl_serial) last, after a write barrier.
+ */
+struct shmcam_ctrl_answer {
+	shmcam_u32 serial;
+	shmcam_u32 error;		/* 0, or a positive errno */
+	shmcam_u64 value;		/* s64: what the source kept */
+};
+
+/*
+ * The control table, written by the producer only.  seq is a sequence
+ * lock over everything but answers[]: odd while the producer rewrites the
+ * controls or their values.  generation grows when the set of controls
+ * changes (ids, types, ranges, flags or menus: a new source), values_gen
+ * when only values do.
+ */
+struct shmcam_ctrl_table {
+	shmcam_u32 seq;
+	shmcam_u32 generation;
+	shmcam_u32 values_gen;
+	shmcam_u32 num_ctrls;		/* 0..SHMCAM_MAX_CTRLS */
+	shmcam_u32 num_menu;		/* 0..SHMCAM_MAX_MENU_ITEMS */
+	shmcam_u32 reserved0[11];
+	struct shmcam_ctrl ctrls[SHMCAM_MAX_CTRLS];
+	struct shmcam_ctrl_menu menu[SHMCAM_MAX_MENU_ITEMS];
+	struct shmcam_ctrl_answer answers[SHMCAM_MAX_CONSUMERS];
+	shmcam_u8 reserved1[3008];
+};
 
 /* Bytes needed for the metadata pages and n slots of slot_size bytes. */
 #define SHMCAM_REGION_NEEDED(n, slot_size) \
@@ -275,6 +380,12 @@ _Static_assert(sizeof(struct shmcam_header) == SHMCAM_PAGE_SIZE,
 	       "shmcam_header is one page");
 _Static_assert(sizeof(struct shmcam_consumer) == 128,
 	       "shmcam_consumer size");
+_Static_assert(sizeof(struct shmcam_ctrl) == 96, "shmcam_ctrl size");
+_Static_assert(sizeof(struct shmcam_ctrl_menu) == 48, "shmcam_ctrl_menu size");
+_Static_assert(sizeof(struct shmcam_ctrl_answer) == 16,
+	       "shmcam_ctrl_answer size");
+_Static_assert(sizeof(struct shmcam_ctrl_table) == SHMCAM_CTRL_AREA_SIZE,
+	       "shmcam_ctrl_table fills five pages");
 _Static_assert(SHMCAM_MAX_CONSUMERS * sizeof(struct shmcam_consumer) ==
 	       SHMCAM_PAGE_SIZE, "consumer areas fill one page");
 
@@ -306,7 +417,8 @@ SHMCAM_ASSERT_OFFSET(struct shmcam_header, meta_seq, 148);
 SHMCAM_ASSERT_OFFSET(struct shmcam_header, heartbeat_ns, 152);
 SHMCAM_ASSERT_OFFSET(struct shmcam_header, color, 160);
 SHMCAM_ASSERT_OFFSET(struct shmcam_header, slots_ahead, 164);
-SHMCAM_ASSERT_OFFSET(struct shmcam_header, reserved1, 168);
+SHMCAM_ASSERT_OFFSET(struct shmcam_header, ctrl_offset, 168);
+SHMCAM_ASSERT_OFFSET(struct shmcam_header, reserved1, 176);
 SHMCAM_ASSERT_OFFSET(struct shmcam_header, slots, 224);
 SHMCAM_ASSERT_OFFSET(struct shmcam_header, caps, 1248);
 SHMCAM_ASSERT_OFFSET(struct shmcam_header, cap_sizes, 3168);
@@ -319,5 +431,16 @@ SHMCAM_ASSERT_OFFSET(struct shmcam_consumer, last_frame, 48);
 SHMCAM_ASSERT_OFFSET(struct shmcam_consumer, last_timestamp_ns, 56);
 SHMCAM_ASSERT_OFFSET(struct shmcam_consumer, frames, 64);
 SHMCAM_ASSERT_OFFSET(struct shmcam_consumer, dropped, 72);
+SHMCAM_ASSERT_OFFSET(struct shmcam_consumer, ctrl_serial, 80);
+SHMCAM_ASSERT_OFFSET(struct shmcam_consumer, ctrl_id, 84);
+SHMCAM_ASSERT_OFFSET(struct shmcam_consumer, ctrl_value, 88);
+SHMCAM_ASSERT_OFFSET(struct shmcam_ctrl, name, 16);
+SHMCAM_ASSERT_OFFSET(struct shmcam_ctrl, minimum, 48);
+SHMCAM_ASSERT_OFFSET(struct shmcam_ctrl, value, 80);
+SHMCAM_ASSERT_OFFSET(struct shmcam_ctrl_menu, value, 8);
+SHMCAM_ASSERT_OFFSET(struct shmcam_ctrl_menu, name, 16);
+SHMCAM_ASSERT_OFFSET(struct shmcam_ctrl_table, ctrls, 64);
+SHMCAM_ASSERT_OFFSET(struct shmcam_ctrl_table, menu, 4672);
+SHMCAM_ASSERT_OFFSET(struct shmcam_ctrl_table, answers, 16960);
 
 #endif /* SHMCAM_H */

@@ -52,19 +52,55 @@ uint64_t shmcam_producer_needed(uint32_t slots, uint32_t slot_size)
     return SHMCAM_REGION_NEEDED(slots, slot_size);
 }
 
-/* The slot size init gives a region: all the room there is, page aligned. */
-uint32_t shmcam_producer_slot_size(uint64_t region_size, uint32_t slots)
+/* @room bytes of slots shared by @slots slots, page aligned. */
+static uint32_t shmcam_producer_share(uint64_t room, uint32_t slots)
 {
     uint64_t slot_size;
 
-    if (!slots || region_size <= SHMCAM_DATA_OFFSET) {
+    if (!slots) {
         return 0;
     }
-    slot_size = (region_size - SHMCAM_DATA_OFFSET) / slots;
+    slot_size = room / slots;
     if (slot_size > UINT32_MAX) {
         slot_size = UINT32_MAX;
     }
     return slot_size & ~(uint64_t)(SHMCAM_PAGE_SIZE - 1);
+}
+
+/* The most room a slot can have: all there is, page aligned. */
+uint32_t shmcam_producer_slot_size(uint64_t region_size, uint32_t slots)
+{
+    if (region_size <= SHMCAM_DATA_OFFSET) {
+        return 0;
+    }
+    return shmcam_producer_share(region_size - SHMCAM_DATA_OFFSET, slots);
+}
+
+/*
+ * shmcam_producer_layout - the slot size init gives a region, and where
+ * its control table goes (docs/specs/shmcam.rst, "Where the table is")
+ *
+ * The table takes the region's last SHMCAM_CTRL_AREA_SIZE bytes when
+ * @slots slots of @min_slot_size still fit before it; otherwise frames
+ * come first and there is no table (@ctrl_offset 0).  Returns the slot
+ * size, 0 when not even the slots fit.
+ */
+uint32_t shmcam_producer_layout(uint64_t region_size, uint32_t slots,
+                                uint32_t min_slot_size, uint64_t *ctrl_offset)
+{
+    uint32_t with = 0;
+
+    *ctrl_offset = 0;
+    if (region_size > SHMCAM_DATA_OFFSET + SHMCAM_CTRL_AREA_SIZE) {
+        with = shmcam_producer_share(region_size - SHMCAM_DATA_OFFSET -
+                                     SHMCAM_CTRL_AREA_SIZE, slots);
+    }
+    if (with && with >= min_slot_size) {
+        *ctrl_offset = region_size - SHMCAM_CTRL_AREA_SIZE;
+        return with;
+    }
+    with = shmcam_producer_slot_size(region_size, slots);
+    return with >= min_slot_size ? with : 0;
 }
 
 /*
@@ -80,6 +116,7 @@ int shmcam_producer_init(struct shmcam_producer *p, void *base,
                          uint32_t min_slot_size, uint64_t session_id)
 {
     struct shmcam_header *h = base;
+    uint64_t ctrl_offset;
     uint32_t slot_size, i;
 
     if (slots < SHMCAM_MIN_SLOTS || slots > SHMCAM_MAX_SLOTS ||
@@ -90,9 +127,12 @@ int shmcam_producer_init(struct shmcam_producer *p, void *base,
     if (shmcam_producer_needed(slots, min_slot_size) > region_size) {
         return -ENOSPC;
     }
-    slot_size = shmcam_producer_slot_size(region_size, slots);
+    slot_size = shmcam_producer_layout(region_size, slots, min_slot_size,
+                                       &ctrl_offset);
 
     memset(p, 0, sizeof(*p));
+    p->ctrl_offset = ctrl_offset;
+    p->ctrl = ctrl_offset ? (void *)((uint8_t *)base + ctrl_offset) : NULL;
     p->hdr = h;
     p->consumers = (void *)((uint8_t *)base + SHMCAM_CONSUMER_OFFSET);
     p->data = (uint8_t *)base + SHMCAM_DATA_OFFSET;
@@ -127,6 +167,7 @@ int shmcam_producer_init(struct shmcam_producer *p, void *base,
     h->heartbeat_ns = 0;
     memset(&h->color, 0, sizeof(h->color));
     h->slots_ahead = 1;
+    h->ctrl_offset = 0;
     memset(h->reserved1, 0, sizeof(h->reserved1));
     memset(h->reserved2, 0, sizeof(h->reserved2));
     memset(h->caps, 0, sizeof(h->caps));
@@ -139,11 +180,171 @@ int shmcam_producer_init(struct shmcam_producer *p, void *base,
         memset((uint8_t *)s + sizeof(s->seq), 0, sizeof(*s) - sizeof(s->seq));
         shmcam_store32(&s->seq, p->seq[i]);
     }
+    if (p->ctrl) {
+        /*
+         * An empty table, its seq counting on and even; slot data of an
+         * earlier layout may be there.  The header points at it only
+         * once it is clean.
+         */
+        p->ctrl_shadow.seq = (shmcam_load32(&p->ctrl->seq) + 2) & ~1u;
+        shmcam_store32(&p->ctrl->seq, p->ctrl_shadow.seq + 1);
+        shmcam_wmb();
+        memcpy((uint8_t *)p->ctrl + sizeof(p->ctrl->seq),
+               (const uint8_t *)&p->ctrl_shadow + sizeof(p->ctrl->seq),
+               sizeof(*p->ctrl) - sizeof(p->ctrl->seq));
+        shmcam_wmb();
+        shmcam_store32(&p->ctrl->seq, p->ctrl_shadow.seq);
+        h->ctrl_offset = ctrl_offset;
+    }
     shmcam_store64(&h->session_id, session_id);
     shmcam_wmb();
     shmcam_store64(&h->magic, SHMCAM_MAGIC);
     memcpy(&p->shadow, h, sizeof(p->shadow));
     return 0;
+}
+
+/*
+ * Rewrite the table from the shadow under its seqlock: seq odd, the rest
+ * but seq, seq even.  The shadow's seq is the even value before.
+ */
+static void shmcam_producer_ctrl_write(struct shmcam_producer *p)
+{
+    const size_t skip = sizeof(p->ctrl->seq);
+
+    shmcam_store32(&p->ctrl->seq, p->ctrl_shadow.seq + 1);
+    shmcam_wmb();
+    memcpy((uint8_t *)p->ctrl + skip, (const uint8_t *)&p->ctrl_shadow + skip,
+           sizeof(*p->ctrl) - skip);
+    shmcam_wmb();
+    p->ctrl_shadow.seq += 2;
+    shmcam_store32(&p->ctrl->seq, p->ctrl_shadow.seq);
+}
+
+/* Everything of a control but its value: what generation counts. */
+static bool shmcam_producer_ctrl_same(const struct shmcam_ctrl *a,
+                                      const struct shmcam_ctrl *b)
+{
+    struct shmcam_ctrl x = *a, y = *b;
+
+    x.value = y.value = 0;
+    return !memcmp(&x, &y, sizeof(x));
+}
+
+/*
+ * shmcam_producer_set_ctrls - publish the controls of @t (its num_ctrls,
+ * ctrls[], num_menu and menu[]; nothing else of it is read)
+ *
+ * Entries past num_ctrls and num_menu are published zero.  generation
+ * grows when anything but values changed, values_gen when only values
+ * did; nothing is written when nothing changed.  Returns 1 when the
+ * table was rewritten, 0 when it was already so, -ENOENT when the region
+ * has no table, or -EINVAL for counts beyond the ABI's.
+ */
+int shmcam_producer_set_ctrls(struct shmcam_producer *p,
+                              const struct shmcam_ctrl_table *t)
+{
+    struct shmcam_ctrl_table *d = &p->ctrl_shadow;
+    bool layout = false, values = false;
+    uint32_t i;
+
+    if (!p->ctrl) {
+        return -ENOENT;
+    }
+    if (t->num_ctrls > SHMCAM_MAX_CTRLS ||
+        t->num_menu > SHMCAM_MAX_MENU_ITEMS) {
+        return -EINVAL;
+    }
+    if (t->num_ctrls != d->num_ctrls || t->num_menu != d->num_menu ||
+        memcmp(t->menu, d->menu, t->num_menu * sizeof(t->menu[0]))) {
+        layout = true;
+    }
+    for (i = 0; i < t->num_ctrls && !layout; i++) {
+        layout = !shmcam_producer_ctrl_same(&t->ctrls[i], &d->ctrls[i]);
+        values |= t->ctrls[i].value != d->ctrls[i].value;
+    }
+    if (!layout && !values) {
+        return 0;
+    }
+    memset(d->ctrls, 0, sizeof(d->ctrls));
+    memset(d->menu, 0, sizeof(d->menu));
+    memcpy(d->ctrls, t->ctrls, t->num_ctrls * sizeof(t->ctrls[0]));
+    memcpy(d->menu, t->menu, t->num_menu * sizeof(t->menu[0]));
+    d->num_ctrls = t->num_ctrls;
+    d->num_menu = t->num_menu;
+    if (layout) {
+        d->generation++;
+    }
+    d->values_gen++;
+    shmcam_producer_ctrl_write(p);
+    return 1;
+}
+
+/* The controls last published (the producer's own copy), or NULL. */
+const struct shmcam_ctrl_table *
+shmcam_producer_ctrls(const struct shmcam_producer *p)
+{
+    return p->ctrl ? &p->ctrl_shadow : NULL;
+}
+
+/*
+ * shmcam_producer_ctrl_answer - answer area @area's request @serial:
+ * @error (0 or a positive errno) and @value first, serial last.
+ */
+void shmcam_producer_ctrl_answer(struct shmcam_producer *p, uint32_t area,
+                                 uint32_t serial, uint32_t error,
+                                 int64_t value)
+{
+    struct shmcam_ctrl_answer *a, *d;
+
+    if (!p->ctrl || area >= SHMCAM_MAX_CONSUMERS) {
+        return;
+    }
+    a = &p->ctrl->answers[area];
+    d = &p->ctrl_shadow.answers[area];
+    d->error = error;
+    d->value = (uint64_t)value;
+    d->serial = serial;
+    shmcam_store32(&a->error, error);
+    shmcam_store64(&a->value, (uint64_t)value);
+    shmcam_wmb();
+    shmcam_store32(&a->serial, serial);
+}
+
+/*
+ * shmcam_producer_poll_ctrls - new control requests, one a consumer area
+ *
+ * One copy of the consumer page is taken and only it is looked at.  An
+ * owned area whose ctrl_serial is not 0 and differs from the one last
+ * seen there has a new request, filled into @req[area]; the first call
+ * after init only records the serials found (requests of an earlier
+ * producer are not answered).  Returns the mask of areas with one.
+ */
+uint32_t shmcam_producer_poll_ctrls(struct shmcam_producer *p,
+                                    struct shmcam_ctrl_request *req)
+{
+    struct shmcam_consumer copy[SHMCAM_MAX_CONSUMERS];
+    uint32_t i, found = 0;
+
+    memcpy(copy, p->consumers, sizeof(copy));
+    for (i = 0; i < SHMCAM_MAX_CONSUMERS; i++) {
+        const struct shmcam_consumer *c = &copy[i];
+
+        if (!c->owner || !c->ctrl_serial ||
+            c->ctrl_serial == p->ctrl_serial[i]) {
+            continue;
+        }
+        p->ctrl_serial[i] = c->ctrl_serial;
+        if (!p->ctrl_primed) {
+            continue;
+        }
+        req[i].owner = c->owner;
+        req[i].serial = c->ctrl_serial;
+        req[i].id = c->ctrl_id;
+        req[i].value = (int64_t)c->ctrl_value;
+        found |= 1u << i;
+    }
+    p->ctrl_primed = true;
+    return found;
 }
 
 /*
@@ -248,15 +449,21 @@ void shmcam_producer_heartbeat(struct shmcam_producer *p, uint64_t now_ns)
  * region), any of them may overwrite the header; nothing of it is read
  * back, but readers would stop.  Called every heartbeat: when the header
  * differs from what we wrote, it is written again, magic last, so that
- * readers find a consistent region and resume.  Returns true when it had
- * to be restored.
+ * readers find a consistent region and resume; so is the control table.
+ * Returns true when either had to be restored.
  */
 bool shmcam_producer_restore(struct shmcam_producer *p)
 {
     const size_t skip = sizeof(p->shadow.magic);
+    bool table = false;
 
+    /* The table too, under its own lock: seq moves on, readers retry. */
+    if (p->ctrl && memcmp(p->ctrl, &p->ctrl_shadow, sizeof(p->ctrl_shadow))) {
+        shmcam_producer_ctrl_write(p);
+        table = true;
+    }
     if (!memcmp(p->hdr, &p->shadow, sizeof(p->shadow))) {
-        return false;
+        return table;
     }
     shmcam_store64(&p->hdr->magic, 0);
     shmcam_wmb();

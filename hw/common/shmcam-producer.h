@@ -22,6 +22,14 @@ enum shmcam_region_content {
     SHMCAM_CONTENT_FOREIGN,     /* non-zero bytes that are not ours */
 };
 
+/* A consumer's control request, as its area had it. */
+struct shmcam_ctrl_request {
+    uint64_t owner;
+    uint32_t serial;
+    uint32_t id;
+    int64_t value;
+};
+
 /*
  * The producer's own record of what it published.  The region is shared
  * with guests that may write anything anywhere in it, so nothing the
@@ -67,6 +75,23 @@ struct shmcam_producer {
      * whether its being refused was said (shmcam_host_request()). */
     uint64_t switch_ns[SHMCAM_MAX_CONSUMERS];
     bool refused[SHMCAM_MAX_CONSUMERS];
+    /*
+     * The control table (ABI 1.4), NULL when the region has no room for
+     * it, and its contents as we wrote them, restored as the header is.
+     */
+    uint64_t ctrl_offset;
+    struct shmcam_ctrl_table *ctrl;
+    struct shmcam_ctrl_table ctrl_shadow;
+    /* Per consumer area: the control request serial last seen. */
+    uint32_t ctrl_serial[SHMCAM_MAX_CONSUMERS];
+    bool ctrl_primed;           /* the serials at start are recorded */
+    /*
+     * Per consumer area (shmcam-host's controls.c): when its next control
+     * request is due, and the newest one waiting for that.
+     */
+    uint64_t ctrl_due_ns[SHMCAM_MAX_CONSUMERS];
+    uint32_t ctrl_waiting;      /* a bit an area */
+    struct shmcam_ctrl_request ctrl_wait[SHMCAM_MAX_CONSUMERS];
 };
 
 /* A consumer's request that matched the capability table. */
@@ -87,6 +112,8 @@ enum shmcam_region_content shmcam_producer_probe(const void *base,
 uint64_t shmcam_producer_needed(uint32_t slots, uint32_t slot_size);
 
 uint32_t shmcam_producer_slot_size(uint64_t region_size, uint32_t slots);
+uint32_t shmcam_producer_layout(uint64_t region_size, uint32_t slots,
+                                uint32_t min_slot_size, uint64_t *ctrl_offset);
 int shmcam_producer_init(struct shmcam_producer *p, void *base,
                          uint64_t region_size, uint32_t slots,
                          uint32_t min_slot_size, uint64_t session_id);
@@ -126,6 +153,16 @@ int shmcam_producer_commit_held(struct shmcam_producer *p, uint32_t len,
 void shmcam_producer_release_held(struct shmcam_producer *p);
 int shmcam_producer_poll_requests(struct shmcam_producer *p,
                                   struct shmcam_request *req);
+/* Controls (ABI 1.4): docs/specs/shmcam.rst, "Controls". */
+int shmcam_producer_set_ctrls(struct shmcam_producer *p,
+                              const struct shmcam_ctrl_table *t);
+const struct shmcam_ctrl_table *
+shmcam_producer_ctrls(const struct shmcam_producer *p);
+void shmcam_producer_ctrl_answer(struct shmcam_producer *p, uint32_t area,
+                                 uint32_t serial, uint32_t error,
+                                 int64_t value);
+uint32_t shmcam_producer_poll_ctrls(struct shmcam_producer *p,
+                                    struct shmcam_ctrl_request *req);
 uint32_t shmcam_producer_reclaim(struct shmcam_producer *p, uint64_t now_ns);
 
 #endif /* SHMCAM_PRODUCER_H */

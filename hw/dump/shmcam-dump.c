@@ -40,6 +40,7 @@ struct shmcam_dump_live {
     uint64_t deadline;          /* give up when no frame came by then */
     uint64_t last;              /* frame counter last read */
     int open_err;               /* the region exists but cannot be mapped */
+    bool writable;              /* --set-ctrl: we claim a consumer area */
 };
 
 static void shmcam_dump_detach(struct shmcam_dump_live *l)
@@ -76,16 +77,17 @@ static int shmcam_dump_attach(struct shmcam_dump *d, struct shmcam_dump_live *l)
         if (!l->region.base && d->o.connect) {
             int64_t id;
 
-            ret = shmcam_dump_open_ivshmem(&l->region, d->o.connect, false,
-                                             &l->sock, &id);
+            ret = shmcam_dump_open_ivshmem(&l->region, d->o.connect,
+                                           l->writable, &l->sock, &id);
             /* Nobody listens yet: wait for the server, as for a region. */
             if (ret && ret != -ENOENT && ret != -ECONNREFUSED) {
                 return ret == -ETIMEDOUT ? -ETIME : ret;
             }
         } else if (!l->region.base) {
             ret = d->o.region ?
-                  shmcam_region_open_path(&l->region, d->o.region, false) :
-                  shmcam_region_open_shm(&l->region, d->o.shm, false);
+                  shmcam_region_open_path(&l->region, d->o.region,
+                                          l->writable) :
+                  shmcam_region_open_shm(&l->region, d->o.shm, l->writable);
             if (ret && ret != -ENOENT && ret != -ENODATA) {
                 l->open_err = ret;
                 return -EBADF;
@@ -254,6 +256,291 @@ static int shmcam_dump_status(struct shmcam_dump *d)
     return 0;
 }
 
+/* A control's name as v4l2-ctl prints it: "White Balance" white_balance. */
+static void shmcam_dump_ctrl_key(const char *name, char *key, size_t len)
+{
+    size_t n = 0;
+    bool gap = false;
+
+    for (; *name && n + 1 < len; name++) {
+        if (g_ascii_isalnum(*name)) {
+            if (gap && n) {
+                key[n++] = '_';
+                if (n + 1 >= len) {
+                    break;
+                }
+            }
+            key[n++] = g_ascii_tolower(*name);
+            gap = false;
+        } else {
+            gap = true;
+        }
+    }
+    key[n] = 0;
+}
+
+static const char *shmcam_dump_ctrl_type(uint32_t type)
+{
+    switch (type) {
+    case SHMCAM_CTRL_INTEGER:
+        return "int";
+    case SHMCAM_CTRL_BOOLEAN:
+        return "bool";
+    case SHMCAM_CTRL_MENU:
+        return "menu";
+    case SHMCAM_CTRL_BUTTON:
+        return "button";
+    case SHMCAM_CTRL_INTEGER64:
+        return "int64";
+    case SHMCAM_CTRL_INTEGER_MENU:
+        return "intmenu";
+    default:
+        return "unknown";
+    }
+}
+
+static void shmcam_dump_ctrl_flags(uint32_t flags, char *buf, size_t len)
+{
+    static const struct {
+        uint32_t flag;
+        const char *name;
+    } names[] = {
+        { SHMCAM_CTRL_FLAG_READ_ONLY, "read-only" },
+        { SHMCAM_CTRL_FLAG_INACTIVE, "inactive" },
+        { SHMCAM_CTRL_FLAG_SLIDER, "slider" },
+        { SHMCAM_CTRL_FLAG_WRITE_ONLY, "write-only" },
+        { SHMCAM_CTRL_FLAG_VOLATILE, "volatile" },
+    };
+    size_t i;
+
+    buf[0] = 0;
+    for (i = 0; i < G_N_ELEMENTS(names); i++) {
+        if (flags & names[i].flag) {
+            g_strlcat(buf, buf[0] ? "," : " flags=", len);
+            g_strlcat(buf, names[i].name, len);
+        }
+    }
+}
+
+/*
+ * The region's control table, copied under its lock (retried while the
+ * producer rewrites it) and checked: 0, -ENOENT for none, -EINVAL.
+ */
+static int shmcam_dump_ctrls_copy(struct shmcam_dump_live *l,
+                                  struct shmcam_ctrl_table *t)
+{
+    int ret, tries;
+
+    for (tries = 0; tries < 1000; tries++) {
+        ret = shmcam_ctrls_read(l->region.base, &l->layout, t);
+        if (ret != -ESTALE) {
+            return ret;
+        }
+        g_usleep(1000);
+    }
+    return ret;
+}
+
+static void shmcam_dump_ctrl_print(const struct shmcam_ctrl_table *t,
+                                   const struct shmcam_ctrl *c)
+{
+    char key[SHMCAM_CTRL_NAME_LEN * 2], flags[80];
+    uint32_t k;
+
+    shmcam_dump_ctrl_key(c->name, key, sizeof(key));
+    shmcam_dump_ctrl_flags(c->flags, flags, sizeof(flags));
+    printf("%31s %#010x (%s)%*s:", key, c->id, shmcam_dump_ctrl_type(c->type),
+           (int)(8 - strlen(shmcam_dump_ctrl_type(c->type))), "");
+    if (c->type == SHMCAM_CTRL_BUTTON) {
+        printf("%s\n", flags[0] ? flags : "");
+        return;
+    }
+    if (c->type == SHMCAM_CTRL_BOOLEAN) {
+        printf(" default=%lld value=%lld%s\n", (long long)c->default_value,
+               (long long)c->value, flags);
+        return;
+    }
+    printf(" min=%lld max=%lld", (long long)c->minimum,
+           (long long)c->maximum);
+    if (c->type != SHMCAM_CTRL_MENU && c->type != SHMCAM_CTRL_INTEGER_MENU) {
+        printf(" step=%llu", (unsigned long long)c->step);
+    }
+    printf(" default=%lld value=%lld%s\n", (long long)c->default_value,
+           (long long)c->value, flags);
+    if (c->type != SHMCAM_CTRL_MENU && c->type != SHMCAM_CTRL_INTEGER_MENU) {
+        return;
+    }
+    for (k = c->menu_first; k < (uint32_t)c->menu_first + c->menu_count; k++) {
+        const struct shmcam_ctrl_menu *e = &t->menu[k];
+
+        if (c->type == SHMCAM_CTRL_MENU) {
+            printf("\t\t\t\t%u: %s\n", e->index, e->name);
+        } else {
+            printf("\t\t\t\t%u: %lld (0x%llx)\n", e->index,
+                   (long long)e->value, (unsigned long long)e->value);
+        }
+    }
+}
+
+/* The control @arg (an id or a name, as printed or as published) names. */
+static const struct shmcam_ctrl *
+shmcam_dump_ctrl_find(const struct shmcam_ctrl_table *t, const char *arg)
+{
+    char key[SHMCAM_CTRL_NAME_LEN * 2], *end;
+    unsigned long long id;
+    uint32_t i;
+
+    errno = 0;
+    id = strtoull(arg, &end, 0);
+    for (i = 0; i < t->num_ctrls; i++) {
+        const struct shmcam_ctrl *c = &t->ctrls[i];
+
+        shmcam_dump_ctrl_key(c->name, key, sizeof(key));
+        if ((!errno && end != arg && !*end && id == c->id) ||
+            !strcmp(arg, key) || !g_ascii_strcasecmp(arg, c->name)) {
+            return c;
+        }
+    }
+    return NULL;
+}
+
+/*
+ * One --set-ctrl request from consumer area @area: written, the answer
+ * waited for a second.  Prints NAME: VALUE or the error; returns 0 or -1.
+ */
+static int shmcam_dump_set_one(struct shmcam_dump_live *l,
+                               const struct shmcam_ctrl_table *t,
+                               uint32_t area, uint32_t *serial,
+                               const char *arg)
+{
+    struct shmcam_consumer *c = (void *)((uint8_t *)l->region.base +
+                                         SHMCAM_CONSUMER_OFFSET);
+    g_autofree char *name = g_strdup(arg);
+    char *eq = strchr(name, '='), *end;
+    const struct shmcam_ctrl *ctrl;
+    long long value;
+    uint64_t deadline;
+    uint32_t error;
+    shmcam_u64 got;
+
+    if (!eq) {
+        fprintf(stderr, "shmcam-dump: --set-ctrl %s: not ID_OR_NAME=VALUE\n",
+                arg);
+        return -1;
+    }
+    *eq = 0;
+    errno = 0;
+    value = strtoll(eq + 1, &end, 0);
+    if (errno || end == eq + 1 || *end) {
+        fprintf(stderr, "shmcam-dump: --set-ctrl %s: '%s' is not a number\n",
+                arg, eq + 1);
+        return -1;
+    }
+    ctrl = shmcam_dump_ctrl_find(t, name);
+    if (!ctrl) {
+        /* the producer decides: a number it may know better than we */
+        unsigned long long id = strtoull(name, &end, 0);
+
+        if (end == name || *end || !id || id > UINT32_MAX) {
+            fprintf(stderr, "shmcam-dump: no control %s in %s\n", name,
+                    l->region.path);
+            return -1;
+        }
+        c[area].ctrl_id = (uint32_t)id;
+    } else {
+        c[area].ctrl_id = ctrl->id;
+    }
+    c[area].ctrl_value = (uint64_t)value;
+    if (!++*serial) {
+        ++*serial;
+    }
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    __atomic_store_n(&c[area].ctrl_serial, *serial, __ATOMIC_RELAXED);
+    deadline = shmcam_dump_now() + NSEC_PER_SEC;
+    while (shmcam_ctrl_answer_read(l->region.base, &l->layout, area, *serial,
+                                   &error, &got)) {
+        if (shmcam_dump_now() > deadline) {
+            fprintf(stderr, "shmcam-dump: %s: no answer in 1 s (is "
+                    "shmcam-host running?)\n", ctrl ? ctrl->name : name);
+            return -1;
+        }
+        /* our own heartbeat, so that the area stays ours */
+        __atomic_add_fetch(&c[area].heartbeat, 1, __ATOMIC_RELAXED);
+        g_usleep(1000);
+    }
+    if (error) {
+        fprintf(stderr, "shmcam-dump: %s: %s\n", ctrl ? ctrl->name : name,
+                g_strerror(error));
+        return -1;
+    }
+    printf("%s: %lld\n", ctrl ? ctrl->name : name, (long long)got);
+    return 0;
+}
+
+/*
+ * --controls and --set-ctrl: the table printed as v4l2-ctl -L prints a
+ * device's controls; requests sent from a consumer area we claim, one
+ * at a time.  Returns 0, or -1 when a request failed (each said).
+ */
+static int shmcam_dump_ctrls(struct shmcam_dump *d)
+{
+    struct shmcam_dump_live l = { .region = SHMCAM_REGION_INIT, .sock = -1,
+                                  .writable = d->o.set_ctrl != NULL };
+    struct shmcam_ctrl_table *t = g_new0(struct shmcam_ctrl_table, 1);
+    struct shmcam_consumer *c;
+    uint64_t token = g_random_int() | ((uint64_t)g_random_int() << 32) | 1;
+    uint32_t area, serial, i;
+    int ret;
+
+    shmcam_dump_touch(d, &l);
+    ret = shmcam_dump_layout(d, &l);
+    if (!ret) {
+        ret = shmcam_dump_ctrls_copy(&l, t);
+        if (ret == -ENOENT) {
+            fprintf(stderr, "shmcam-dump: %s has no controls (its producer "
+                    "publishes none, or the region has no room for them)\n",
+                    l.region.path);
+        } else if (ret) {
+            fprintf(stderr, "shmcam-dump: the control table of %s is "
+                    "inconsistent\n", l.region.path);
+        }
+    }
+    for (i = 0; !ret && d->o.controls && i < t->num_ctrls; i++) {
+        shmcam_dump_ctrl_print(t, &t->ctrls[i]);
+    }
+    if (ret || !d->o.set_ctrl) {
+        goto out;
+    }
+    c = (void *)((uint8_t *)l.region.base + SHMCAM_CONSUMER_OFFSET);
+    for (area = 0; area < SHMCAM_MAX_CONSUMERS; area++) {
+        uint64_t none = 0;
+
+        if (__atomic_compare_exchange_n(&c[area].owner, &none, token, false,
+                                        __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) {
+            break;
+        }
+    }
+    if (area == SHMCAM_MAX_CONSUMERS) {
+        fprintf(stderr, "shmcam-dump: every consumer area of %s is taken\n",
+                l.region.path);
+        ret = -EBUSY;
+        goto out;
+    }
+    /* a serial the producer has not seen from this area */
+    serial = __atomic_load_n(&c[area].ctrl_serial, __ATOMIC_RELAXED);
+    for (i = 0; d->o.set_ctrl[i]; i++) {
+        if (shmcam_dump_set_one(&l, t, area, &serial, d->o.set_ctrl[i])) {
+            ret = -EIO;
+        }
+    }
+    __atomic_compare_exchange_n(&c[area].owner, &token, 0, false,
+                                __ATOMIC_SEQ_CST, __ATOMIC_RELAXED);
+out:
+    g_free(t);
+    shmcam_dump_detach(&l);
+    return ret;
+}
+
 static int shmcam_dump_live(struct shmcam_dump *d)
 {
     struct shmcam_dump_live l = { .region = SHMCAM_REGION_INIT, .sock = -1 };
@@ -339,6 +626,13 @@ static int shmcam_dump_parse(struct shmcam_dump *d, int *argc, char ***argv,
           "format says (default: packed)", "N" },
         { "status", 0, 0, G_OPTION_ARG_NONE, &o->status,
           "Print the producer's state, format and consumers, and exit", NULL },
+        { "controls", 0, 0, G_OPTION_ARG_NONE, &o->controls,
+          "Print the controls the producer publishes, as v4l2-ctl -L does, "
+          "and exit", NULL },
+        { "set-ctrl", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->set_ctrl,
+          "Ask the producer to set a control, from a consumer area of our "
+          "own (repeatable); prints NAME: VALUE kept, or the error",
+          "ID_OR_NAME=VALUE" },
         { "version", 0, 0, G_OPTION_ARG_NONE, &o->version,
           "Print the version and exit", NULL },
         G_OPTION_ENTRY_NULL,
@@ -351,7 +645,10 @@ static int shmcam_dump_parse(struct shmcam_dump *d, int *argc, char ***argv,
     g_option_context_set_description(ctx,
         "With --verify the last line is: verified N frames, B bad, O out of order\n"
         "Exit status: 0 when all frames are good (and as many as --frames), 1 on\n"
-        "a bad frame, a timeout or an unreadable region, 2 on a bad command line.\n");
+        "a bad frame, a timeout or an unreadable region, 2 on a bad command line.\n"
+        "With --controls or --set-ctrl: 0 when every request was applied, 1 when\n"
+        "one was refused or not answered within 1 s, or the region has no\n"
+        "controls, 2 on a bad command line.\n");
     ok = g_option_context_parse(ctx, argc, argv, errp);
     g_option_context_free(ctx);
     if (ok && *argc > 1) {
@@ -430,6 +727,9 @@ static int shmcam_dump_run(struct shmcam_dump *d)
     if (d->o.status) {
         return shmcam_dump_status(d);
     }
+    if (d->o.controls || d->o.set_ctrl) {
+        return shmcam_dump_ctrls(d);
+    }
     if (d->o.input) {
         ret = shmcam_dump_input(d);
         shmcam_dump_print(d);
@@ -457,6 +757,7 @@ static void shmcam_dump_free_opts(struct shmcam_dump_opts *o)
     g_free(o->generate);
     g_free(o->format);
     g_free(o->size);
+    g_strfreev(o->set_ctrl);
 }
 
 int main(int argc, char **argv)

@@ -31,6 +31,8 @@ struct shmcam_dump_opts {
     int bytesperline;
     gboolean quiet;
     gboolean status;
+    gboolean controls;
+    char **set_ctrl;                    /* ID_OR_NAME=VALUE each */
     gboolean version;
 };
 

@@ -171,6 +171,7 @@ static void shmcam_host_tick(struct shmcam_host *h, uint64_t now)
     if (shmcam_host_request(h, now, &fmt)) {
         shmcam_host_restart(h, &fmt, now);
     }
+    shmcam_host_controls(h, now, true);
     h->next_beat_ns += period;
     if (h->next_beat_ns < now) {
         h->next_beat_ns = now + period;
@@ -398,6 +399,7 @@ static void shmcam_host_doorbell(struct shmcam_host *h,
     if (shmcam_host_request(h, now, &fmt)) {
         shmcam_host_restart(h, &fmt, now);
     }
+    shmcam_host_controls(h, now, false);
     h->doorbell_ns = now + SHMCAM_DOORBELL_GAP_NS;
 }
 
@@ -409,7 +411,7 @@ static void shmcam_host_doorbell(struct shmcam_host *h,
  */
 static int shmcam_host_ctrl(struct shmcam_host *h)
 {
-    struct shmcam_ctrl m;
+    struct shmcam_ctrl_msg m;
     unsigned int i;
     int ret;
 
@@ -599,6 +601,7 @@ void shmcam_host_free(struct shmcam_host *h)
     g_free(h->o.pci_listen);
     g_free(h->o.region_size);
     g_free(h->o.camera_io);
+    g_free(h->o.controls);
     memset(&h->o, 0, sizeof(h->o));
     h->src_name = NULL;
 }

@@ -17,7 +17,7 @@ struct shmcam_ctrl_wire {
     uint32_t id;
 };
 
-int shmcam_ctrl_send(int sock, const struct shmcam_ctrl *m)
+int shmcam_ctrl_send(int sock, const struct shmcam_ctrl_msg *m)
 {
     struct shmcam_ctrl_wire w = { .op = m->op, .key = m->key, .id = m->id };
 
@@ -27,7 +27,7 @@ int shmcam_ctrl_send(int sock, const struct shmcam_ctrl *m)
     return shmcam_fd_send(sock, &w, sizeof(w), m->fds, m->nfds);
 }
 
-int shmcam_ctrl_recv(int sock, struct shmcam_ctrl *m)
+int shmcam_ctrl_recv(int sock, struct shmcam_ctrl_msg *m)
 {
     struct shmcam_ctrl_wire w;
     bool extra = false;

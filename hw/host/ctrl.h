@@ -24,7 +24,7 @@ enum shmcam_ctrl_op {
 /* The most descriptors a message carries. */
 #define SHMCAM_CTRL_MAX_FDS     3
 
-struct shmcam_ctrl {
+struct shmcam_ctrl_msg {
     uint32_t op;                /* enum shmcam_ctrl_op */
     /*
      * The connection: a number the supervisor never gives twice, so that
@@ -40,13 +40,13 @@ struct shmcam_ctrl {
  * Send @m without waiting.  Returns 0, or a negative errno (a receiver
  * that takes no more messages is stuck).
  */
-int shmcam_ctrl_send(int sock, const struct shmcam_ctrl *m);
+int shmcam_ctrl_send(int sock, const struct shmcam_ctrl_msg *m);
 
 /*
  * Take one message into @m, its descriptors now ours (close-on-exec).
  * Returns 0, -EAGAIN when none waits, -EBADMSG for a message of the
  * wrong size (its descriptors closed), or -EPIPE when the sender is gone.
  */
-int shmcam_ctrl_recv(int sock, struct shmcam_ctrl *m);
+int shmcam_ctrl_recv(int sock, struct shmcam_ctrl_msg *m);
 
 #endif /* SHMCAM_HOST_CTRL_H */

@@ -66,6 +66,11 @@ int shmcam_host_parse(struct shmcam_host *h, int *argc, char ***argv,
           "into its slots when the camera and the region allow it, else "
           "copied) or mmap (always into the camera's own buffers, then "
           "copied) (default auto)", "auto|mmap" },
+        { "controls", 0, 0, G_OPTION_ARG_STRING, &o->controls,
+          "Which guests may change the source's controls: first (the "
+          "guest whose format is streamed, or any while none is), all, "
+          "or none (every control read-only) (default first)",
+          "first|all|none" },
         { "shm", 0, 0, G_OPTION_ARG_STRING, &o->shm,
           "POSIX shm region /dev/shm/NAME: created, or attached if it exists "
           "(default shmcam0)", "NAME" },
@@ -264,6 +269,10 @@ int shmcam_host_check(struct shmcam_host *h, GError **errp)
                strcmp(o->camera_io, "mmap")) {
         g_set_error(errp, G_OPTION_ERROR, 0, "--camera-io %s is not auto or "
                     "mmap", o->camera_io);
+        return -EINVAL;
+    } else if (shmcam_host_parse_controls(o->controls, &h->ctrl_policy)) {
+        g_set_error(errp, G_OPTION_ERROR, 0, "--controls %s is not first, "
+                    "all or none", o->controls);
         return -EINVAL;
     } else if (o->camera_io && !o->camera) {
         why = "--camera-io is for --camera";

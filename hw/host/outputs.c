@@ -381,7 +381,7 @@ static void shmcam_host_blame(struct shmcam_host *h, unsigned int i,
                               const char *why)
 {
     struct shmcam_host_out *o = shmcam_host_out(h, i);
-    struct shmcam_ctrl m = { .op = SHMCAM_CTRL_BLAME, .key = o->key };
+    struct shmcam_ctrl_msg m = { .op = SHMCAM_CTRL_BLAME, .key = o->key };
 
     fprintf(stderr, "shmcam-host: %s %s: disconnecting it\n", o->name, why);
     if (h->ctrl_fd >= 0) {
@@ -549,7 +549,7 @@ static int shmcam_host_out_find(struct shmcam_host *h, uint32_t key)
  * are ours now.  An ivshmem guest's consumer area is the one at its id
  * (its IVPosition); a shmcam-pci device has area 0 of its own region.
  */
-void shmcam_host_out_add(struct shmcam_host *h, const struct shmcam_ctrl *m)
+void shmcam_host_out_add(struct shmcam_host *h, const struct shmcam_ctrl_msg *m)
 {
     struct shmcam_host_out *o = g_new0(struct shmcam_host_out, 1);
     bool pci = m->op == SHMCAM_CTRL_ADD_PCI;

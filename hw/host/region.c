@@ -288,10 +288,13 @@ static int shmcam_host_region_listen(struct shmcam_host *h, GError **errp)
     uint64_t want = shmcam_region_round_size(shmcam_producer_needed(h->o.slots,
                                                                     need));
     char have_s[32], want_s[32], want_arg[32], desc[64];
+    uint64_t ctrl_offset;
     int ret;
 
-    h->slot_size = shmcam_producer_slot_size(h->region_bytes, h->o.slots);
-    if (need > h->slot_size) {
+    /* As each region will be laid out: with its control table if room. */
+    h->slot_size = shmcam_producer_layout(h->region_bytes, h->o.slots, need,
+                                          &ctrl_offset);
+    if (!h->slot_size) {
         shmcam_region_size_str(h->region_bytes, have_s, sizeof(have_s));
         shmcam_region_size_str(want, want_s, sizeof(want_s));
         shmcam_host_size_arg(want, want_arg, sizeof(want_arg));

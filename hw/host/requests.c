@@ -62,6 +62,21 @@ static bool shmcam_host_is_holder(struct shmcam_host *h,
            h->holder_owner == r->owner;
 }
 
+/*
+ * --controls=first: may area @area of @p, owned by @owner, change
+ * controls?  Yes while it holds the format, and anyone while nobody does.
+ */
+bool shmcam_host_may_set(struct shmcam_host *h,
+                         const struct shmcam_producer *p, uint32_t area,
+                         uint64_t owner)
+{
+    if (!shmcam_host_held(h)) {
+        return true;
+    }
+    return h->holder == p && h->holder_area == area &&
+           h->holder_owner == owner;
+}
+
 /* Area r->consumer of @p holds the format now: its request was taken. */
 static void shmcam_host_hold(struct shmcam_host *h, struct shmcam_producer *p,
                              const struct shmcam_request *r)

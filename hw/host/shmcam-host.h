@@ -52,6 +52,7 @@ struct shmcam_host_opts {
     char *region_size;
     gboolean keep;
     char *camera_io;                    /* auto (NULL) or mmap */
+    char *controls;                     /* first (NULL), all or none */
     gboolean version;
 };
 
@@ -62,6 +63,13 @@ struct shmcam_host_opts {
  * eventfd the guest's doorbell writes.  The supervisor hands these over
  * (ctrl.h); host/outputs.c keeps them, in a list of any length.
  */
+/* --controls: who may change the source's controls (host/controls.c). */
+enum shmcam_ctrl_policy {
+    SHMCAM_CTRLS_FIRST,                 /* the format's holder, or anyone */
+    SHMCAM_CTRLS_ALL,
+    SHMCAM_CTRLS_NONE,
+};
+
 struct shmcam_host_out {
     uint32_t key;                       /* the supervisor's, for messages */
     uint32_t area;                      /* its consumer area */
@@ -135,6 +143,9 @@ struct shmcam_host {
     bool pending;
     struct shmcam_request pending_req;
     struct shmcam_producer *pending_prod;
+    /* Controls (host/controls.c): the source's, as we publish them. */
+    enum shmcam_ctrl_policy ctrl_policy;
+    struct shmcam_ctrl_table ctrls;
     /*
      * Copies of one frame into several regions, made side by side: a
      * worker for each core but ours (outputs.c), or NULL on one core.
@@ -168,13 +179,19 @@ void shmcam_host_free(struct shmcam_host *h);
  * NULL after the last.
  */
 void shmcam_host_outputs_init(struct shmcam_host *h);
-void shmcam_host_out_add(struct shmcam_host *h, const struct shmcam_ctrl *m);
+void shmcam_host_out_add(struct shmcam_host *h, const struct shmcam_ctrl_msg *m);
 void shmcam_host_out_del(struct shmcam_host *h, uint32_t key);
 void shmcam_host_outputs_free(struct shmcam_host *h);
 struct shmcam_producer *shmcam_host_next_prod(struct shmcam_host *h,
                                               unsigned int *pos);
 #define SHMCAM_HOST_FOR_EACH_PROD(h, p, pos) \
     for ((pos) = 0; ((p) = shmcam_host_next_prod((h), &(pos))) != NULL; )
+
+int shmcam_host_parse_controls(const char *arg, enum shmcam_ctrl_policy *pol);
+void shmcam_host_controls(struct shmcam_host *h, uint64_t now, bool beat);
+bool shmcam_host_may_set(struct shmcam_host *h,
+                         const struct shmcam_producer *p, uint32_t area,
+                         uint64_t owner);
 
 void shmcam_host_publish_format(struct shmcam_host *h);
 void shmcam_host_set_state(struct shmcam_host *h, enum shmcam_state s);

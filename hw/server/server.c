@@ -261,7 +261,7 @@ static int shmcam_server_memfd(struct shmcam_server *s, const char *name,
 static void shmcam_server_tell_add(struct shmcam_server *s,
                                    struct shmcam_server_client *c)
 {
-    struct shmcam_ctrl m = {
+    struct shmcam_ctrl_msg m = {
         .op = c->pci ? SHMCAM_CTRL_ADD_PCI : SHMCAM_CTRL_ADD,
         .key = c->key,
         .id = c->id,
@@ -298,7 +298,7 @@ static void shmcam_server_drop(struct shmcam_server *s, unsigned int i,
                                const char *why)
 {
     struct shmcam_server_client *c = shmcam_server_client(s, i);
-    struct shmcam_ctrl m = { .op = SHMCAM_CTRL_DEL, .key = c->key,
+    struct shmcam_ctrl_msg m = { .op = SHMCAM_CTRL_DEL, .key = c->key,
                              .id = c->id };
 
     if (c->ready) {
@@ -523,7 +523,7 @@ static bool shmcam_server_client_input(struct shmcam_server *s, unsigned int i)
  */
 static void shmcam_server_child_input(struct shmcam_server *s)
 {
-    struct shmcam_ctrl m;
+    struct shmcam_ctrl_msg m;
     unsigned int k;
     int i, ret;
 

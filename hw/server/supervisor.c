@@ -182,7 +182,7 @@ uint32_t shmcam_supervisor_watchdog(struct shmcam_supervisor *sup,
 }
 
 void shmcam_supervisor_tell(struct shmcam_supervisor *sup,
-                            const struct shmcam_ctrl *m)
+                            const struct shmcam_ctrl_msg *m)
 {
     int ret;
 

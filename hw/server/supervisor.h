@@ -63,7 +63,7 @@ uint32_t shmcam_supervisor_watchdog(struct shmcam_supervisor *sup,
 
 /* Send @m to the capture process; one that takes no message is killed. */
 void shmcam_supervisor_tell(struct shmcam_supervisor *sup,
-                            const struct shmcam_ctrl *m);
+                            const struct shmcam_ctrl_msg *m);
 
 /* Is a start due at @now?  How many ms to wait for it at most (@max)? */
 bool shmcam_supervisor_due(const struct shmcam_supervisor *sup, uint64_t now);

@@ -75,6 +75,20 @@ struct shmcam_source_ops {
      * unmapped: the source stops writing into it before this returns.
      */
     void (*target)(struct shmcam_source *s, struct shmcam_producer *p);
+    /*
+     * Controls (ABI 1.4), NULL for a source without any.  ctrls() writes
+     * the source's controls and their values now into @t's num_ctrls,
+     * ctrls[], num_menu and menu[], nothing else; the host calls it at
+     * every heartbeat and publishes what changed, so a source learns of
+     * changes made elsewhere (a camera's V4L2_EVENT_CTRL) by then.
+     * set_ctrl() changes control @id, which the host has checked is one
+     * of ctrls()' last answer, writable, with @value in its range and
+     * valid for its type; returns 0 with @applied the value the source
+     * kept, or a positive errno (the source's own: a camera's).
+     */
+    void (*ctrls)(struct shmcam_source *s, struct shmcam_ctrl_table *t);
+    int (*set_ctrl)(struct shmcam_source *s, uint32_t id, int64_t value,
+                    int64_t *applied);
     void (*release)(struct shmcam_source *s);
     void (*stop)(struct shmcam_source *s);
     void (*free)(struct shmcam_source *s);

@@ -52,7 +52,8 @@ static void test_header_offsets(void)
     OFF(shmcam_header, heartbeat_ns, 152);
     OFF(shmcam_header, color, 160);
     OFF(shmcam_header, slots_ahead, 164);
-    OFF(shmcam_header, reserved1, 168);
+    OFF(shmcam_header, ctrl_offset, 168);
+    OFF(shmcam_header, reserved1, 176);
     OFF(shmcam_header, slots, 224);
     OFF(shmcam_header, caps, 1248);
     OFF(shmcam_header, cap_sizes, 3168);
@@ -89,7 +90,45 @@ static void test_other_offsets(void)
     OFF(shmcam_consumer, last_timestamp_ns, 56);
     OFF(shmcam_consumer, frames, 64);
     OFF(shmcam_consumer, dropped, 72);
-    OFF(shmcam_consumer, reserved1, 80);
+    OFF(shmcam_consumer, ctrl_serial, 80);
+    OFF(shmcam_consumer, ctrl_id, 84);
+    OFF(shmcam_consumer, ctrl_value, 88);
+    OFF(shmcam_consumer, reserved1, 96);
+}
+
+/* ABI 1.4: the control table, as docs/specs/shmcam.rst lays it out. */
+static void test_ctrl_offsets(void)
+{
+    g_assert_cmpuint(sizeof(struct shmcam_ctrl_table), ==, 0x5000);
+    g_assert_cmpuint(sizeof(struct shmcam_ctrl), ==, 96);
+    g_assert_cmpuint(sizeof(struct shmcam_ctrl_menu), ==, 48);
+    g_assert_cmpuint(sizeof(struct shmcam_ctrl_answer), ==, 16);
+    OFF(shmcam_ctrl_table, seq, 0);
+    OFF(shmcam_ctrl_table, generation, 4);
+    OFF(shmcam_ctrl_table, values_gen, 8);
+    OFF(shmcam_ctrl_table, num_ctrls, 12);
+    OFF(shmcam_ctrl_table, num_menu, 16);
+    OFF(shmcam_ctrl_table, ctrls, 64);
+    OFF(shmcam_ctrl_table, menu, 4672);
+    OFF(shmcam_ctrl_table, answers, 16960);
+    OFF(shmcam_ctrl_table, reserved1, 17472);
+    OFF(shmcam_ctrl, id, 0);
+    OFF(shmcam_ctrl, type, 4);
+    OFF(shmcam_ctrl, flags, 8);
+    OFF(shmcam_ctrl, menu_first, 12);
+    OFF(shmcam_ctrl, menu_count, 14);
+    OFF(shmcam_ctrl, name, 16);
+    OFF(shmcam_ctrl, minimum, 48);
+    OFF(shmcam_ctrl, maximum, 56);
+    OFF(shmcam_ctrl, step, 64);
+    OFF(shmcam_ctrl, default_value, 72);
+    OFF(shmcam_ctrl, value, 80);
+    OFF(shmcam_ctrl_menu, index, 0);
+    OFF(shmcam_ctrl_menu, value, 8);
+    OFF(shmcam_ctrl_menu, name, 16);
+    OFF(shmcam_ctrl_answer, serial, 0);
+    OFF(shmcam_ctrl_answer, error, 4);
+    OFF(shmcam_ctrl_answer, value, 8);
 }
 
 int main(int argc, char **argv)
@@ -98,5 +137,6 @@ int main(int argc, char **argv)
     g_test_add_func("/abi/sizes", test_sizes);
     g_test_add_func("/abi/header-offsets", test_header_offsets);
     g_test_add_func("/abi/slot-format-cap-consumer-offsets", test_other_offsets);
+    g_test_add_func("/abi/ctrl-offsets", test_ctrl_offsets);
     return g_test_run();
 }

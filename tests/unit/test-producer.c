@@ -60,8 +60,10 @@ static void test_layout(void)
     g_assert_cmpint(shmcam_check_identity(h, REGION), ==, 0);
     g_assert_cmpint(shmcam_layout_read(h, REGION, &l), ==, 0);
     g_assert_cmpuint(l.slot_count, ==, 3);
-    /* slots take all the room, page aligned */
-    g_assert_cmpuint(l.slot_size, ==, ((REGION - 0x2000) / 3) & ~4095u);
+    /* slots take all the room before the control table, page aligned */
+    g_assert_cmpuint(l.slot_size, ==, ((REGION - 0x2000 - 0x5000) / 3) &
+                                      ~4095u);
+    g_assert_cmphex(l.ctrl_offset, ==, REGION - 0x5000);
     g_assert_cmpuint(l.session_id, ==, 77);
     g_assert_cmphex(h->latest_frame, ==, SHMCAM_NO_FRAME);
     g_assert_cmpuint(h->state, ==, SHMCAM_STATE_STOPPED);
@@ -569,7 +571,7 @@ static void test_hold(void)
     shmcam_producer_set_format(&p, &f, NULL);
     g_assert_cmpint(shmcam_check_identity(h, REGION), ==, 0);
     g_assert_cmpint(shmcam_layout_read(h, REGION, &l), ==, 0);
-    g_assert_cmpuint(l.abi_minor, ==, 3);
+    g_assert_cmpuint(l.abi_minor, >=, 3);
     g_assert_cmpuint(h->slots_ahead, ==, 1);
 
     /* one slot at a time until told more */
@@ -668,6 +670,232 @@ static void test_hold(void)
     g_free(r);
 }
 
+/* A table of two controls: brightness (integer) and a two-entry menu. */
+static void ctrl_table_fill(struct shmcam_ctrl_table *t, int64_t bright)
+{
+    memset(t, 0, sizeof(*t));
+    t->num_ctrls = 2;
+    t->ctrls[0] = (struct shmcam_ctrl){
+        .id = 0x00980900, .type = SHMCAM_CTRL_INTEGER, .name = "Brightness",
+        .minimum = 0, .maximum = 255, .step = 1, .default_value = 128,
+        .value = (uint64_t)bright,
+    };
+    t->ctrls[1] = (struct shmcam_ctrl){
+        .id = 0x00980918, .type = SHMCAM_CTRL_MENU, .name = "Power Line",
+        .menu_first = 0, .menu_count = 2, .minimum = 0, .maximum = 1,
+        .step = 1, .default_value = 1, .value = 1,
+    };
+    t->num_menu = 2;
+    t->menu[0] = (struct shmcam_ctrl_menu){ .index = 0, .name = "Disabled" };
+    t->menu[1] = (struct shmcam_ctrl_menu){ .index = 1, .name = "50 Hz" };
+}
+
+/*
+ * Frames first: a region that holds the slots but not the table beside
+ * them gets no table, and all its room goes to the slots.
+ */
+static void test_ctrl_no_room(void)
+{
+    uint8_t *r = g_malloc0(REGION);
+    uint32_t slot = ((REGION - 0x2000) / 4) & ~4095u;
+    struct shmcam_producer p;
+    struct shmcam_layout l = { 0 };
+    struct shmcam_ctrl_table t;
+    uint64_t off = 1;
+
+    g_assert_cmpuint(shmcam_producer_layout(REGION, 4, slot, &off), ==, slot);
+    g_assert_cmpuint(off, ==, 0);
+    g_assert_cmpuint(shmcam_producer_layout(REGION, 4, slot + 1, &off), ==, 0);
+    g_assert_cmpint(shmcam_producer_init(&p, r, REGION, 4, slot, 1), ==, 0);
+    g_assert_cmpint(shmcam_layout_read((void *)r, REGION, &l), ==, 0);
+    g_assert_cmpuint(l.slot_size, ==, slot);
+    g_assert_cmpuint(l.ctrl_offset, ==, 0);
+    g_assert_null(shmcam_producer_ctrls(&p));
+    ctrl_table_fill(&t, 10);
+    g_assert_cmpint(shmcam_producer_set_ctrls(&p, &t), ==, -ENOENT);
+    /* one page less per slot leaves room for it */
+    g_assert_cmpint(shmcam_producer_init(&p, r, REGION, 4, slot - 4096, 1),
+                    ==, 0);
+    g_assert_cmpint(shmcam_layout_read((void *)r, REGION, &l), ==, 0);
+    g_assert_cmphex(l.ctrl_offset, ==, REGION - 0x5000);
+    g_assert_cmpuint(l.slot_size, ==, ((REGION - 0x7000) / 4) & ~4095u);
+    g_free(r);
+}
+
+static void test_ctrl_publish(void)
+{
+    uint8_t *r = g_malloc0(REGION);
+    struct shmcam_producer p;
+    struct shmcam_layout l = { 0 };
+    struct shmcam_ctrl_table t, got;
+    struct shmcam_ctrl_table *tbl;
+    uint32_t gen, vgen;
+
+    /* slot data of an earlier layout where the table goes */
+    memset(r + REGION - 0x5000, 0xa5, 0x5000);
+    g_assert_cmpint(shmcam_producer_init(&p, r, REGION, 3, 4096, 1), ==, 0);
+    g_assert_cmpint(shmcam_layout_read((void *)r, REGION, &l), ==, 0);
+    tbl = (void *)(r + l.ctrl_offset);
+    g_assert_cmpint(shmcam_ctrls_read(r, &l, &got), ==, 0);
+    g_assert_cmpuint(got.num_ctrls, ==, 0);
+    g_assert_cmpuint(tbl->answers[5].serial, ==, 0);
+    g_assert_cmpuint(tbl->seq % 2, ==, 0);
+
+    ctrl_table_fill(&t, 10);
+    g_assert_cmpint(shmcam_producer_set_ctrls(&p, &t), ==, 1);
+    g_assert_cmpint(shmcam_ctrls_read(r, &l, &got), ==, 0);
+    g_assert_cmpuint(got.num_ctrls, ==, 2);
+    g_assert_cmpstr(got.ctrls[0].name, ==, "Brightness");
+    g_assert_cmpint((int64_t)got.ctrls[0].value, ==, 10);
+    g_assert_cmpstr(got.menu[1].name, ==, "50 Hz");
+    gen = got.generation;
+    vgen = got.values_gen;
+    g_assert_cmpuint(gen, >, 0);
+
+    /* the same again: nothing written */
+    g_assert_cmpint(shmcam_producer_set_ctrls(&p, &t), ==, 0);
+    g_assert_cmpint(shmcam_ctrls_read(r, &l, &got), ==, 0);
+    g_assert_cmpuint(got.values_gen, ==, vgen);
+
+    /* a value: values_gen only */
+    ctrl_table_fill(&t, 20);
+    g_assert_cmpint(shmcam_producer_set_ctrls(&p, &t), ==, 1);
+    g_assert_cmpint(shmcam_ctrls_read(r, &l, &got), ==, 0);
+    g_assert_cmpuint(got.generation, ==, gen);
+    g_assert_cmpuint(got.values_gen, >, vgen);
+    g_assert_cmpint((int64_t)got.ctrls[0].value, ==, 20);
+
+    /* a range: generation */
+    t.ctrls[0].maximum = 200;
+    g_assert_cmpint(shmcam_producer_set_ctrls(&p, &t), ==, 1);
+    g_assert_cmpint(shmcam_ctrls_read(r, &l, &got), ==, 0);
+    g_assert_cmpuint(got.generation, >, gen);
+
+    /* fewer controls: what is gone reads zero */
+    t.num_ctrls = 1;
+    t.num_menu = 0;
+    g_assert_cmpint(shmcam_producer_set_ctrls(&p, &t), ==, 1);
+    g_assert_cmpuint(tbl->ctrls[1].id, ==, 0);
+    g_assert_cmpuint(tbl->menu[0].index, ==, 0);
+    g_assert_cmpstr(tbl->menu[1].name, ==, "");
+
+    t.num_ctrls = SHMCAM_MAX_CTRLS + 1;
+    g_assert_cmpint(shmcam_producer_set_ctrls(&p, &t), ==, -EINVAL);
+    g_free(r);
+}
+
+/* A reader meets the table while it is rewritten, odd or changed. */
+static void test_ctrl_seqlock(void)
+{
+    uint8_t *r = g_malloc0(REGION);
+    struct shmcam_producer p;
+    struct shmcam_layout l = { 0 };
+    struct shmcam_ctrl_table t, got;
+    struct shmcam_ctrl_table *tbl;
+    uint32_t seq;
+
+    g_assert_cmpint(shmcam_producer_init(&p, r, REGION, 3, 4096, 1), ==, 0);
+    g_assert_cmpint(shmcam_layout_read((void *)r, REGION, &l), ==, 0);
+    tbl = (void *)(r + l.ctrl_offset);
+    seq = tbl->seq;
+    ctrl_table_fill(&t, 10);
+    g_assert_cmpint(shmcam_producer_set_ctrls(&p, &t), ==, 1);
+    g_assert_cmpuint(tbl->seq, ==, seq + 2);
+    tbl->seq++;
+    g_assert_cmpint(shmcam_ctrls_read(r, &l, &got), ==, -ESTALE);
+    tbl->seq--;
+    g_assert_cmpint(shmcam_ctrls_read(r, &l, &got), ==, 0);
+    g_free(r);
+}
+
+/*
+ * A guest that scribbles over the table (or a control's answer) gets it
+ * put back at the next restore, and readers take it again.
+ */
+static void test_ctrl_scribbled(void)
+{
+    uint8_t *r = g_malloc0(REGION);
+    struct shmcam_producer p;
+    struct shmcam_layout l = { 0 };
+    struct shmcam_ctrl_table t, got;
+    struct shmcam_ctrl_table *tbl;
+
+    g_assert_cmpint(shmcam_producer_init(&p, r, REGION, 3, 4096, 1), ==, 0);
+    g_assert_cmpint(shmcam_layout_read((void *)r, REGION, &l), ==, 0);
+    tbl = (void *)(r + l.ctrl_offset);
+    ctrl_table_fill(&t, 10);
+    g_assert_cmpint(shmcam_producer_set_ctrls(&p, &t), ==, 1);
+    shmcam_producer_ctrl_answer(&p, 3, 7, 0, 10);
+    g_assert_false(shmcam_producer_restore(&p));
+
+    memset(tbl, 0x5a, sizeof(*tbl));
+    g_assert_cmpint(shmcam_ctrls_read(r, &l, &got), ==, -EINVAL);
+    g_assert_true(shmcam_producer_restore(&p));
+    g_assert_false(shmcam_producer_restore(&p));
+    g_assert_cmpint(shmcam_ctrls_read(r, &l, &got), ==, 0);
+    g_assert_cmpuint(got.num_ctrls, ==, 2);
+    g_assert_cmpint((int64_t)got.ctrls[0].value, ==, 10);
+    g_assert_cmpuint(tbl->answers[3].serial, ==, 7);
+    g_assert_cmpuint(tbl->answers[4].serial, ==, 0);
+
+    /* the header's pointer to it is put back too */
+    ((struct shmcam_header *)r)->ctrl_offset = 4096;
+    g_assert_true(shmcam_producer_restore(&p));
+    g_assert_cmpint(shmcam_layout_read((void *)r, REGION, &l), ==, 0);
+    g_assert_cmphex(l.ctrl_offset, ==, REGION - 0x5000);
+    g_free(r);
+}
+
+static void test_ctrl_requests(void)
+{
+    uint8_t *r = g_malloc0(REGION);
+    struct shmcam_consumer *c = (void *)(r + SHMCAM_CONSUMER_OFFSET);
+    struct shmcam_ctrl_request req[SHMCAM_MAX_CONSUMERS];
+    struct shmcam_producer p;
+    struct shmcam_layout l = { 0 };
+    uint32_t error = 0;
+    shmcam_u64 value = 0;
+
+    /* a request of the earlier producer's time: recorded, not answered */
+    c[1].owner = 11;
+    c[1].ctrl_serial = 5;
+    /* an unowned area's serial is no request */
+    c[2].ctrl_serial = 9;
+    g_assert_cmpint(shmcam_producer_init(&p, r, REGION, 3, 4096, 1), ==, 0);
+    g_assert_cmpint(shmcam_layout_read((void *)r, REGION, &l), ==, 0);
+    g_assert_cmphex(shmcam_producer_poll_ctrls(&p, req), ==, 0);
+
+    c[1].ctrl_id = 0x00980900;
+    c[1].ctrl_value = (uint64_t)-3;
+    c[1].ctrl_serial = 6;
+    c[4].owner = 44;
+    c[4].ctrl_id = 0x00980901;
+    c[4].ctrl_value = 77;
+    c[4].ctrl_serial = 1;
+    g_assert_cmphex(shmcam_producer_poll_ctrls(&p, req), ==, 0x12);
+    g_assert_cmpuint(req[1].serial, ==, 6);
+    g_assert_cmphex(req[1].id, ==, 0x00980900);
+    g_assert_cmpint(req[1].value, ==, -3);
+    g_assert_cmpuint(req[1].owner, ==, 11);
+    g_assert_cmpuint(req[4].serial, ==, 1);
+    g_assert_cmpint(req[4].value, ==, 77);
+    /* seen once only; serial 0 never a request */
+    g_assert_cmphex(shmcam_producer_poll_ctrls(&p, req), ==, 0);
+    c[4].ctrl_serial = 0;
+    g_assert_cmphex(shmcam_producer_poll_ctrls(&p, req), ==, 0);
+
+    g_assert_cmpint(shmcam_ctrl_answer_read(r, &l, 1, 6, &error, &value), ==,
+                    -EAGAIN);
+    shmcam_producer_ctrl_answer(&p, 1, 6, ERANGE, -3);
+    g_assert_cmpint(shmcam_ctrl_answer_read(r, &l, 1, 6, &error, &value), ==,
+                    0);
+    g_assert_cmpuint(error, ==, ERANGE);
+    g_assert_cmpint((int64_t)value, ==, -3);
+    /* out of range areas are no answer */
+    shmcam_producer_ctrl_answer(&p, SHMCAM_MAX_CONSUMERS, 6, 0, 0);
+    g_free(r);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -685,5 +913,10 @@ int main(int argc, char **argv)
     g_test_add_func("/producer/meta-seq", test_meta_seq);
     g_test_add_func("/producer/begin-commit", test_begin_commit);
     g_test_add_func("/producer/hold", test_hold);
+    g_test_add_func("/producer/ctrl-no-room", test_ctrl_no_room);
+    g_test_add_func("/producer/ctrl-publish", test_ctrl_publish);
+    g_test_add_func("/producer/ctrl-seqlock", test_ctrl_seqlock);
+    g_test_add_func("/producer/ctrl-scribbled", test_ctrl_scribbled);
+    g_test_add_func("/producer/ctrl-requests", test_ctrl_requests);
     return g_test_run();
 }
