@@ -17,7 +17,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/mman.h>
+
+#include <linux/v4l2-controls.h>
 
 #include "shmcam-jpeg.h"
 #include "shmcam-pattern.h"
@@ -32,6 +35,111 @@
 static const uint8_t shmcam_bar_y[8] = { 180, 162, 131, 112, 84, 65, 35, 16 };
 static const uint8_t shmcam_bar_u[8] = { 128, 44, 156, 72, 184, 100, 212, 128 };
 static const uint8_t shmcam_bar_v[8] = { 128, 142, 44, 58, 198, 212, 114, 128 };
+
+const struct shmcam_pattern_ctrl_info
+    shmcam_pattern_ctrl_info[SHMCAM_PATTERN_NCTRLS] = {
+    [SHMCAM_PATTERN_BRIGHTNESS] = { V4L2_CID_BRIGHTNESS, "Brightness",
+                                    "brightness", 0, 255, 128 },
+    [SHMCAM_PATTERN_CONTRAST] = { V4L2_CID_CONTRAST, "Contrast", "contrast",
+                                  0, 255, 128 },
+    [SHMCAM_PATTERN_SATURATION] = { V4L2_CID_SATURATION, "Saturation",
+                                    "saturation", 0, 255, 128 },
+    [SHMCAM_PATTERN_HUE] = { V4L2_CID_HUE, "Hue", "hue", -128, 127, 0 },
+};
+
+void shmcam_pattern_default_ctrls(int32_t *v)
+{
+    uint32_t i;
+
+    for (i = 0; i < SHMCAM_PATTERN_NCTRLS; i++) {
+        v[i] = shmcam_pattern_ctrl_info[i].default_value;
+    }
+}
+
+int shmcam_pattern_ctrl_find(const char *key)
+{
+    int i;
+
+    for (i = 0; i < SHMCAM_PATTERN_NCTRLS; i++) {
+        if (!strcasecmp(key, shmcam_pattern_ctrl_info[i].key) ||
+            !strcasecmp(key, shmcam_pattern_ctrl_info[i].name)) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+/* Are the controls all at their defaults?  Else the stamp says them. */
+static bool shmcam_pattern_ctrls_default(const int32_t *v)
+{
+    uint32_t i;
+
+    for (i = 0; i < SHMCAM_PATTERN_NCTRLS; i++) {
+        if (v[i] != shmcam_pattern_ctrl_info[i].default_value) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Bytes of control values after the stamp: 0 at the defaults. */
+static uint32_t shmcam_pattern_ext(const struct shmcam_pattern *pat)
+{
+    return shmcam_pattern_ctrls_default(pat->ctrl) ? 0
+                                                   : SHMCAM_PATTERN_CTRLS_SIZE;
+}
+
+static uint8_t shmcam_pattern_clamp(int v)
+{
+    return v < 0 ? 0 : v > 255 ? 255 : v;
+}
+
+/* Luma @y with brightness and contrast: the same @y at their defaults. */
+static uint8_t shmcam_pattern_adjust_luma(const struct shmcam_pattern *pat,
+                                          uint8_t y)
+{
+    int c = pat->ctrl[SHMCAM_PATTERN_CONTRAST];
+    int b = pat->ctrl[SHMCAM_PATTERN_BRIGHTNESS] - 128;
+
+    return shmcam_pattern_clamp(((int)y - 128) * c / 128 + 128 + b);
+}
+
+/*
+ * sin(t * pi / 128) times 1024, for t of 0..128, by Bhaskara's
+ * approximation (within 0.2%): exact at 0, 64 and 128, so that a hue of
+ * 0 rotates nothing.  No libm needed.
+ */
+static int shmcam_pattern_sin(int t)
+{
+    int sign = 1, q;
+
+    t &= 255;
+    if (t > 128) {
+        t -= 128;
+        sign = -1;
+    }
+    q = t * (128 - t);
+    return sign * 4096 * q / (20480 - q);
+}
+
+/* The bars' chroma with saturation and hue: the tables at their defaults. */
+static void shmcam_pattern_chroma(const struct shmcam_pattern *pat,
+                                  uint8_t *u, uint8_t *v)
+{
+    int sat = pat->ctrl[SHMCAM_PATTERN_SATURATION];
+    int hue = pat->ctrl[SHMCAM_PATTERN_HUE];
+    int sn = shmcam_pattern_sin(hue), cs = shmcam_pattern_sin(hue + 64);
+    uint32_t i;
+
+    for (i = 0; i < 8; i++) {
+        int du = shmcam_bar_u[i] - 128, dv = shmcam_bar_v[i] - 128;
+
+        u[i] = shmcam_pattern_clamp(128 + (du * cs - dv * sn) * sat /
+                                    (1024 * 128));
+        v[i] = shmcam_pattern_clamp(128 + (du * sn + dv * cs) * sat /
+                                    (1024 * 128));
+    }
+}
 
 /*
  * The lines of the image differ only by the step of the vertical ramp
@@ -124,10 +232,12 @@ static int shmcam_pattern_fill(struct shmcam_pattern *pat)
     uint32_t w = pat->fmt.width, h = pat->fmt.height, x, y, k, n = 0;
     struct shmcam_pattern_plane *p = pat->plane;
     uint8_t line_of[SHMCAM_PATTERN_KINDS], *bar = malloc(w), *r;
+    uint8_t bar_u[8], bar_v[8];
 
     if (!bar) {
         return -ENOMEM;
     }
+    shmcam_pattern_chroma(pat, bar_u, bar_v);
     for (x = 0; x < w; x++) {
         bar[x] = shmcam_pattern_bar(x, w);
     }
@@ -138,13 +248,15 @@ static int shmcam_pattern_fill(struct shmcam_pattern *pat)
             line_of[k] = n;
             r = shmcam_pattern_row(&p[0], n);
             for (x = 0; x < w; x++) {
+                uint8_t luma = shmcam_pattern_adjust_luma(
+                    pat, shmcam_pattern_luma(x, bar[x], k));
+
                 if (pat->layout != SHMCAM_FMT_YUYV) {
-                    r[x] = shmcam_pattern_luma(x, bar[x], k);
+                    r[x] = luma;
                     continue;
                 }
-                r[x * 2] = shmcam_pattern_luma(x, bar[x], k);
-                r[x * 2 + 1] = (x & 1) ? shmcam_bar_v[bar[x]] :
-                                         shmcam_bar_u[bar[x]];
+                r[x * 2] = luma;
+                r[x * 2 + 1] = (x & 1) ? bar_v[bar[x]] : bar_u[bar[x]];
             }
             shmcam_pattern_double(&p[0], n++);
         }
@@ -152,11 +264,11 @@ static int shmcam_pattern_fill(struct shmcam_pattern *pat)
     }
     for (x = 0; pat->nplanes > 1 && x < w; x += 2) {
         if (pat->layout == SHMCAM_FMT_NV12) {
-            shmcam_pattern_row(&p[1], 0)[x] = shmcam_bar_u[bar[x]];
-            shmcam_pattern_row(&p[1], 0)[x + 1] = shmcam_bar_v[bar[x]];
+            shmcam_pattern_row(&p[1], 0)[x] = bar_u[bar[x]];
+            shmcam_pattern_row(&p[1], 0)[x + 1] = bar_v[bar[x]];
         } else {
-            shmcam_pattern_row(&p[1], 0)[x / 2] = shmcam_bar_u[bar[x]];
-            shmcam_pattern_row(&p[2], 0)[x / 2] = shmcam_bar_v[bar[x]];
+            shmcam_pattern_row(&p[1], 0)[x / 2] = bar_u[bar[x]];
+            shmcam_pattern_row(&p[2], 0)[x / 2] = bar_v[bar[x]];
         }
     }
     for (x = 1; x < pat->nplanes; x++) {
@@ -399,7 +511,14 @@ static void shmcam_pattern_stamp(struct shmcam_pattern *pat, uint8_t *at,
         .jpeg_index = index,
         .jpeg_cycle = jpeg_len ? SHMCAM_PATTERN_JPEG_CYCLE : 0,
     };
+    uint32_t i;
 
+    if (shmcam_pattern_ext(pat)) {
+        s.magic = SHMCAM_PATTERN_MAGIC_CTRL;
+        for (i = 0; i < SHMCAM_PATTERN_NCTRLS; i++) {
+            at[sizeof(s) + i] = (uint8_t)pat->ctrl[i];
+        }
+    }
     memcpy(at, &s, sizeof(s));
 }
 
@@ -414,9 +533,10 @@ static void shmcam_pattern_stamp(struct shmcam_pattern *pat, uint8_t *at,
  */
 static int shmcam_pattern_jpeg_entry(struct shmcam_pattern *pat, uint32_t i)
 {
-    static const uint8_t com[SHMCAM_PATTERN_STAMP_SIZE];
+    static const uint8_t com[SHMCAM_PATTERN_STAMP_SIZE +
+                             SHMCAM_PATTERN_CTRLS_SIZE];
     const uint32_t after = SHMCAM_PATTERN_JPEG_STAMP +
-                           SHMCAM_PATTERN_STAMP_SIZE;
+                           SHMCAM_PATTERN_STAMP_SIZE + shmcam_pattern_ext(pat);
     uint32_t w = pat->fmt.width, h = pat->fmt.height, k;
     struct shmcam_jpeg_image img = {
         .width = w, .height = h,
@@ -426,6 +546,9 @@ static int shmcam_pattern_jpeg_entry(struct shmcam_pattern *pat, uint32_t i)
 
     if (pat->jpeg[i]) {
         return 0;
+    }
+    if (!pat->enc) {
+        return -ENOMEM;
     }
     if (!pat->frame) {
         pat->frame = shmcam_pattern_frame_alloc(pat->frame_size);
@@ -439,7 +562,8 @@ static int shmcam_pattern_jpeg_entry(struct shmcam_pattern *pat, uint32_t i)
     img.plane[1] = pat->frame + (size_t)w * h;
     img.plane[2] = img.plane[1] + (size_t)w / 2 * h;
     len = shmcam_jpeg_encode(pat->enc, &img, SHMCAM_PATTERN_JPEG_QUALITY,
-                             com, sizeof(com), &pat->jpeg[i]);
+                             com, after - SHMCAM_PATTERN_JPEG_STAMP,
+                             &pat->jpeg[i]);
     if (len < 0) {
         return len;
     }
@@ -494,6 +618,7 @@ int shmcam_pattern_init(struct shmcam_pattern *pat,
 
     memset(pat, 0, sizeof(*pat));
     pat->fmt = *fmt;
+    shmcam_pattern_default_ctrls(pat->ctrl);
     if (fmt->width < SHMCAM_MIN_WIDTH || fmt->height < SHMCAM_MIN_HEIGHT ||
         fmt->width > SHMCAM_MAX_WIDTH || fmt->height > SHMCAM_MAX_HEIGHT ||
         (fmt->width | fmt->height) & 1 ||
@@ -532,6 +657,41 @@ void shmcam_pattern_fini(struct shmcam_pattern *pat)
     pat->frame = NULL;
 }
 
+/*
+ * The planes are drawn again with the new values (a few distinct lines:
+ * cheap), and the MJPEG cycle goes, to be encoded again as frames need
+ * it; the encoder and the image's buffer come back for that.
+ */
+int shmcam_pattern_set_ctrls(struct shmcam_pattern *pat, const int32_t *v)
+{
+    uint32_t i;
+
+    for (i = 0; i < SHMCAM_PATTERN_NCTRLS; i++) {
+        if (v[i] < shmcam_pattern_ctrl_info[i].minimum ||
+            v[i] > shmcam_pattern_ctrl_info[i].maximum) {
+            return -EINVAL;
+        }
+    }
+    if (!memcmp(pat->ctrl, v, sizeof(pat->ctrl))) {
+        return 0;
+    }
+    memcpy(pat->ctrl, v, sizeof(pat->ctrl));
+    if (pat->fmt.pixelformat == SHMCAM_FMT_MJPEG) {
+        for (i = 0; i < SHMCAM_PATTERN_JPEG_CYCLE; i++) {
+            free(pat->jpeg[i]);
+            pat->jpeg[i] = NULL;
+            pat->jpeg_len[i] = 0;
+        }
+        if (!pat->enc) {
+            pat->enc = shmcam_jpeg_encoder_new();
+            if (!pat->enc) {
+                return -ENOMEM;
+            }
+        }
+    }
+    return shmcam_pattern_fill(pat);
+}
+
 uint32_t shmcam_pattern_length(struct shmcam_pattern *pat, uint64_t n)
 {
     uint32_t i = n % SHMCAM_PATTERN_JPEG_CYCLE;
@@ -563,7 +723,8 @@ uint32_t shmcam_pattern_render_into(struct shmcam_pattern *pat, uint64_t n,
                              n, pat->jpeg_sum[i], len, i);
         return len;
     }
-    shmcam_pattern_sum_init(&sum, SHMCAM_PATTERN_STAMP_SIZE);
+    shmcam_pattern_sum_init(&sum, SHMCAM_PATTERN_STAMP_SIZE +
+                                  shmcam_pattern_ext(pat));
     shmcam_pattern_compose(pat, n, dst, &sum);
     shmcam_pattern_stamp(pat, dst, n, shmcam_pattern_sum_end(&sum), 0, 0);
     return len;
@@ -600,16 +761,21 @@ uint32_t shmcam_pattern_render(struct shmcam_pattern *pat, uint64_t n,
     return shmcam_pattern_render_into(pat, n, pat->frame, pat->frame_size);
 }
 
+/*
+ * The stamp of @buf into @s, and the control values it names into @ctrl
+ * (the defaults unless a SHMCAM_PATTERN_MAGIC_CTRL stamp's bytes say
+ * others).
+ */
 static int shmcam_pattern_read_stamp(struct shmcam_pattern *pat,
                                      const uint8_t *buf, uint32_t len,
                                      struct shmcam_pattern_stamp *s,
-                                     char *why, size_t why_len)
+                                     int32_t *ctrl, char *why, size_t why_len)
 {
-    uint32_t at = 0;
+    uint32_t at = 0, ext = 0, i;
     char got[5], want[5];
 
     if (pat->fmt.pixelformat == SHMCAM_FMT_MJPEG) {
-        static const uint8_t head[6] = { 0xff, 0xd8, 0xff, 0xfe, 0, 34 };
+        static const uint8_t head[5] = { 0xff, 0xd8, 0xff, 0xfe, 0 };
 
         if (len < SHMCAM_PATTERN_JPEG_STAMP + SHMCAM_PATTERN_STAMP_SIZE ||
             memcmp(buf, head, sizeof(head))) {
@@ -622,9 +788,23 @@ static int shmcam_pattern_read_stamp(struct shmcam_pattern *pat,
         return -EBADMSG;
     }
     memcpy(s, buf + at, sizeof(*s));
-    if (s->magic != SHMCAM_PATTERN_MAGIC) {
+    if (s->magic == SHMCAM_PATTERN_MAGIC_CTRL) {
+        ext = SHMCAM_PATTERN_CTRLS_SIZE;
+    } else if (s->magic != SHMCAM_PATTERN_MAGIC) {
         snprintf(why, why_len, "no pattern stamp");
         return -EBADMSG;
+    }
+    if ((at && buf[5] != 2 + SHMCAM_PATTERN_STAMP_SIZE + ext) ||
+        len < at + SHMCAM_PATTERN_STAMP_SIZE + ext) {
+        snprintf(why, why_len, "frame %llu: its stamp is cut short",
+                 (unsigned long long)s->frame);
+        return -EBADMSG;
+    }
+    shmcam_pattern_default_ctrls(ctrl);
+    for (i = 0; ext && i < SHMCAM_PATTERN_NCTRLS; i++) {
+        uint8_t b = buf[at + SHMCAM_PATTERN_STAMP_SIZE + i];
+
+        ctrl[i] = i == SHMCAM_PATTERN_HUE ? (int8_t)b : b;
     }
     if (s->pixelformat != pat->fmt.pixelformat || s->width != pat->fmt.width ||
         s->height != pat->fmt.height) {
@@ -647,7 +827,9 @@ static bool shmcam_pattern_intact(struct shmcam_pattern *pat,
                                   const uint8_t *buf, uint32_t len,
                                   const struct shmcam_pattern_stamp *s)
 {
-    uint32_t after = SHMCAM_PATTERN_STAMP_SIZE;
+    uint32_t after = SHMCAM_PATTERN_STAMP_SIZE +
+                     (s->magic == SHMCAM_PATTERN_MAGIC_CTRL ?
+                      SHMCAM_PATTERN_CTRLS_SIZE : 0);
 
     if (pat->fmt.pixelformat == SHMCAM_FMT_MJPEG) {
         after += SHMCAM_PATTERN_JPEG_STAMP;
@@ -663,15 +845,23 @@ int shmcam_pattern_verify(struct shmcam_pattern *pat, const uint8_t *buf,
                           size_t why_len)
 {
     struct shmcam_pattern_stamp s;
+    int32_t ctrl[SHMCAM_PATTERN_NCTRLS];
     const uint8_t *want;
     const char *cause;
     uint32_t want_len, i;
 
     *frame = SHMCAM_PATTERN_NONE;
-    if (shmcam_pattern_read_stamp(pat, buf, len, &s, why, why_len)) {
+    if (shmcam_pattern_read_stamp(pat, buf, len, &s, ctrl, why, why_len)) {
         return -EBADMSG;
     }
     *frame = s.frame;
+    /* the frame is compared with ours drawn with the values it names */
+    if (shmcam_pattern_set_ctrls(pat, ctrl)) {
+        snprintf(why, why_len, "frame %llu: its stamp's controls are out of "
+                 "range, or out of memory to draw them",
+                 (unsigned long long)s.frame);
+        return -EBADMSG;
+    }
     want_len = shmcam_pattern_render(pat, s.frame, &want);
     if (!want_len) {
         snprintf(why, why_len, "frame %llu: cannot make it to compare (out of "

@@ -14,7 +14,11 @@
 #include "shmcam.h"
 
 #define SHMCAM_PATTERN_MAGIC        0x54504353u /* "SCPT" */
+/* The stamp of a frame drawn with controls not at their defaults: four
+ * bytes of their values follow it (struct shmcam_pattern_ctrls). */
+#define SHMCAM_PATTERN_MAGIC_CTRL   0x43504353u /* "SCPC" */
 #define SHMCAM_PATTERN_STAMP_SIZE   32u
+#define SHMCAM_PATTERN_CTRLS_SIZE   4u
 /*
  * MJPEG frames: a cycle of JPEGs, entry i the image of raw frame
  * i * SHMCAM_PATTERN_JPEG_STEP in planar 4:2:2, encoded by libjpeg-turbo
@@ -40,6 +44,30 @@ struct shmcam_pattern_stamp {
 };
 _Static_assert(sizeof(struct shmcam_pattern_stamp) == SHMCAM_PATTERN_STAMP_SIZE,
                "stamp size");
+
+/*
+ * The pattern's controls, as a camera's in YUV: brightness offsets the
+ * luma, contrast scales it around mid-grey, saturation scales the chroma
+ * around 128, hue rotates it.  In this order in the four bytes after a
+ * SHMCAM_PATTERN_MAGIC_CTRL stamp: brightness, contrast and saturation
+ * unsigned, hue signed.
+ */
+enum {
+    SHMCAM_PATTERN_BRIGHTNESS,
+    SHMCAM_PATTERN_CONTRAST,
+    SHMCAM_PATTERN_SATURATION,
+    SHMCAM_PATTERN_HUE,
+    SHMCAM_PATTERN_NCTRLS,
+};
+
+struct shmcam_pattern_ctrl_info {
+    uint32_t id;            /* V4L2_CID_* */
+    const char *name;       /* V4L2's name of it */
+    const char *key;        /* shmcam-dump --ctrl's name of it */
+    int32_t minimum, maximum, default_value;
+};
+extern const struct shmcam_pattern_ctrl_info
+    shmcam_pattern_ctrl_info[SHMCAM_PATTERN_NCTRLS];
 
 /*
  * A plane holds its distinct lines only (the image's lines repeat: at most
@@ -72,6 +100,7 @@ struct shmcam_pattern {
     uint8_t *jpeg[SHMCAM_PATTERN_JPEG_CYCLE];   /* NULL until first needed */
     uint32_t jpeg_len[SHMCAM_PATTERN_JPEG_CYCLE];
     uint32_t jpeg_sum[SHMCAM_PATTERN_JPEG_CYCLE];  /* their checksums */
+    int32_t ctrl[SHMCAM_PATTERN_NCTRLS];    /* SHMCAM_PATTERN_BRIGHTNESS... */
 };
 
 /*
@@ -89,6 +118,21 @@ struct shmcam_pattern {
 int shmcam_pattern_init(struct shmcam_pattern *pat,
                         const struct shmcam_format *fmt);
 void shmcam_pattern_fini(struct shmcam_pattern *pat);
+
+/*
+ * shmcam_pattern_set_ctrls - draw the frames from now on with control
+ * values @v (indexed SHMCAM_PATTERN_BRIGHTNESS...; each in its range of
+ * shmcam_pattern_ctrl_info): the planes are drawn again and the MJPEG
+ * cycle is encoded again, lazily, as after init.  Nothing is done when
+ * the values are those in use.  Returns 0, -EINVAL for a value out of its
+ * range (nothing changed), or -ENOMEM.
+ */
+int shmcam_pattern_set_ctrls(struct shmcam_pattern *pat, const int32_t *v);
+/* Set @v to the controls' defaults. */
+void shmcam_pattern_default_ctrls(int32_t *v);
+/* Index of the control named @key (shmcam_pattern_ctrl_info's key or
+ * name, in any case), or -1. */
+int shmcam_pattern_ctrl_find(const char *key);
 
 /*
  * shmcam_pattern_length - the length of frame @n, before it is drawn (an

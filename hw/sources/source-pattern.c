@@ -19,6 +19,8 @@ struct shmcam_pattern_source {
     struct shmcam_format fmt;
     uint32_t align;
     uint64_t n;
+    /* the controls' values, kept from one start to the next */
+    int32_t ctrl[SHMCAM_PATTERN_NCTRLS];
 };
 
 static const uint32_t shmcam_pattern_fourccs[] = {
@@ -88,8 +90,10 @@ static int shmcam_pattern_source_start(struct shmcam_source *s,
 
     shmcam_pattern_fini(&ps->pat);
     shmcam_format_align(fmt, ps->align);
-    ret = shmcam_pattern_init(&ps->pat, fmt);
+    ret = shmcam_pattern_init(&ps->pat, fmt) ?:
+          shmcam_pattern_set_ctrls(&ps->pat, ps->ctrl);
     if (ret) {
+        shmcam_pattern_fini(&ps->pat);
         char desc[64];
 
         shmcam_format_str(fmt, desc, sizeof(desc));
@@ -138,6 +142,62 @@ static const void *shmcam_pattern_source_draw(struct shmcam_source *s,
     return shmcam_pattern_render(&ps->pat, ps->n, &data) ? data : NULL;
 }
 
+static void shmcam_pattern_source_ctrls(struct shmcam_source *s,
+                                        struct shmcam_ctrl_table *t)
+{
+    struct shmcam_pattern_source *ps = (struct shmcam_pattern_source *)s;
+    uint32_t i;
+
+    for (i = 0; i < SHMCAM_PATTERN_NCTRLS; i++) {
+        const struct shmcam_pattern_ctrl_info *info =
+            &shmcam_pattern_ctrl_info[i];
+        struct shmcam_ctrl *c = &t->ctrls[i];
+
+        memset(c, 0, sizeof(*c));
+        c->id = info->id;
+        c->type = SHMCAM_CTRL_INTEGER;
+        c->flags = SHMCAM_CTRL_FLAG_SLIDER;
+        g_strlcpy(c->name, info->name, sizeof(c->name));
+        c->minimum = (int64_t)info->minimum;
+        c->maximum = (int64_t)info->maximum;
+        c->step = 1;
+        c->default_value = (int64_t)info->default_value;
+        c->value = (int64_t)ps->ctrl[i];
+    }
+    t->num_ctrls = SHMCAM_PATTERN_NCTRLS;
+    t->num_menu = 0;
+}
+
+/* Frames from the next on are drawn with the new value. */
+static int shmcam_pattern_source_set_ctrl(struct shmcam_source *s, uint32_t id,
+                                          int64_t value, int64_t *applied)
+{
+    struct shmcam_pattern_source *ps = (struct shmcam_pattern_source *)s;
+    int32_t v[SHMCAM_PATTERN_NCTRLS];
+    uint32_t i;
+    int ret = 0;
+
+    for (i = 0; i < SHMCAM_PATTERN_NCTRLS &&
+                shmcam_pattern_ctrl_info[i].id != id; i++) {
+    }
+    if (i == SHMCAM_PATTERN_NCTRLS ||
+        value < shmcam_pattern_ctrl_info[i].minimum ||
+        value > shmcam_pattern_ctrl_info[i].maximum) {
+        return EINVAL;
+    }
+    memcpy(v, ps->ctrl, sizeof(v));
+    v[i] = (int32_t)value;
+    /* not started: the values are kept for start() */
+    if (ps->pat.plane[0].wide) {
+        ret = -shmcam_pattern_set_ctrls(&ps->pat, v);
+    }
+    if (!ret) {
+        memcpy(ps->ctrl, v, sizeof(v));
+    }
+    *applied = ps->ctrl[i];
+    return ret;
+}
+
 /*
  * The pattern's frame number must be the frame counter the producer
  * publishes it under, so that readers can match the two: shmcam-host keeps
@@ -164,6 +224,8 @@ static const struct shmcam_source_ops shmcam_pattern_source_ops = {
     .caps = shmcam_pattern_source_caps,
     .next = shmcam_pattern_source_next,
     .draw = shmcam_pattern_source_draw,
+    .ctrls = shmcam_pattern_source_ctrls,
+    .set_ctrl = shmcam_pattern_source_set_ctrl,
     .release = shmcam_pattern_source_release,
     .stop = shmcam_pattern_source_stop,
     .free = shmcam_pattern_source_free,
@@ -174,6 +236,7 @@ struct shmcam_source *shmcam_pattern_source_new(uint32_t align)
     struct shmcam_pattern_source *ps = g_new0(struct shmcam_pattern_source, 1);
 
     ps->align = align;
+    shmcam_pattern_default_ctrls(ps->ctrl);
     ps->base.ops = &shmcam_pattern_source_ops;
     ps->base.card = "shmcam test pattern";
     ps->base.fd = -1;

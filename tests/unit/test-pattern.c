@@ -627,6 +627,233 @@ static void test_render_into(void)
     }
 }
 
+/* A value of each control far from its default, for a visible change. */
+static const int32_t ctrl_other[SHMCAM_PATTERN_NCTRLS] = { 200, 60, 40, 50 };
+
+/* Frame @n of @pat, copied (its buffer is the pattern's). */
+static uint8_t *ctrl_frame(struct shmcam_pattern *pat, uint64_t n,
+                           uint32_t *len)
+{
+    const uint8_t *data;
+
+    *len = shmcam_pattern_render(pat, n, &data);
+    g_assert_cmpuint(*len, >, 0);
+    return g_memdup2(data, *len);
+}
+
+/* Control @c at its ctrl_other value, the others at their defaults. */
+static void ctrl_set_one(struct shmcam_pattern *pat, size_t c, int32_t *v)
+{
+    shmcam_pattern_default_ctrls(v);
+    v[c] = ctrl_other[c];
+    g_assert_cmpint(shmcam_pattern_set_ctrls(pat, v), ==, 0);
+}
+
+/* Where the stamp is in a frame of @fourcc. */
+static uint32_t ctrl_stamp_at(uint32_t fourcc)
+{
+    return fourcc == SHMCAM_FMT_MJPEG ? SHMCAM_PATTERN_JPEG_STAMP : 0;
+}
+
+/*
+ * Each control, at a value not its default, changes the image of every
+ * frame of every format (all eight of the MJPEG cycle), beyond the stamp;
+ * the stamp says the values; drawn into a slot, the frame is the same;
+ * back at the defaults, frames are again byte for byte a fresh pattern's.
+ */
+static void test_ctrls_change(void)
+{
+    const uint32_t after = SHMCAM_PATTERN_STAMP_SIZE +
+                           SHMCAM_PATTERN_CTRLS_SIZE;
+    struct shmcam_pattern pat, fresh;
+    int32_t v[SHMCAM_PATTERN_NCTRLS];
+    size_t f, c;
+    uint64_t n;
+
+    for (f = 0; f < G_N_ELEMENTS(formats); f++) {
+        uint32_t at = ctrl_stamp_at(formats[f]);
+
+        pattern_init(&pat, formats[f], 176, 144);
+        pattern_init(&fresh, formats[f], 176, 144);
+        for (c = 0; c < SHMCAM_PATTERN_NCTRLS; c++) {
+            ctrl_set_one(&pat, c, v);
+            for (n = 0; n < SHMCAM_PATTERN_JPEG_CYCLE; n++) {
+                uint32_t len, len0, i;
+                uint8_t *got = ctrl_frame(&pat, n, &len);
+                uint8_t *def = ctrl_frame(&fresh, n, &len0);
+                uint8_t *slot = g_malloc(len);
+                uint32_t magic;
+
+                g_assert_cmpuint(shmcam_pattern_render_into(&pat, n, slot,
+                                                            len), ==, len);
+                g_assert_cmpmem(slot, len, got, len);
+                memcpy(&magic, got + at, 4);
+                g_assert_cmphex(magic, ==, SHMCAM_PATTERN_MAGIC_CTRL);
+                for (i = 0; i < SHMCAM_PATTERN_NCTRLS; i++) {
+                    int8_t b = (int8_t)got[at + SHMCAM_PATTERN_STAMP_SIZE + i];
+
+                    g_assert_cmpint(i == SHMCAM_PATTERN_HUE ? b : (uint8_t)b,
+                                    ==, v[i]);
+                }
+                /* the image itself changed, not only the stamp */
+                g_assert_true(len != len0 ||
+                              memcmp(got + at + after, def + at + after,
+                                     len - at - after));
+                g_free(slot);
+                g_free(got);
+                g_free(def);
+            }
+            shmcam_pattern_default_ctrls(v);
+            g_assert_cmpint(shmcam_pattern_set_ctrls(&pat, v), ==, 0);
+            for (n = 0; n < SHMCAM_PATTERN_JPEG_CYCLE; n++) {
+                uint32_t len, len0;
+                uint8_t *got = ctrl_frame(&pat, n * 3, &len);
+                uint8_t *def = ctrl_frame(&fresh, n * 3, &len0);
+
+                g_assert_cmpmem(got, len, def, len0);
+                g_free(got);
+                g_free(def);
+            }
+        }
+        shmcam_pattern_fini(&pat);
+        shmcam_pattern_fini(&fresh);
+    }
+}
+
+/*
+ * In a raw frame, the changes go the way a camera's do: brightness up
+ * raises the luma, contrast down brings it nearer mid-grey, saturation
+ * down brings the chroma nearer 128, and a hue changes the chroma.
+ */
+static void test_ctrls_direction(void)
+{
+    struct shmcam_pattern pat, fresh;
+    int32_t v[SHMCAM_PATTERN_NCTRLS];
+    /* YUYV: luma of pixel 32 (in bar 1 of 176), then its U */
+    const uint32_t y = 64, u = 65;
+    uint32_t len, len0;
+    uint8_t *got, *def;
+    size_t c;
+
+    pattern_init(&pat, SHMCAM_FMT_YUYV, 176, 144);
+    pattern_init(&fresh, SHMCAM_FMT_YUYV, 176, 144);
+    def = ctrl_frame(&fresh, 0, &len0);
+    for (c = 0; c < SHMCAM_PATTERN_NCTRLS; c++) {
+        ctrl_set_one(&pat, c, v);
+        got = ctrl_frame(&pat, 0, &len);
+        switch (c) {
+        case SHMCAM_PATTERN_BRIGHTNESS:
+            g_assert_cmpint(got[y], ==, def[y] + 72);
+            g_assert_cmpint(got[u], ==, def[u]);
+            break;
+        case SHMCAM_PATTERN_CONTRAST:
+            g_assert_cmpint(abs(got[y] - 128), <, abs(def[y] - 128));
+            g_assert_cmpint(got[u], ==, def[u]);
+            break;
+        case SHMCAM_PATTERN_SATURATION:
+            g_assert_cmpint(abs(got[u] - 128), <, abs(def[u] - 128));
+            g_assert_cmpint(got[y], ==, def[y]);
+            break;
+        default:
+            g_assert_cmpint(got[u], !=, def[u]);
+            g_assert_cmpint(got[y], ==, def[y]);
+        }
+        g_free(got);
+    }
+    g_free(def);
+    shmcam_pattern_fini(&pat);
+    shmcam_pattern_fini(&fresh);
+}
+
+/*
+ * Frames drawn with other values verify, by a verifier at the defaults
+ * (it draws what the stamp names); a frame whose stamp names values other
+ * than those it was drawn with does not; nor do values out of range.
+ */
+static void test_ctrls_verify(void)
+{
+    struct shmcam_pattern gen, ver;
+    int32_t v[SHMCAM_PATTERN_NCTRLS];
+    char why[160];
+    uint64_t n, stamp;
+    size_t f, c;
+
+    for (f = 0; f < G_N_ELEMENTS(formats); f++) {
+        uint32_t at = ctrl_stamp_at(formats[f]) + SHMCAM_PATTERN_STAMP_SIZE;
+
+        pattern_init(&gen, formats[f], 176, 144);
+        pattern_init(&ver, formats[f], 176, 144);
+        for (c = 0; c < SHMCAM_PATTERN_NCTRLS; c++) {
+            ctrl_set_one(&gen, c, v);
+            for (n = 0; n < 10; n++) {
+                uint32_t len, magic;
+                uint8_t *buf = ctrl_frame(&gen, n * 5 + 2, &len);
+
+                g_assert_cmpint(shmcam_pattern_verify(&ver, buf, len, &stamp,
+                                                      why, sizeof(why)), ==, 0);
+                g_assert_cmpuint(stamp, ==, n * 5 + 2);
+                /* the stamp names another value of the control */
+                buf[at + c] ^= 0x01;
+                g_assert_cmpint(shmcam_pattern_verify(&ver, buf, len, &stamp,
+                                                      why, sizeof(why)), ==,
+                                -EBADMSG);
+                buf[at + c] ^= 0x01;
+                /* or the defaults */
+                magic = SHMCAM_PATTERN_MAGIC;
+                memcpy(buf + at - SHMCAM_PATTERN_STAMP_SIZE, &magic, 4);
+                g_assert_cmpint(shmcam_pattern_verify(&ver, buf, len, &stamp,
+                                                      why, sizeof(why)), ==,
+                                -EBADMSG);
+                g_free(buf);
+            }
+        }
+        /* a default frame still verifies after those */
+        shmcam_pattern_default_ctrls(v);
+        g_assert_cmpint(shmcam_pattern_set_ctrls(&gen, v), ==, 0);
+        {
+            uint32_t len;
+            uint8_t *buf = ctrl_frame(&gen, 3, &len);
+
+            g_assert_cmpint(shmcam_pattern_verify(&ver, buf, len, &stamp, why,
+                                                  sizeof(why)), ==, 0);
+            g_free(buf);
+        }
+        v[SHMCAM_PATTERN_HUE] = 128;
+        g_assert_cmpint(shmcam_pattern_set_ctrls(&gen, v), ==, -EINVAL);
+        v[SHMCAM_PATTERN_HUE] = 0;
+        v[SHMCAM_PATTERN_CONTRAST] = -1;
+        g_assert_cmpint(shmcam_pattern_set_ctrls(&gen, v), ==, -EINVAL);
+        shmcam_pattern_fini(&gen);
+        shmcam_pattern_fini(&ver);
+    }
+}
+
+/*
+ * At the defaults, raw frames are the bytes they were before the pattern
+ * had controls: sums of frames made by that code (MJPEG's bytes depend on
+ * libjpeg-turbo's version, so are left out: they are the same image,
+ * encoded the same way, with the stamp of before).
+ */
+static void test_ctrls_defaults_unchanged(void)
+{
+    static const uint32_t want[] = { 0xc64d1961u, 0xb6de1a8eu, 0x4eb356f5u };
+    struct shmcam_pattern pat;
+    const uint8_t *data;
+    uint32_t sum, len;
+    uint64_t n;
+    size_t f;
+
+    for (f = 0; f < G_N_ELEMENTS(want); f++) {
+        pattern_init(&pat, formats[f], 176, 144);
+        for (sum = 0, n = 0; n < 8; n++) {
+            len = shmcam_pattern_render(&pat, n * 5 + 1, &data);
+            sum = sum * 31 + shmcam_pattern_checksum(data, len);
+        }
+        g_assert_cmphex(sum, ==, want[f]);
+        shmcam_pattern_fini(&pat);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -635,6 +862,11 @@ int main(int argc, char **argv)
     g_test_add_func("/pattern/stride", test_stride);
     g_test_add_func("/pattern/checksum", test_checksum);
     g_test_add_func("/pattern/render-into", test_render_into);
+    g_test_add_func("/pattern/ctrls/change-every-format", test_ctrls_change);
+    g_test_add_func("/pattern/ctrls/direction", test_ctrls_direction);
+    g_test_add_func("/pattern/ctrls/verify", test_ctrls_verify);
+    g_test_add_func("/pattern/ctrls/defaults-unchanged",
+                    test_ctrls_defaults_unchanged);
     g_test_add_func("/jpeg/layout", test_jpeg_layout);
     g_test_add_func("/jpeg/decode", test_jpeg_decode);
     g_test_add_func("/jpeg/every-byte-checked", test_jpeg_every_byte);
