@@ -28,6 +28,7 @@
 #endif
 
 struct pci_driver;
+struct shmcam_ctrls;
 
 /* The two buses, registered by shmcam-main.c */
 extern struct pci_driver shmcam_ivshmem_driver;	/* shmcam-ivshmem.c */
@@ -43,7 +44,13 @@ struct shmcam {
 	struct v4l2_device v4l2_dev;
 	struct video_device vdev;
 	struct vb2_queue queue;
-	struct v4l2_ctrl_handler ctrl_handler;
+	/*
+	 * The producer's controls (shmcam-ctrls.c): replaced only under
+	 * s->lock and poll_lock while no file is open, so an open file's
+	 * handler and its event subscriptions outlive every use.
+	 */
+	struct shmcam_ctrls *ctrls;
+	u32 ctrl_serial;		/* last request's, under s->lock */
 
 	/*
 	 * vdev->lock and the vb2 queue lock: serialises every ioctl and
@@ -190,8 +197,16 @@ void shmcam_region_suspend(struct shmcam *s);
 void shmcam_region_resume(struct shmcam *s);
 void shmcam_region_stream(struct shmcam *s, bool on);
 void shmcam_region_request(struct shmcam *s);
+int shmcam_region_ctrl_request(struct shmcam *s, u32 id, s64 value,
+			       u32 serial);
 int shmcam_region_status(struct shmcam *s, char *buf, size_t len);
 bool shmcam_region_interval(struct shmcam *s, struct v4l2_fract *iv);
+
+/* shmcam-ctrls.c */
+int shmcam_ctrls_init(struct shmcam *s);
+void shmcam_ctrls_open(struct shmcam *s);
+void shmcam_ctrls_poll(struct shmcam *s, const struct shmcam_layout *l);
+void shmcam_ctrls_free(struct shmcam *s);
 
 /* shmcam-v4l2.c */
 int shmcam_v4l2_register(struct shmcam *s, struct device *parent);

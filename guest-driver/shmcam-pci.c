@@ -104,6 +104,10 @@ static void shmcam_pci_cons_flush(struct shmcam *s,
 	SHMCAM_PCI_PUT(s, c, last_timestamp_ns, writeq);
 	SHMCAM_PCI_PUT(s, c, frames, writeq);
 	SHMCAM_PCI_PUT(s, c, dropped, writeq);
+	/* A control request: its serial last, as the host reads it first. */
+	SHMCAM_PCI_PUT(s, c, ctrl_id, writel);
+	SHMCAM_PCI_PUT(s, c, ctrl_value, writeq);
+	SHMCAM_PCI_PUT(s, c, ctrl_serial, writel);
 	if (request) {
 		writel(c->flags, s->regs + SHMCAM_PCI_AREA(flags));
 		writel(c->request_gen, s->regs + SHMCAM_PCI_AREA(request_gen));

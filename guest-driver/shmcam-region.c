@@ -517,6 +517,8 @@ static void shmcam_poll_work(struct work_struct *work)
 		s->polls++;
 		shmcam_track_producer(s);
 		shmcam_watch_doorbell(s);
+		if (s->layout_ok)
+			shmcam_ctrls_poll(s, &s->layout);
 		WRITE_ONCE(s->poll_ns, shmcam_poll_period(s));
 		/* Catch up on frames still in the ring, one per buffer. */
 		for (i = 0; i < s->layout.slot_count && copies; i++)
@@ -754,6 +756,40 @@ void shmcam_region_request(struct shmcam *s)
 		shmcam_consumer_publish(s);
 	spin_unlock(&s->cons_lock);
 	shmcam_consumer_notify(s);
+}
+
+/**
+ * shmcam_region_ctrl_request - write a control request to the area
+ * @s: the device, with s->lock held (one request at a time)
+ * @id: V4L2 control id
+ * @value: the value asked for
+ * @serial: its new ctrl_serial, never 0
+ *
+ * ctrl_id and ctrl_value go first, then (after a write barrier)
+ * ctrl_serial; the producer is rung, if the bus can.
+ *
+ * Return: 0, or -EAGAIN while no consumer area is claimed.
+ */
+int shmcam_region_ctrl_request(struct shmcam *s, u32 id, s64 value,
+			       u32 serial)
+{
+	struct shmcam_consumer *c;
+
+	spin_lock(&s->cons_lock);
+	c = s->gone ? NULL : s->cons;
+	if (c) {
+		WRITE_ONCE(c->ctrl_id, id);
+		WRITE_ONCE(c->ctrl_value, (u64)value);
+		/* The producer reads the serial, then id and value. */
+		smp_wmb();
+		WRITE_ONCE(c->ctrl_serial, serial);
+		shmcam_consumer_flush(s);
+	}
+	spin_unlock(&s->cons_lock);
+	if (!c)
+		return -EAGAIN;
+	shmcam_consumer_notify(s);
+	return 0;
 }
 
 /**

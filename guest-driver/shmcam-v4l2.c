@@ -684,6 +684,9 @@ static int shmcam_fop_open(struct file *file)
 
 	if (mutex_lock_interruptible(&s->lock))
 		return -ERESTARTSYS;
+	/* No file open: the one moment the controls may be rebuilt. */
+	if (!s->open)
+		shmcam_ctrls_open(s);
 	ret = v4l2_fh_open(file);
 	if (!ret && v4l2_fh_is_singular_file(file))
 		shmcam_region_open(s);
@@ -721,7 +724,7 @@ static void shmcam_release(struct v4l2_device *v4l2_dev)
 {
 	struct shmcam *s = container_of(v4l2_dev, struct shmcam, v4l2_dev);
 
-	v4l2_ctrl_handler_free(&s->ctrl_handler);
+	shmcam_ctrls_free(s);
 	mutex_destroy(&s->poll_lock);
 	mutex_destroy(&s->lock);
 	kfree(s);
@@ -752,12 +755,10 @@ int shmcam_v4l2_register(struct shmcam *s, struct device *parent)
 	if (ret)
 		return ret;
 
-	/* No controls of its own yet; the handler serves ctrl events. */
-	v4l2_ctrl_handler_init(&s->ctrl_handler, 0);
-	ret = s->ctrl_handler.error;
+	/* The producer's controls, if it publishes any (shmcam-ctrls.c). */
+	ret = shmcam_ctrls_init(s);
 	if (ret)
 		goto free_ctrls;
-	s->v4l2_dev.ctrl_handler = &s->ctrl_handler;
 
 	q->type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
 	q->io_modes = VB2_MMAP | VB2_USERPTR | VB2_DMABUF | VB2_READ;
@@ -803,7 +804,7 @@ int shmcam_v4l2_register(struct shmcam *s, struct device *parent)
 	return 0;
 
 free_ctrls:
-	v4l2_ctrl_handler_free(&s->ctrl_handler);
+	shmcam_ctrls_free(s);
 	v4l2_device_unregister(&s->v4l2_dev);
 	mutex_destroy(&s->lock);
 	return ret;

@@ -23,13 +23,17 @@ root=$VM_DIR/trixie-root
 build_pkgs="gcc-14 make libc6-dev bc kmod libelf-dev pahole xz-utils
     linux-headers-$abi"
 # What the trixie guest runs: its kernel (with Debian's initrd), udev to
-# load modules by alias, DKMS, a browser, v4l-utils, and the library the
-# host's shmcam-dump links to for the test pattern's MJPEG frames.
+# load modules by alias, DKMS, a browser, v4l-utils, the libraries the
+# host's shmcam-dump and shmcam-host link to (TurboJPEG for the test
+# pattern's MJPEG frames, json-glib, libpipewire), and PipeWire with
+# WirePlumber and GStreamer's PipeWire elements: the desktop's camera
+# service and an application of it (the pipewire group).
 # linux-base comes from trixie-backports too: the kernel needs a newer one
 # than trixie's, and apt prefers trixie's unless told.
 guest_pkgs="linux-image-$abi linux-base/trixie-backports initramfs-tools
     udev dkms chromium fonts-dejavu-core procps iproute2 ca-certificates
-    v4l-utils libturbojpeg0"
+    v4l-utils libturbojpeg0 libjson-glib-1.0-0 pipewire pipewire-bin
+    wireplumber gstreamer1.0-pipewire gstreamer1.0-tools"
 
 # The root is kept while its ABI and these lists stay the same.
 # shellcheck disable=SC2086 # one word per package

@@ -42,6 +42,14 @@
 #   dkms        (7.3) the trixie guest builds and installs shmcam.ko with
 #               DKMS (make dkms-install), udev loads it by its PCI alias,
 #               captures verify, make dkms-uninstall removes it
+#   controls    the producer's controls as V4L2 controls: listed, set,
+#               frames that follow them, events, refusals, EIO when the
+#               producer stops (controls.sh; not in make check yet)
+#   pipewire    (7.3) the trixie guest's PipeWire owns vivid (udev,
+#               WirePlumber's V4L2 monitor); shmcam-host --pipewire
+#               publishes it to a second guest through shmcam.ko while a
+#               GStreamer application in the first keeps capturing it:
+#               both get vivid's frames byte for byte (pipewire.sh)
 set -e
 . "$(dirname -- "$0")/lib.sh"
 
@@ -96,6 +104,10 @@ lifecycle)
         --shm "$shm" --producer "$pattern" ;;
 camera)
     exec "$VM_SRC/camera.sh" "$kernel" ;;
+pipewire)
+    exec "$VM_SRC/pipewire.sh" "$kernel" ;;
+controls)
+    exec "$VM_SRC/controls.sh" "$kernel" ;;
 doorbell)
     exec "$VM_SRC/doorbell.sh" "$kernel" ;;
 doorbell-isolate)

@@ -29,3 +29,13 @@ udev_up() {
     udevadm trigger --action=add &&
         udevadm settle --timeout=120
 }
+
+# host_cmd CMD...: as in common.sh, for dash (the trixie guest's sh),
+# whose read has no -t: the wait bounded by timeout(1) instead.
+host_cmd() {
+    stty -F /dev/ttyS1 raw -echo 2>/dev/null
+    printf '\nSHMCAM-HOST: %s\n' "$*"
+    _answer=$(timeout "${HOST_WAIT:-120}" sh -c 'read -r l < /dev/ttyS1; echo "$l"' |
+        tr -d '\r')
+    [ "$_answer" = ok ] || { echo "host answered '$_answer' to '$*'"; return 1; }
+}

@@ -327,3 +327,85 @@ s3_stream() {
         grep -q '^doorbell: ringing$' "$_st"
 }
 
+# vivid's image (camera-source.sh, pipewire-source.sh) as a function of
+# its frame count alone: no text, and the pattern moving right 4 pixels a
+# frame, so that at 320 pixels wide it comes round every 80 frames.  A round and a bit captured straight from
+# vivid is the reference: /tmp/ref.md5, one frame's md5 a line, in
+# order.  5 fps, as everywhere here (see camera-sink.sh).
+REF_W=320
+REF_H=180
+REF_FRAME=$((REF_W * REF_H * 2))
+REF_ROUND=80
+vivid_reference() {
+    v4l2-ctl -d "$CAM" -c osd_text_mode=2 -c horizontal_movement=6 || return 1
+    v4l2-ctl -d "$CAM" \
+        --set-fmt-video=width=$REF_W,height=$REF_H,pixelformat=YUYV \
+        --set-parm=5 --stream-mmap --stream-count=90 \
+        --stream-to=/tmp/ref.raw > /dev/null || return 1
+    _i=0
+    : > /tmp/ref.md5
+    while [ $_i -lt 90 ]; do
+        dd if=/tmp/ref.raw bs=$REF_FRAME skip=$_i count=1 2>/dev/null |
+            md5sum | cut -d' ' -f1 >> /tmp/ref.md5
+        _i=$((_i + 1))
+    done
+    rm -f /tmp/ref.raw
+    _distinct=$(head -n $REF_ROUND /tmp/ref.md5 | sort -u | wc -l)
+    # the round: line i and line i + 80 are the same frame
+    _round=$(awk -v n=$REF_ROUND '{ f[NR] = $1 }
+        END { for (i = 1; i + n <= NR; i++) if (f[i] != f[i + n]) bad++;
+              print bad + 0 }' /tmp/ref.md5)
+    echo "reference: $_distinct distinct frames in $REF_ROUND," \
+        "$_round differ from the frame a round later"
+    [ "$_distinct" = $REF_ROUND ] && [ "$_round" = 0 ]
+}
+
+# frames_are_vivids DIR [MIN]: every frame file in DIR (at least MIN, 30
+# unless given) is byte for byte one of vivid's, and from each to the
+# next the pattern moved on (by one step, or a few where vivid or the
+# reader skipped frames): never the same frame again, never back.  The
+# frames skipped between them are counted in VIVID_SKIPPED.
+frames_are_vivids() {
+    _n=0
+    _bad=0
+    _back=0
+    VIVID_SKIPPED=0
+    _prev=
+    for _f in $(ls "$1" | sort); do
+        _m=$(md5sum < "$1/$_f" | cut -d' ' -f1)
+        _pos=$(head -n $REF_ROUND /tmp/ref.md5 | grep -n -m1 "^$_m\$" | cut -d: -f1)
+        _n=$((_n + 1))
+        if [ -z "$_pos" ]; then
+            echo "$_f is none of vivid's frames"
+            _bad=$((_bad + 1))
+            _prev=
+            continue
+        fi
+        if [ -n "$_prev" ]; then
+            _d=$(((_pos - _prev + REF_ROUND) % REF_ROUND))
+            if [ $_d -lt 1 ] || [ $_d -ge $((REF_ROUND / 2)) ]; then
+                echo "$_f is vivid's frame $_pos, after its frame $_prev"
+                _back=$((_back + 1))
+            else
+                VIVID_SKIPPED=$((VIVID_SKIPPED + _d - 1))
+            fi
+        fi
+        _prev=$_pos
+    done
+    echo "$_n frames: $_bad not vivid's, $_back not moving on," \
+        "$VIVID_SKIPPED skipped between them"
+    [ $_n -ge "${2:-30}" ] && [ $_bad = 0 ] && [ $_back = 0 ]
+}
+
+# split_frames FILE SIZE DIR: the frames of SIZE bytes in FILE, one file
+# each in DIR (frame00000, frame00001, ...), for frames_are_vivids.
+split_frames() {
+    rm -rf "$3" && mkdir -p "$3" || return 1
+    _i=0
+    _count=$(($(stat -c %s "$1") / $2))
+    while [ $_i -lt $_count ]; do
+        dd if="$1" of="$3/frame$(printf %05d $_i)" bs="$2" skip=$_i count=1 \
+            2>/dev/null || return 1
+        _i=$((_i + 1))
+    done
+}
