@@ -44,7 +44,7 @@
 #               captures verify, make dkms-uninstall removes it
 #   controls    the producer's controls as V4L2 controls: listed, set,
 #               frames that follow them, events, refusals, EIO when the
-#               producer stops (controls.sh; not in make check yet)
+#               producer stops (controls.sh)
 #   pipewire    (7.3) the trixie guest's PipeWire owns vivid (udev,
 #               WirePlumber's V4L2 monitor); shmcam-host --pipewire
 #               publishes it to a second guest through shmcam.ko while a
