@@ -71,6 +71,16 @@ struct shmcam_v4l2_source {
     struct shmcam_v4l2_mode modes[SHMCAM_V4L2_MAX_MODES];
     uint32_t nmodes;
     bool modes_valid;
+    /*
+     * The camera's controls (ABI 1.4), enumerated when the device is
+     * opened and kept up to date from its V4L2_EVENT_CTRL events, which
+     * ctrls() takes: the host asks at every heartbeat.  None while the
+     * device is closed.
+     */
+    struct shmcam_ctrl ctrls[SHMCAM_MAX_CTRLS];
+    struct shmcam_ctrl_menu menu[SHMCAM_MAX_MENU_ITEMS];
+    uint32_t num_ctrls;
+    uint32_t num_menu;
 };
 
 static int shmcam_v4l2_ioctl(int fd, unsigned long request, void *arg)
@@ -81,6 +91,241 @@ static int shmcam_v4l2_ioctl(int fd, unsigned long request, void *arg)
         r = ioctl(fd, request, arg);
     } while (r < 0 && errno == EINTR);
     return r < 0 ? -errno : 0;
+}
+
+/*
+ * Indices a menu's range may span for QUERYMENU to walk it: far more than
+ * SHMCAM_MAX_MENU entries and the 64 indices a V4L2 menu can skip, and a
+ * bound on the ioctls for a driver that gives a menu a huge range.
+ */
+#define SHMCAM_V4L2_MENU_SPAN   1024
+
+/*
+ * Which of the camera's controls pass through (docs/controls.rst): the
+ * user and camera classes, of the types a shmcam_ctrl carries, enabled.
+ */
+static bool shmcam_v4l2_ctrl_wanted(const struct v4l2_query_ext_ctrl *qc)
+{
+    uint32_t cls = V4L2_CTRL_ID2CLASS(qc->id);
+
+    if ((cls != V4L2_CTRL_CLASS_USER && cls != V4L2_CTRL_CLASS_CAMERA) ||
+        (qc->flags & V4L2_CTRL_FLAG_DISABLED)) {
+        return false;
+    }
+    switch (qc->type) {
+    case V4L2_CTRL_TYPE_INTEGER:
+    case V4L2_CTRL_TYPE_BOOLEAN:
+    case V4L2_CTRL_TYPE_MENU:
+    case V4L2_CTRL_TYPE_BUTTON:
+    case V4L2_CTRL_TYPE_INTEGER64:
+    case V4L2_CTRL_TYPE_INTEGER_MENU:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static bool shmcam_v4l2_ctrl_is_menu(const struct shmcam_ctrl *c)
+{
+    return c->type == SHMCAM_CTRL_MENU || c->type == SHMCAM_CTRL_INTEGER_MENU;
+}
+
+static struct shmcam_ctrl *shmcam_v4l2_ctrl_find(struct shmcam_v4l2_source *vs,
+                                                 uint32_t id)
+{
+    uint32_t i;
+
+    for (i = 0; i < vs->num_ctrls; i++) {
+        if (vs->ctrls[i].id == id) {
+            return &vs->ctrls[i];
+        }
+    }
+    return NULL;
+}
+
+/*
+ * One control's value (G_EXT_CTRLS) into @value: 0 or a negative errno.
+ * Write-only controls (buttons among them) have none to read.
+ */
+static int shmcam_v4l2_get_ctrl(struct shmcam_v4l2_source *vs,
+                                const struct shmcam_ctrl *c, int64_t *value)
+{
+    struct v4l2_ext_control ec = { .id = c->id };
+    struct v4l2_ext_controls ecs = {
+        .ctrl_class = V4L2_CTRL_ID2WHICH(c->id),
+        .count = 1,
+        .controls = &ec,
+    };
+    int ret = shmcam_v4l2_ioctl(vs->base.fd, VIDIOC_G_EXT_CTRLS, &ecs);
+
+    if (!ret) {
+        *value = c->type == SHMCAM_CTRL_INTEGER64 ? ec.value64 : ec.value;
+    }
+    return ret;
+}
+
+/* A driver's name of @len bytes, NUL-terminated or not, into @dst. */
+static void shmcam_v4l2_ctrl_name(char dst[SHMCAM_CTRL_NAME_LEN],
+                                  const void *src, size_t len)
+{
+    size_t n = MIN(strnlen(src, len), SHMCAM_CTRL_NAME_LEN - 1);
+
+    memcpy(dst, src, n);
+    dst[n] = 0;
+}
+
+/*
+ * Control @c's range, step and default, from @qc.  A menu's range is
+ * only taken when enumerating (its entries come with it).
+ */
+static void shmcam_v4l2_ctrl_range(struct shmcam_ctrl *c,
+                                   const struct v4l2_query_ext_ctrl *qc)
+{
+    c->minimum = (uint64_t)qc->minimum;
+    c->maximum = (uint64_t)qc->maximum;
+    c->step = qc->step;
+    c->default_value = (uint64_t)qc->default_value;
+}
+
+/*
+ * The entries of menu control @c, QUERYMENU for each index of its range
+ * (the indices it fails for skipped), appended to vs->menu: names for a
+ * MENU, values for an INTEGER_MENU.  Returns true, or false with
+ * vs->num_menu unchanged when they do not fit: more than SHMCAM_MAX_MENU,
+ * or past the SHMCAM_MAX_MENU_ITEMS of all menus.
+ */
+static bool shmcam_v4l2_enum_menu(struct shmcam_v4l2_source *vs,
+                                  struct shmcam_ctrl *c)
+{
+    int64_t min = (int64_t)c->minimum, max = (int64_t)c->maximum, i;
+    uint32_t n = 0;
+
+    if (min < 0 || max > UINT32_MAX ||
+        (max >= min && max - min >= SHMCAM_V4L2_MENU_SPAN)) {
+        return false;
+    }
+    for (i = min; i <= max; i++) {
+        struct v4l2_querymenu qm = { .id = c->id, .index = (uint32_t)i };
+        struct shmcam_ctrl_menu *e;
+
+        if (shmcam_v4l2_ioctl(vs->base.fd, VIDIOC_QUERYMENU, &qm)) {
+            continue;
+        }
+        if (n == SHMCAM_MAX_MENU ||
+            vs->num_menu + n == SHMCAM_MAX_MENU_ITEMS) {
+            return false;
+        }
+        e = &vs->menu[vs->num_menu + n++];
+        memset(e, 0, sizeof(*e));
+        e->index = (uint32_t)i;
+        if (c->type == SHMCAM_CTRL_MENU) {
+            shmcam_v4l2_ctrl_name(e->name, qm.name, sizeof(qm.name));
+        } else {
+            e->value = (uint64_t)qm.value;
+        }
+    }
+    c->menu_first = vs->num_menu;
+    c->menu_count = n;
+    vs->num_menu += n;
+    return true;
+}
+
+/*
+ * Enumerate the controls of the device just opened (QUERY_EXT_CTRL with
+ * NEXT_CTRL: compound controls are not even listed), at most
+ * SHMCAM_MAX_CTRLS of those that pass through, each subscribed to
+ * (V4L2_EVENT_CTRL) before its value is read, so that no change after
+ * the read goes unseen.  ALLOW_FEEDBACK: our own set_ctrl() may change
+ * other controls of its cluster (an automatic mode making a value
+ * inactive), which come as events to the fd that set it only so.
+ */
+static void shmcam_v4l2_enum_ctrls(struct shmcam_v4l2_source *vs)
+{
+    struct v4l2_query_ext_ctrl qc = { .id = V4L2_CTRL_FLAG_NEXT_CTRL };
+    uint32_t last = 0;
+
+    vs->num_ctrls = vs->num_menu = 0;
+    while (vs->num_ctrls < SHMCAM_MAX_CTRLS &&
+           !shmcam_v4l2_ioctl(vs->base.fd, VIDIOC_QUERY_EXT_CTRL, &qc)) {
+        struct shmcam_ctrl *c = &vs->ctrls[vs->num_ctrls];
+        struct v4l2_event_subscription sub = {
+            .type = V4L2_EVENT_CTRL,
+            .id = qc.id,
+            .flags = V4L2_EVENT_SUB_FL_ALLOW_FEEDBACK,
+        };
+        int64_t value;
+
+        /* Ids come in increasing order, the camera class last of ours. */
+        if (qc.id <= last ||
+            V4L2_CTRL_ID2CLASS(qc.id) > V4L2_CTRL_CLASS_CAMERA) {
+            break;
+        }
+        last = qc.id;
+        if (shmcam_v4l2_ctrl_wanted(&qc)) {
+            memset(c, 0, sizeof(*c));
+            c->id = qc.id;
+            c->type = qc.type;
+            c->flags = qc.flags & SHMCAM_CTRL_FLAGS;
+            shmcam_v4l2_ctrl_name(c->name, qc.name, sizeof(qc.name));
+            shmcam_v4l2_ctrl_range(c, &qc);
+            if (!shmcam_v4l2_ctrl_is_menu(c) || shmcam_v4l2_enum_menu(vs, c)) {
+                /* Without events (ENOTTY), changes elsewhere go unseen. */
+                shmcam_v4l2_ioctl(vs->base.fd, VIDIOC_SUBSCRIBE_EVENT, &sub);
+                if (qc.flags & V4L2_CTRL_FLAG_WRITE_ONLY) {
+                    value = 0;
+                } else if (shmcam_v4l2_get_ctrl(vs, c, &value)) {
+                    value = qc.default_value;
+                }
+                c->value = (uint64_t)value;
+                vs->num_ctrls++;
+            }
+        }
+        memset(&qc, 0, sizeof(qc));
+        qc.id = last | V4L2_CTRL_FLAG_NEXT_CTRL;
+    }
+}
+
+/*
+ * Take the control events pending on the device (DQEVENT, the fd being
+ * non-blocking, until it has none) into the cached controls: values,
+ * flags, and the range of a control other than a menu.  Bounded, so that
+ * a camera whose controls never stop changing cannot hold up the loop.
+ */
+static void shmcam_v4l2_ctrl_events(struct shmcam_v4l2_source *vs)
+{
+    uint32_t n;
+
+    for (n = 0; n < 4 * SHMCAM_MAX_CTRLS; n++) {
+        struct v4l2_event ev = { 0 };
+        const struct v4l2_event_ctrl *ec = &ev.u.ctrl;
+        struct shmcam_ctrl *c;
+
+        if (shmcam_v4l2_ioctl(vs->base.fd, VIDIOC_DQEVENT, &ev)) {
+            break;
+        }
+        c = ev.type == V4L2_EVENT_CTRL ? shmcam_v4l2_ctrl_find(vs, ev.id)
+                                       : NULL;
+        if (!c) {
+            continue;
+        }
+        if ((ec->changes & V4L2_EVENT_CTRL_CH_VALUE) &&
+            c->type != SHMCAM_CTRL_BUTTON) {
+            c->value = c->type == SHMCAM_CTRL_INTEGER64 ?
+                       (uint64_t)ec->value64 : (uint64_t)(int64_t)ec->value;
+        }
+        if (ec->changes & V4L2_EVENT_CTRL_CH_FLAGS) {
+            c->flags = ec->flags & SHMCAM_CTRL_FLAGS;
+        }
+        if ((ec->changes & V4L2_EVENT_CTRL_CH_RANGE) &&
+            !shmcam_v4l2_ctrl_is_menu(c)) {
+            /* the event's range is 32-bit: ask for the control's own */
+            struct v4l2_query_ext_ctrl qc = { .id = c->id };
+
+            if (!shmcam_v4l2_ioctl(vs->base.fd, VIDIOC_QUERY_EXT_CTRL, &qc)) {
+                shmcam_v4l2_ctrl_range(c, &qc);
+            }
+        }
+    }
 }
 
 static int shmcam_v4l2_open(struct shmcam_v4l2_source *vs, GError **errp)
@@ -114,6 +359,7 @@ static int shmcam_v4l2_open(struct shmcam_v4l2_source *vs, GError **errp)
     }
     snprintf(vs->card, sizeof(vs->card), "%s", (const char *)cap.card);
     vs->base.fd = fd;
+    shmcam_v4l2_enum_ctrls(vs);
     return 0;
 }
 
@@ -367,6 +613,7 @@ static void shmcam_v4l2_stop(struct shmcam_source *s)
     shmcam_v4l2_release_buffers(vs);
     close(vs->base.fd);
     vs->base.fd = -1;
+    vs->num_ctrls = vs->num_menu = 0;
 }
 
 /* Give USERPTR buffer @index, slot @index of @p, to the camera. */
@@ -923,11 +1170,79 @@ static uint32_t shmcam_v4l2_caps(struct shmcam_source *s, uint32_t slot_size,
     return n;
 }
 
+/*
+ * The controls as enumerated at the last open, with the changes the
+ * camera has told of since: none while the device is closed.
+ */
+static void shmcam_v4l2_ctrls(struct shmcam_source *s,
+                              struct shmcam_ctrl_table *t)
+{
+    struct shmcam_v4l2_source *vs = (struct shmcam_v4l2_source *)s;
+
+    if (vs->base.fd < 0) {
+        t->num_ctrls = t->num_menu = 0;
+        return;
+    }
+    shmcam_v4l2_ctrl_events(vs);
+    memcpy(t->ctrls, vs->ctrls, vs->num_ctrls * sizeof(vs->ctrls[0]));
+    memcpy(t->menu, vs->menu, vs->num_menu * sizeof(vs->menu[0]));
+    t->num_ctrls = vs->num_ctrls;
+    t->num_menu = vs->num_menu;
+}
+
+/*
+ * S_EXT_CTRLS, then G_EXT_CTRLS for what the camera kept (it may round or
+ * clamp); a button or another write-only control has nothing to read
+ * back: it kept @value.  0, or the positive errno of the ioctl that
+ * failed.
+ */
+static int shmcam_v4l2_set_ctrl(struct shmcam_source *s, uint32_t id,
+                                int64_t value, int64_t *applied)
+{
+    struct shmcam_v4l2_source *vs = (struct shmcam_v4l2_source *)s;
+    struct shmcam_ctrl *c = shmcam_v4l2_ctrl_find(vs, id);
+    struct v4l2_ext_control ec = { .id = id };
+    struct v4l2_ext_controls ecs = {
+        .ctrl_class = V4L2_CTRL_ID2WHICH(id),
+        .count = 1,
+        .controls = &ec,
+    };
+    int64_t got = value;
+    int ret;
+
+    if (vs->base.fd < 0) {
+        return ENODEV;
+    }
+    if (!c) {
+        return EINVAL;
+    }
+    if (c->type == SHMCAM_CTRL_INTEGER64) {
+        ec.value64 = value;
+    } else {
+        ec.value = (int32_t)value;
+    }
+    ret = shmcam_v4l2_ioctl(vs->base.fd, VIDIOC_S_EXT_CTRLS, &ecs);
+    if (!ret && c->type != SHMCAM_CTRL_BUTTON &&
+        !(c->flags & SHMCAM_CTRL_FLAG_WRITE_ONLY)) {
+        ret = shmcam_v4l2_get_ctrl(vs, c, &got);
+    }
+    if (ret) {
+        return -ret;
+    }
+    if (c->type != SHMCAM_CTRL_BUTTON) {
+        c->value = (uint64_t)got;
+    }
+    *applied = got;
+    return 0;
+}
+
 static const struct shmcam_source_ops shmcam_v4l2_source_ops = {
     .start = shmcam_v4l2_start,
     .caps = shmcam_v4l2_caps,
     .next = shmcam_v4l2_next,
     .target = shmcam_v4l2_target,
+    .ctrls = shmcam_v4l2_ctrls,
+    .set_ctrl = shmcam_v4l2_set_ctrl,
     .release = shmcam_v4l2_release,
     .stop = shmcam_v4l2_stop,
     .free = shmcam_v4l2_free,
