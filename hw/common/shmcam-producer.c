@@ -196,6 +196,13 @@ int shmcam_producer_init(struct shmcam_producer *p, void *base,
         shmcam_store32(&p->ctrl->seq, p->ctrl_shadow.seq);
         h->ctrl_offset = ctrl_offset;
     }
+    /*
+     * The areas' serials now: a request made before this start is not
+     * ours to answer, one made after it is, even before our first look.
+     */
+    for (i = 0; i < SHMCAM_MAX_CONSUMERS; i++) {
+        p->ctrl_serial[i] = shmcam_load32(&p->consumers[i].ctrl_serial);
+    }
     shmcam_store64(&h->session_id, session_id);
     shmcam_wmb();
     shmcam_store64(&h->magic, SHMCAM_MAGIC);
@@ -315,9 +322,9 @@ void shmcam_producer_ctrl_answer(struct shmcam_producer *p, uint32_t area,
  *
  * One copy of the consumer page is taken and only it is looked at.  An
  * owned area whose ctrl_serial is not 0 and differs from the one last
- * seen there has a new request, filled into @req[area]; the first call
- * after init only records the serials found (requests of an earlier
- * producer are not answered).  Returns the mask of areas with one.
+ * seen there has a new request, filled into @req[area]; the serials of
+ * init's time are no requests (those of an earlier producer are not
+ * answered).  Returns the mask of areas with one.
  */
 uint32_t shmcam_producer_poll_ctrls(struct shmcam_producer *p,
                                     struct shmcam_ctrl_request *req)
@@ -334,16 +341,12 @@ uint32_t shmcam_producer_poll_ctrls(struct shmcam_producer *p,
             continue;
         }
         p->ctrl_serial[i] = c->ctrl_serial;
-        if (!p->ctrl_primed) {
-            continue;
-        }
         req[i].owner = c->owner;
         req[i].serial = c->ctrl_serial;
         req[i].id = c->ctrl_id;
         req[i].value = (int64_t)c->ctrl_value;
         found |= 1u << i;
     }
-    p->ctrl_primed = true;
     return found;
 }
 

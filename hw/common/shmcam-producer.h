@@ -84,7 +84,6 @@ struct shmcam_producer {
     struct shmcam_ctrl_table ctrl_shadow;
     /* Per consumer area: the control request serial last seen. */
     uint32_t ctrl_serial[SHMCAM_MAX_CONSUMERS];
-    bool ctrl_primed;           /* the serials at start are recorded */
     /*
      * Per consumer area (shmcam-host's controls.c): when its next control
      * request is due, and the newest one waiting for that.

@@ -594,6 +594,8 @@ void shmcam_host_out_add(struct shmcam_host *h, const struct shmcam_ctrl_msg *m)
         return;
     }
     shmcam_host_publish_format_to(h, &o->prod);
+    /* the controls too, before the guest's first look, not a beat later */
+    shmcam_producer_set_ctrls(&o->prod, &h->ctrls);
     shmcam_producer_set_state(&o->prod, h->state);
     shmcam_host_retarget(h, NULL);
 }

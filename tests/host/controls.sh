@@ -3,7 +3,8 @@
 # Controls end to end (docs/controls.rst): shmcam-host publishes the test
 # pattern's controls, shmcam-dump --controls prints them and --set-ctrl
 # changes them, with every refusal's exact message and exit status;
-# --controls none|first|all; a flood from one consumer area.
+# --controls none|first|all; a flood from one consumer area; one set of
+# controls for several regions (--listen --isolate).
 . "$(dirname "$0")/lib.sh"
 
 H=$SHMCAM_HOST
@@ -103,6 +104,25 @@ expect_out 0 "before hold: ok 11
 holder: ok 12
 other: 0 Brightness: 13
 after: 0 Brightness: 14" $PY "$R" first "$D"
+stop_host
+
+# several regions (--listen --isolate): one camera, one set of controls.
+# A change through one guest's region shows in the table of a region made
+# after it, and a guest streaming meanwhile gets every frame, verified as
+# drawn with the values of its stamp.
+S=$TEST_TMP/sock
+start_host --listen "$S" --isolate --size 320x240
+i=0
+until [ -S "$S" ] || [ $i -ge 200 ]; do sleep 0.05; i=$((i + 1)); done
+"$D" --connect "$S" --frames 40 --verify > "$TEST_TMP/stream.out" 2>&1 &
+stream=$!
+expect_out 0 "Brightness: 90" "$D" --connect "$S" --set-ctrl brightness=90
+expect_out 0 "$(table 90 128 128 0 slider)" "$D" --connect "$S" --controls
+if wait $stream && grep -qx "$(verify_line 40)" "$TEST_TMP/stream.out"; then
+    pass "a guest streaming meanwhile: $(head -n 1 "$TEST_TMP/stream.out")"
+else
+    fail "the guest streaming meanwhile: $(cat "$TEST_TMP/stream.out")"
+fi
 stop_host
 
 expect_run 2 "shmcam-host: --controls some is not first, all or none (see shmcam-host --help)" \

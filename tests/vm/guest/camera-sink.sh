@@ -55,8 +55,69 @@ camera_switch() {
         { echo "expected 10 frames"; return 1; }
 }
 
+# The source's camera controls as this device's own: vivid's, with their
+# ranges and menus (camera-source.sh's camera-controls checks the same
+# list in the region).  A change made here reaches vivid in the other
+# guest (camera-source.sh reads it there once this guest is done) and the
+# frames that arrive: brightness lifts their luma, contrast narrows it.
+# luma FILE: the mean luma of the last 320x180 YUYV frame in FILE and
+# its mean distance from that mean, as "MEAN SPREAD".
+luma() {
+    dd if="$1" bs=$YUYV_SWITCH skip=7 count=1 2>/dev/null |
+        od -An -v -t u1 -w2 |
+        awk '{ y[NR] = $1; s += $1 }
+             END { m = s / NR
+                   for (i = 1; i <= NR; i++) d += (y[i] > m ? y[i] - m : m - y[i])
+                   printf "%d %d\n", m, d / NR }'
+}
+ctl_capture() {
+    v4l2-ctl -d "$DEV" --set-fmt-video=width=320,height=180,pixelformat=YUYV \
+        --set-parm=5 --stream-mmap --stream-count=8 \
+        --stream-to="/tmp/$1.raw" || return 1
+    [ "$(stat -c %s "/tmp/$1.raw")" = $((YUYV_SWITCH * 8)) ] ||
+        { echo "$1: expected 8 frames"; return 1; }
+}
+listed() {
+    grep -q -- "$1" /tmp/ctrls.out || { echo "not listed: $1"; return 1; }
+}
+camera_controls() {
+    v4l2-ctl -d "$DEV" -L > /tmp/ctrls.out || return 1
+    cat /tmp/ctrls.out
+    _ok=1
+    listed '^ *brightness 0x00980900 (int) *: min=0 max=255 step=1 default=128 value=128 flags=slider$' || _ok=
+    listed '^ *contrast 0x00980901 (int) *: min=0 max=255 step=1 default=128 value=128 flags=slider$' || _ok=
+    listed '^ *mute 0x00980909 (bool) *: default=0 value=0$' || _ok=
+    listed '^ *integer_64_bits 0x[0-9a-f]* (int64) ' || _ok=
+    listed '^ *read_only_integer_32_bits 0x[0-9a-f]* (int) .* flags=read-only' || _ok=
+    listed '^ *menu 0x[0-9a-f]* (menu) *: min=1 max=4 default=3 ' || _ok=
+    listed "$(printf '^\t*3: Menu Item 3$')" || _ok=
+    listed '^ *integer_menu 0x[0-9a-f]* (intmenu) *: min=1 max=8 ' || _ok=
+    listed "$(printf '^\t*8: 42 (0x2a)$')" || _ok=
+    ctl_capture before || return 1
+    v4l2-ctl -d "$DEV" -c brightness=$PEER_BRIGHTNESS || _ok=
+    ctl_capture brighter || return 1
+    v4l2-ctl -d "$DEV" -c contrast=$PEER_CONTRAST || _ok=
+    ctl_capture flatter || return 1
+    _got=$(v4l2-ctl -d "$DEV" -C brightness,contrast | tr '\n' ' ')
+    echo "$DEV: $_got"
+    [ "$_got" = "brightness: $PEER_BRIGHTNESS contrast: $PEER_CONTRAST " ] ||
+        _ok=
+    # shellcheck disable=SC2046 # MEAN SPREAD, three times
+    set -- $(luma /tmp/before.raw) $(luma /tmp/brighter.raw) \
+        $(luma /tmp/flatter.raw)
+    echo "luma (mean, spread): $1 $2 at the defaults," \
+        "$3 $4 at brightness $PEER_BRIGHTNESS," \
+        "$5 $6 with contrast $PEER_CONTRAST too"
+    [ $# = 6 ] || return 1
+    [ "$3" -ge $(($1 + 40)) ] || { echo "brightness did not lift the luma"; _ok=; }
+    [ "$4" -ge $(($2 * 8 / 10)) ] || { echo "brightness narrowed the luma"; _ok=; }
+    [ "$6" -le $(($4 * 6 / 10)) ] || { echo "contrast did not narrow the luma"; _ok=; }
+    [ -n "$_ok" ]
+}
+
 check shmcam-loads shmcam_up
 check camera-source-named source_named
 check camera-frames camera_frames
 check camera-format-switch camera_switch
+check camera-controls-through-shmcam camera_controls
 finish

@@ -172,6 +172,14 @@ serve_peer() {
     [ "$_peer" = 0 ] && [ "$_rc" = 0 ]
 }
 
+# The other guest set vivid's brightness and contrast through shmcam.ko
+# (camera-sink.sh's camera-controls-through-shmcam): vivid has them.
+controls_from_peer() {
+    _got=$(v4l2-ctl -d "$CAM" -C brightness,contrast | tr '\n' ' ')
+    echo "$CAM: $_got"
+    [ "$_got" = "brightness: $PEER_BRIGHTNESS contrast: $PEER_CONTRAST " ]
+}
+
 # The sink's 320x180 request (camera-sink.sh) was met on the device
 # shmcam-host had open: its log says so, and vivid's node was opened once
 # while it ran (a close and reopen would log a second open).
@@ -233,6 +241,7 @@ check camera-copied camera_copied
 check camera-controls camera_controls
 check camera-source-publishes source_publishes
 check camera-source-serves-peer serve_peer
+check camera-controls-set-by-peer controls_from_peer
 check camera-switch-in-place switch_in_place
 check camera-unplug-and-return camera_unplug
 finish

@@ -36,15 +36,6 @@ set_brightness() {
     [ "$_v" = 200 ] && host_cmd host-ctrl-is brightness 200
 }
 
-# stamp_ctrls FILE N: the last of N 640x480 YUYV frames of FILE, its
-# stamp's magic and the control values after it, as bytes: "83 67 80 67
-# B C S H" when drawn with controls not at their defaults ("SCPC").
-stamp_ctrls() {
-    dd if="$1" bs=$YUYV_VGA skip=$(($2 - 1)) count=1 2>/dev/null |
-        head -c 36 | od -An -tu1 | tr -s ' \n' '  ' |
-        awk '{ print $1, $2, $3, $4, $33, $34, $35, $36 }'
-}
-
 # Frames after the change are the pattern drawn with brightness 200, as
 # their stamp says; back at the defaults, the stamp says no controls.
 frames_follow() {

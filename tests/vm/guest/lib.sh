@@ -179,6 +179,15 @@ verify_file() {
         [ "$(tail -n 1 /tmp/verify.out)" = "verified $3 frames, 0 bad, 0 out of order" ]
 }
 
+# stamp_ctrls FILE N: the last of N 640x480 YUYV frames of FILE, its
+# stamp's magic and the control values after it, as bytes: "83 67 80 67
+# B C S H" when drawn with controls not at their defaults ("SCPC").
+stamp_ctrls() {
+    dd if="$1" bs=$YUYV_VGA skip=$(($2 - 1)) count=1 2>/dev/null |
+        head -c 36 | od -An -tu1 | tr -s ' \n' '  ' |
+        awk '{ print $1, $2, $3, $4, $33, $34, $35, $36 }'
+}
+
 # frames_in FILE BYTES: whole frames of BYTES each in FILE so far.  (stat,
 # not wc -c: busybox wc reads the whole file, seconds for a big one here.)
 frames_in() {
@@ -359,6 +368,11 @@ vivid_reference() {
         "$_round differ from the frame a round later"
     [ "$_distinct" = $REF_ROUND ] && [ "$_round" = 0 ]
 }
+
+# The brightness and contrast that camera-sink.sh sets through shmcam.ko
+# on the other guest's vivid, and camera-source.sh then finds on vivid.
+PEER_BRIGHTNESS=200
+PEER_CONTRAST=40
 
 # frames_are_vivids DIR [MIN]: every frame file in DIR (at least MIN, 30
 # unless given) is byte for byte one of vivid's, and from each to the

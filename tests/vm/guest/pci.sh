@@ -3,8 +3,9 @@
 # The QEMU-native device: shmcam-pci (1af4:10fc) with memory-backend-shm,
 # served by shmcam-host --pci-listen.  shmcam.ko binds it by its ID; the
 # guest streams and verifies frames, changes format through the register
-# window, cannot write into the frame area, and streams on across a
-# restart of shmcam-host (QEMU reconnects) and an unbind.
+# window, sets a control through it, cannot write into the frame area,
+# and streams on across a restart of shmcam-host (QEMU reconnects) and an
+# unbind.
 
 # shmcam_pci_bdf: the PCI address of the shmcam-pci device.
 shmcam_pci_bdf() {
@@ -110,6 +111,22 @@ mmio_per_frame() {
     wait $BG
 }
 
+# The pattern's controls through the device: the request goes by the
+# window's control registers and the doorbell, the answer comes back in
+# the region.  brightness=200 is applied (v4l2-ctl -C), and the frames
+# after it are the pattern drawn so, as their stamp says; then back.
+pci_controls() {
+    v4l2-ctl -d "$DEV" -c brightness=200 || return 1
+    _v=$(v4l2-ctl -d "$DEV" -C brightness)
+    echo "$DEV: $_v"
+    [ "$_v" = "brightness: 200" ] || return 1
+    capture_verify YUYV 640x480 5 /tmp/pci-b200.raw || return 1
+    _s=$(stamp_ctrls /tmp/pci-b200.raw 5)
+    echo "stamp at brightness=200: $_s"
+    v4l2-ctl -d "$DEV" -c brightness=128 || return 1
+    [ "$_s" = "83 67 80 67 200 128 128 0" ]
+}
+
 check shmcam-loads shmcam_up
 check bound-by-pci-id bound_by_id
 check compliance compliance "$DEV"
@@ -117,6 +134,7 @@ check capture-yuyv capture_verify YUYV 640x480 30
 check format-change-nv12-720p capture_verify NV12 1280x720 10
 check format-change-mjpeg capture_verify MJPG 640x480 30
 check format-back-yuyv capture_verify YUYV 640x480 10
+check controls-through-pci pci_controls
 check bar-held-by-driver bar_held
 check guest-write-ignored guest_write_ignored
 check garbage-in-registers garbage_registers
