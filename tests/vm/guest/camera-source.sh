@@ -241,7 +241,7 @@ check camera-copied camera_copied
 check camera-controls camera_controls
 check camera-source-publishes source_publishes
 check camera-source-serves-peer serve_peer
-check camera-controls-set-by-peer controls_from_peer
 check camera-switch-in-place switch_in_place
+check camera-controls-set-by-peer controls_from_peer
 check camera-unplug-and-return camera_unplug
 finish
