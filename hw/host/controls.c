@@ -77,6 +77,10 @@ static uint32_t shmcam_host_ctrl_apply(struct shmcam_host *h,
     int64_t min, max, applied;
     int ret;
 
+    /* gone, the source took its controls along: ENODEV, not EINVAL */
+    if (h->state == SHMCAM_STATE_NO_SIGNAL) {
+        return ENODEV;
+    }
     if (!c) {
         return EINVAL;
     }
@@ -88,8 +92,7 @@ static uint32_t shmcam_host_ctrl_apply(struct shmcam_host *h,
         !shmcam_host_may_set(h, p, area, r->owner)) {
         return EBUSY;
     }
-    if (h->state == SHMCAM_STATE_NO_SIGNAL || !h->src ||
-        !h->src->ops->set_ctrl) {
+    if (!h->src || !h->src->ops->set_ctrl) {
         return ENODEV;
     }
     min = (int64_t)c->minimum;

@@ -11,14 +11,14 @@
 # frames against the reference A took of vivid.  Passes when both guests
 # do.
 #
-# Not in make check yet: with trixie's PipeWire 1.4.2 and WirePlumber
-# 0.5.8, vivid's node never becomes a link target.  PipeWire's v4l2 plugin
-# fails to read vivid's controls back ("impl_node_enum_params: error:
-# Invalid argument" in its log, from reading the node's Props), WirePlumber
-# then makes no session item of the node, and every stream to it ends
-# with "target not found" (shmcam-host: "it went away").  vivid's own test
-# controls (64-bit, string, compound) are the likely cause: a webcam has
-# none.  Run it by hand with tests/vm/vm-test.sh pipewire 7.3.
+# PipeWire, WirePlumber and GStreamer's PipeWire element come from
+# trixie-backports (trixie-root.sh): trixie's PipeWire 1.4 cannot read
+# vivid's controls back and never makes its node a link target.
+#
+# PW_DEBUG, when set, is the log level of PipeWire, WirePlumber and
+# shmcam-host in guest A (PIPEWIRE_DEBUG, WIREPLUMBER_DEBUG; e.g.
+# PW_DEBUG=2,spa.v4l2:5); their logs are left in the share's out/
+# (build/vm/runs/pipewire-ABI.share).
 set -e
 . "$(dirname -- "$0")/lib.sh"
 
@@ -42,7 +42,8 @@ cp "$BUILD_DIR/hw/shmcam-host" "$BUILD_DIR/hw/shmcam-dump" "$share/bin/"
 
 "$VM_SRC/run-vm.sh" --kernel "$kernel" --test pipewire-source \
     --image "$image" --share "$share" --mem 2048 --smp 2 --timeout 1800 \
-    --shm "$shm" --dir "$a_dir" > "$runs/pipewire-source-$abi.out" 2>&1 &
+    --shm "$shm" --dir "$a_dir" ${PW_DEBUG:+--env PW_DEBUG="$PW_DEBUG"} \
+    > "$runs/pipewire-source-$abi.out" 2>&1 &
 a=$!
 trap 'kill $a 2>/dev/null || true' EXIT
 trap 'exit 1' INT TERM

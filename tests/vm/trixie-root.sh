@@ -29,11 +29,21 @@ build_pkgs="gcc-14 make libc6-dev bc kmod libelf-dev pahole xz-utils
 # WirePlumber and GStreamer's PipeWire elements: the desktop's camera
 # service and an application of it (the pipewire group).
 # linux-base comes from trixie-backports too: the kernel needs a newer one
-# than trixie's, and apt prefers trixie's unless told.
+# than trixie's, and apt prefers trixie's unless told.  So do PipeWire,
+# its SPA plugins, WirePlumber and GStreamer's PipeWire element, with
+# their libraries (whatever version the backports offer): trixie's
+# PipeWire 1.4 cannot serve vivid at all, since its V4L2 plugin reads
+# every integer control back with VIDIOC_G_CTRL, which the kernel refuses
+# for vivid's array control, and the node's Props then fail as a whole
+# ("impl_node_enum_params() error: Invalid argument"); the backports' 1.6
+# skips a control it cannot read (logged at debug level).
+pw_pkgs="pipewire pipewire-bin libpipewire-0.3-0t64 libpipewire-0.3-modules
+    libspa-0.2-modules wireplumber libwireplumber-0.5-0 gstreamer1.0-pipewire"
 guest_pkgs="linux-image-$abi linux-base/trixie-backports initramfs-tools
     udev dkms chromium fonts-dejavu-core procps iproute2 ca-certificates
-    v4l-utils libturbojpeg0 libjson-glib-1.0-0 pipewire pipewire-bin
-    wireplumber gstreamer1.0-pipewire gstreamer1.0-tools"
+    v4l-utils libturbojpeg0 libjson-glib-1.0-0
+    $(for p in $pw_pkgs; do echo "$p/trixie-backports"; done)
+    gstreamer1.0-tools"
 
 # The root is kept while its ABI and these lists stay the same.
 # shellcheck disable=SC2086 # one word per package

@@ -25,7 +25,7 @@ export DBUS_SYSTEM_BUS_ADDRESS=unix:path=$PW_DIR/no-bus
 # vivid, found by udev as a desktop's camera is.
 cam_up() {
     udev_up || return 1
-    modprobe vivid n_devs=1 node_types=0x1 num_inputs=1 input_types=0 no_error_inj=1 && udevadm settle --timeout=60 &&
+    modprobe vivid n_devs=1 node_types=0x1 && udevadm settle --timeout=60 &&
         CAM=$(video_node vivid) && BDF=$(ivshmem_bdf) &&
         echo "camera $CAM, ivshmem at $BDF"
 }
@@ -100,6 +100,7 @@ wireplumber.profiles = {
         monitor.v4l2 = required
         monitor.libcamera = disabled
         support.dbus = disabled
+        support.system-dbus = disabled
         support.reserve-device = disabled
         monitor.alsa.reserve-device = disabled
         support.portal-permissionstore = disabled
@@ -142,6 +143,10 @@ app_frames_now() {
 app_started() {
     [ "$(app_frames_now)" -ge 5 ]
 }
+# uptime_cs: the guest's uptime in hundredths of a second (vivid's clock).
+uptime_cs() {
+    sed 's/^\([0-9]*\)\.\([0-9][0-9]\).*/\1\2/' /proc/uptime
+}
 app_up() {
     rm -f /tmp/app.raw
     gst-launch-1.0 -q pipewiresrc always-copy=true ! \
@@ -151,14 +156,19 @@ app_up() {
     pw_wait "the application's first frames" app_started ||
         { cat "$OUT/app.out"; return 1; }
     APP_FROM=$(app_frames_now)
+    APP_T0=$(uptime_cs)
     echo "the application has $APP_FROM frames"
 }
 
 # Published until the sink guest has captured through shmcam.ko; then a
 # clean exit (0 after SIGTERM), and the application still capturing.
+# The application's frame count and the time are taken as the sink is
+# done, for app_frames' rate.
 serve_peer() {
     HOST_WAIT=900 host_cmd wait-peer
     _peer=$?
+    APP_TO=$(app_frames_now)
+    APP_T1=$(uptime_cs)
     kill -0 $APP || { echo "the application stopped:"; cat "$OUT/app.out"; _peer=1; }
     kill $HOST
     wait $HOST
@@ -169,17 +179,26 @@ serve_peer() {
 }
 
 # The application's frames while the other guest streamed: all vivid's,
-# one after the other; a loaded machine may lose one now and then (up to
-# one in ten), as vivid itself then does for every client alike.
+# one after the other, and at vivid's rate: as many as 5 fps makes of
+# the time from the application's start to the sink's end, less a tenth
+# (a stall of a whole round of vivid's pattern would pass for no gap at
+# all); a loaded machine may lose one now and then (up to one in ten),
+# as vivid itself then does for every client alike.
 app_frames() {
     kill -INT $APP
     wait $APP
     split_frames /tmp/app.raw $REF_FRAME /tmp/app || return 1
     _n=$(ls /tmp/app | wc -l)
-    echo "the application captured $_n frames, $((_n - APP_FROM)) while the" \
-        "other guest streamed"
+    [ -n "$APP_T1" ] || { echo "no end of the sink's capture"; return 1; }
+    _got=$((APP_TO - APP_FROM))
+    _want=$(((APP_T1 - APP_T0) * 5 / 100))
+    echo "the application captured $_n frames, $_got in the" \
+        "$(((APP_T1 - APP_T0) / 100)) s that the other guest took (at" \
+        "vivid's 5 fps: $_want)"
     # The sink captures 40 frames: the application got as many meanwhile.
-    [ $((_n - APP_FROM)) -ge 40 ] || { echo "too few"; return 1; }
+    [ $_got -ge 40 ] || { echo "too few"; return 1; }
+    [ $((_got * 10)) -ge $((_want * 9)) ] ||
+        { echo "not at vivid's rate"; return 1; }
     frames_are_vivids /tmp/app 60 || return 1
     _allowed=$((_n / 10))
     [ $_allowed -ge 2 ] || _allowed=2
@@ -187,6 +206,9 @@ app_frames() {
     [ $VIVID_SKIPPED -le $_allowed ]
 }
 
+# WirePlumber's log is shown, not judged: 0.5.12 logs four failed
+# assertions in wp_event_dispatcher_unregister_hook at start-up, as it
+# does on desktops too (a known upstream bug, harmless to video here).
 pipewire_down() {
     kill $WP_PID $PW_PID 2>/dev/null
     wait $WP_PID $PW_PID 2>/dev/null

@@ -199,8 +199,9 @@ switch_in_place() {
 }
 
 # The camera disappears (vivid's device unbound under shmcam-host) and
-# comes back: the region says "no signal" while it is gone, and frames
-# flow again once it returns, from the same process.
+# comes back: the region says "no signal" while it is gone, a control
+# change is refused with ENODEV, and frames flow again once it returns,
+# from the same process.
 region_state() {
     shmcam-dump --region "/sys/bus/pci/devices/$BDF/resource2" --status \
         --timeout 5 | sed -n 's/^state: //p'
@@ -221,6 +222,14 @@ camera_unplug() {
     wait_state streaming || _ok=
     echo vivid.0 > /sys/bus/platform/drivers/vivid/unbind || _ok=
     wait_state "no signal" || _ok=
+    # a change asked for meanwhile: the camera is gone (ENODEV)
+    shmcam-dump --region "/sys/bus/pci/devices/$BDF/resource2" \
+        --set-ctrl 0x00980900=100 > /tmp/nodev.out 2>&1
+    _rc=$?
+    cat /tmp/nodev.out
+    [ "$_rc" = 1 ] &&
+        [ "$(cat /tmp/nodev.out)" = "shmcam-dump: 0x00980900: No such device" ] ||
+        { echo "not refused as ENODEV (exit $_rc)"; _ok=; }
     echo vivid.0 > /sys/bus/platform/drivers/vivid/bind || _ok=
     wait_state streaming || _ok=
     shmcam-dump --region "/sys/bus/pci/devices/$BDF/resource2" --frames 5 \
