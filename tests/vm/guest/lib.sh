@@ -33,9 +33,34 @@ check() {
 }
 
 # log_clean: are the kernel log lines on stdin free of warnings and oopses?
-# (The offending lines are printed.)
+# (The offending lines are printed.)  One report is not ours and is left
+# out, saying so: vivid's capture thread (6.1 and 6.12 at least) checks
+# that its next frame is due, then sleeps until then, and when the
+# guest's jiffies jump between the two (a TCG guest catching up on ticks
+# after the host ran something else) it asks schedule_timeout for a
+# negative wait, which prints "wrong timeout value" and a call trace
+# through vivid_thread_vid_cap.  Only that message with such a trace is
+# dropped.
 log_clean() {
-    ! grep -E 'WARNING:|BUG:|Oops|Call Trace|UBSAN|KASAN|general protection|list_(add|del) corruption|refcount_t:'
+    ! vivid_race_out |
+        grep -E 'WARNING:|BUG:|Oops|Call Trace|UBSAN|KASAN|general protection|list_(add|del) corruption|refcount_t:'
+}
+vivid_race_out() {
+    awk '
+        function flush() { for (i = 1; i <= n; i++) print b[i]; n = 0 }
+        /schedule_timeout: wrong timeout value/ { flush(); held = 1 }
+        held { b[++n] = $0
+               if (/<\/TASK>/) {
+                   if (vivid && n < 40) {
+                       print "(vivid'"'"'s capture thread: schedule_timeout race," \
+                             " left out)" > "/dev/stderr"
+                       n = 0
+                   } else flush()
+                   held = vivid = 0
+               } else if (/vivid_thread_vid_cap/) vivid = 1
+               next }
+        { print }
+        END { flush() }'
 }
 
 # The whole kernel log must stay free of warnings, oopses and call traces.
