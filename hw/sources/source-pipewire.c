@@ -129,6 +129,7 @@ struct shmcam_pw_source {
     struct pw_buffer *first;            /* start() saw it, next() gives it */
     struct pw_buffer *held;             /* handed out by next() */
     bool warned_unmapped;
+    uint32_t said_type;                 /* the data type last said, +1 */
 
     struct shmcam_format fmt;           /* what is published */
     uint8_t *repack;                    /* fmt.sizeimage bytes, or NULL */
@@ -1315,6 +1316,13 @@ static int shmcam_pw_frame(struct shmcam_pw_source *ps, struct pw_buffer *pb,
         }
         shmcam_pw_requeue(ps, pb);
         return -EAGAIN;
+    }
+    if (ps->said_type != d->type + 1) {
+        fprintf(stderr, "shmcam-host: PipeWire node %s: frames come in %s\n",
+                shmcam_pw_what(ps),
+                d->type == SPA_DATA_DmaBuf ? "dma-bufs (mapped to be read)" :
+                d->type == SPA_DATA_MemFd ? "memfds" : "shared memory");
+        ps->said_type = d->type + 1;
     }
     shmcam_pw_sync_dmabuf(pb, DMA_BUF_SYNC_START);
     corrupted = (d->chunk->flags & SPA_CHUNK_FLAG_CORRUPTED) ||

@@ -123,7 +123,9 @@ CONF
     pw-cli ls Node | grep -e 'node.name' -e 'node.description' -e 'media.class'
 }
 
-# shmcam-host captures the camera through PipeWire into the BAR.
+# shmcam-host captures the camera through PipeWire into the BAR.  The V4L2
+# node exports vivid's buffers (VIDIOC_EXPBUF): they come as dma-bufs,
+# which shmcam-host maps to read.
 host_up() {
     PIPEWIRE_DEBUG=${PW_DEBUG:-2} shmcam-host --pipewire --format YUYV --size ${REF_W}x$REF_H --fps 5 \
         --region "/sys/bus/pci/devices/$BDF/resource2" > "$OUT/host.out" 2>&1 &
@@ -132,6 +134,8 @@ host_up() {
         --timeout 60 > /tmp/dump.out 2>&1
     _rc=$?
     cat "$OUT/host.out" /tmp/dump.out
+    grep -q ": frames come in dma-bufs (mapped to be read)$" "$OUT/host.out" ||
+        { echo "not said: frames come in dma-bufs"; _rc=1; }
     kill -0 $HOST && [ "$_rc" = 0 ]
 }
 
