@@ -147,10 +147,6 @@ app_frames_now() {
 app_started() {
     [ "$(app_frames_now)" -ge 5 ]
 }
-# uptime_cs: the guest's uptime in hundredths of a second (vivid's clock).
-uptime_cs() {
-    sed 's/^\([0-9]*\)\.\([0-9][0-9]\).*/\1\2/' /proc/uptime
-}
 app_up() {
     rm -f /tmp/app.raw
     gst-launch-1.0 -q pipewiresrc always-copy=true ! \

@@ -63,11 +63,6 @@ msix_used() {
     [ -n "$IRQ1" ] && [ $((IRQ1 - IRQ0)) -ge 45 ]
 }
 
-# uptime_cs: centiseconds since boot.
-uptime_cs() {
-    awk '{ printf "%d\n", $1 * 100 }' /proc/uptime
-}
-
 # The host kills the capture process (kill -9) while both guests stream;
 # its supervisor starts another, which opens a new session in the same
 # region.  The capture goes on to its end, every frame intact (the new

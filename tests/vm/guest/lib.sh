@@ -215,6 +215,11 @@ stamp_ctrls() {
         awk '{ print $1, $2, $3, $4, $33, $34, $35, $36 }'
 }
 
+# uptime_cs: centiseconds since boot.
+uptime_cs() {
+    awk '{ printf "%d\n", $1 * 100 }' /proc/uptime
+}
+
 # frames_in FILE BYTES: whole frames of BYTES each in FILE so far.  (stat,
 # not wc -c: busybox wc reads the whole file, seconds for a big one here.)
 frames_in() {
@@ -411,6 +416,35 @@ vivid_reference_once() {
 # on the other guest's vivid, and camera-source.sh then finds on vivid.
 PEER_BRIGHTNESS=200
 PEER_CONTRAST=40
+
+# has_peer_ctrls DEV: DEV's brightness and contrast are those.
+has_peer_ctrls() {
+    _got=$(v4l2-ctl -d "$1" -C brightness,contrast | tr '\n' ' ')
+    echo "$1: $_got"
+    [ "$_got" = "brightness: $PEER_BRIGHTNESS contrast: $PEER_CONTRAST " ]
+}
+
+# lists FILE PATTERN: FILE, a listing of controls (v4l2-ctl -L,
+# shmcam-dump --controls), has a line matching PATTERN; says so if not.
+lists() {
+    grep -q -- "$2" "$1" || { echo "not listed: $2"; return 1; }
+}
+
+# vivid_ctrls_listed FILE: vivid's user controls in FILE, at their
+# defaults, as shmcam carries them: ranges, flags, menus and entries.
+vivid_ctrls_listed() {
+    _vl=0
+    lists "$1" '^ *brightness 0x00980900 (int) *: min=0 max=255 step=1 default=128 value=128 flags=slider$' || _vl=1
+    lists "$1" '^ *contrast 0x00980901 (int) *: min=0 max=255 step=1 default=128 value=128 flags=slider$' || _vl=1
+    lists "$1" '^ *mute 0x00980909 (bool) *: default=0 value=0$' || _vl=1
+    lists "$1" '^ *integer_64_bits 0x[0-9a-f]* (int64) ' || _vl=1
+    lists "$1" '^ *read_only_integer_32_bits 0x[0-9a-f]* (int) .* flags=read-only' || _vl=1
+    lists "$1" '^ *menu 0x[0-9a-f]* (menu) *: min=1 max=4 default=3 ' || _vl=1
+    lists "$1" "$(printf '^\t*3: Menu Item 3$')" || _vl=1
+    lists "$1" '^ *integer_menu 0x[0-9a-f]* (intmenu) *: min=1 max=8 ' || _vl=1
+    lists "$1" "$(printf '^\t*8: 42 (0x2a)$')" || _vl=1
+    return $_vl
+}
 
 # frames_are_vivids DIR [MIN]: every frame file in DIR (at least MIN, 30
 # unless given) is byte for byte one of vivid's, and from each to the
