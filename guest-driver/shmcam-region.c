@@ -507,9 +507,9 @@ static void shmcam_watch_doorbell(struct shmcam *s)
 	s->seen_latest = latest;
 }
 
-static void shmcam_poll_work(struct work_struct *work)
+/* One look at the region: from the work item, and as a stream starts. */
+static void shmcam_poll(struct shmcam *s)
 {
-	struct shmcam *s = container_of(work, struct shmcam, poll_work);
 	unsigned int i, copies = SHMCAM_COPIES_PER_POLL;
 
 	mutex_lock(&s->poll_lock);
@@ -528,6 +528,11 @@ static void shmcam_poll_work(struct work_struct *work)
 		shmcam_consumer_beat(s);
 	}
 	mutex_unlock(&s->poll_lock);
+}
+
+static void shmcam_poll_work(struct work_struct *work)
+{
+	shmcam_poll(container_of(work, struct shmcam, poll_work));
 }
 
 static enum hrtimer_restart shmcam_timer_fn(struct hrtimer *timer)
@@ -728,6 +733,14 @@ void shmcam_region_stream(struct shmcam *s, bool on)
 	if (on && !s->gone)
 		hrtimer_start(&s->timer, 0, HRTIMER_MODE_REL);
 	mutex_unlock(&s->poll_lock);
+	/*
+	 * The newest frame goes into the first buffer before STREAMON (or
+	 * the read() that starts the stream) returns, not when the worker
+	 * next runs: a non-blocking DQBUF or read() right after it finds
+	 * the frame every time, rather than as the scheduler decides.
+	 */
+	if (on)
+		shmcam_poll(s);
 }
 
 /**

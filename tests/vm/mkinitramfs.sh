@@ -8,7 +8,8 @@
 #             NAME.deps listing what to insmod, in order, for NAME
 #   /opt/v4l: the newest v4l-utils (sid or trixie, fetch-v4l-utils.sh),
 #             run by /usr/bin/v4l2-{compliance,ctl}
-#   /usr/local/bin/shmcam-{host,dump} and the libraries they link to
+#   /usr/local/bin/shmcam-{host,dump,firstread} and the libraries they
+#             link to
 set -e
 . "$(dirname -- "$0")/lib.sh"
 
@@ -95,9 +96,10 @@ WRAP
 done
 
 # The host programs run in guests too (the camera test publishes from
-# inside one), with the host's libraries; and make bench's memcpy
-# baseline, for the in-guest figures.
-for prog in hw/shmcam-host hw/shmcam-dump tests/bench/bench-memcpy; do
+# inside one), with the host's libraries; make bench's memcpy baseline,
+# for the in-guest figures; and the compliance group's first read.
+for prog in hw/shmcam-host hw/shmcam-dump tests/bench/bench-memcpy \
+    tests/vm/shmcam-firstread; do
     if [ ! -x "$BUILD_DIR/$prog" ]; then
         step "warning: $BUILD_DIR/$prog not built; the guests will not have it"
         continue

@@ -7,8 +7,11 @@
 # YUYV with its lines padded to 2048 bytes, as a camera with a stride.
 # The host restarts the producer between the runs ($CFILES is the host
 # directory holding the files, written by vm-test.sh) and the module is
-# reloaded, so that each run starts from a fresh driver.  The last check
-# is that the driver follows a restart without a reload.
+# reloaded, so that each run starts from a fresh driver.  After the first
+# run, a non-blocking read(2) right after open must give the newest frame
+# at once, 40 times out of 40 (v4l2-compliance's read/write test asks two
+# such reads for the same answer).  The last check is that the driver
+# follows a restart without a reload.
 
 reload() {
     rmmod shmcam && shmcam_up
@@ -27,6 +30,7 @@ format_follows() {
 
 check shmcam-loads shmcam_up
 check compliance-pattern-all-modes compliance "$DEV"
+check first-read-has-a-frame shmcam-firstread "$DEV" 40
 for fmt in YUYV NV12 MJPG; do
     check producer-file-$fmt host_cmd producer-restart --file \
         "$CFILES/$fmt.raw" --loop --format $fmt --size 640x480 --fps 30 \
