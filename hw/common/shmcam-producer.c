@@ -320,8 +320,13 @@ void shmcam_producer_ctrl_answer(struct shmcam_producer *p, uint32_t area,
 /*
  * shmcam_producer_poll_ctrls - new control requests, one a consumer area
  *
- * One copy of the consumer page is taken and only it is looked at.  An
- * owned area whose ctrl_serial is not 0 and differs from the one last
+ * Each area's request is read in the reverse of the order its consumer
+ * writes it: ctrl_serial, a read barrier, owner, ctrl_id and ctrl_value,
+ * another barrier, then ctrl_serial again.  A serial that moved meanwhile
+ * belongs to a request still being written: it is taken at the next look,
+ * so a request is never made of two (a bulk copy of the page reads its
+ * fields in any order, and could pair a new serial with an old value).
+ * An owned area whose ctrl_serial is not 0 and differs from the one last
  * seen there has a new request, filled into @req[area]; the serials of
  * init's time are no requests (those of an earlier producer are not
  * answered).  Returns the mask of areas with one.
@@ -329,22 +334,26 @@ void shmcam_producer_ctrl_answer(struct shmcam_producer *p, uint32_t area,
 uint32_t shmcam_producer_poll_ctrls(struct shmcam_producer *p,
                                     struct shmcam_ctrl_request *req)
 {
-    struct shmcam_consumer copy[SHMCAM_MAX_CONSUMERS];
-    uint32_t i, found = 0;
+    uint32_t i, serial, found = 0;
 
-    memcpy(copy, p->consumers, sizeof(copy));
     for (i = 0; i < SHMCAM_MAX_CONSUMERS; i++) {
-        const struct shmcam_consumer *c = &copy[i];
+        struct shmcam_consumer *c = &p->consumers[i];
+        struct shmcam_ctrl_request r;
 
-        if (!c->owner || !c->ctrl_serial ||
-            c->ctrl_serial == p->ctrl_serial[i]) {
+        serial = shmcam_load32(&c->ctrl_serial);
+        if (!serial || serial == p->ctrl_serial[i]) {
             continue;
         }
-        p->ctrl_serial[i] = c->ctrl_serial;
-        req[i].owner = c->owner;
-        req[i].serial = c->ctrl_serial;
-        req[i].id = c->ctrl_id;
-        req[i].value = (int64_t)c->ctrl_value;
+        shmcam_rmb();
+        r.owner = shmcam_load64(&c->owner);
+        r.id = shmcam_load32(&c->ctrl_id);
+        r.value = (int64_t)shmcam_load64(&c->ctrl_value);
+        shmcam_rmb();
+        if (!r.owner || shmcam_load32(&c->ctrl_serial) != serial) {
+            continue;
+        }
+        p->ctrl_serial[i] = r.serial = serial;
+        req[i] = r;
         found |= 1u << i;
     }
     return found;

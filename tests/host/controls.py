@@ -22,24 +22,33 @@ class Area:
     def __init__(self, m, i, owner):
         self.m, self.i, self.base = m, i, CONS + AREA * i
         self.serial = 0
-        struct.pack_into('<Q', m, self.base, owner)
+        self.put(0, '<Q', owner)
+
+    # One field, stored whole (a slice assignment is one memcpy): never
+    # struct.pack_into, which zeroes its bytes before it fills them, so
+    # that the producer could see a 0 in a field rewritten with the value
+    # it already had.
+    def put(self, off, fmt, *v):
+        b = struct.pack(fmt, *v)
+        self.m[self.base + off:self.base + off + len(b)] = b
 
     def u32(self, off, v):
-        struct.pack_into('<I', self.m, self.base + off, v)
+        self.put(off, '<I', v)
 
     def beat(self):
         hb = struct.unpack_from('<Q', self.m, self.base + 8)[0]
-        struct.pack_into('<Q', self.m, self.base + 8, hb + 1)
+        self.put(8, '<Q', hb + 1)
 
     def hold(self, fourcc, w, h, num, den):
-        struct.pack_into('<4sII', self.m, self.base + 24, fourcc, w, h)
-        struct.pack_into('<II', self.m, self.base + 40, num, den)
+        self.put(24, '<4sII', fourcc, w, h)
+        self.put(40, '<II', num, den)
         self.u32(20, 1)                     # request_gen
         self.u32(16, 3)                     # STREAMING | REQUEST
 
     def send(self, cid, value):
         self.serial = (self.serial + 1) & 0xffffffff or 1
-        struct.pack_into('<Iq', self.m, self.base + 84, cid, value)
+        self.u32(84, cid)
+        self.put(88, '<q', value)
         self.u32(80, self.serial)
         return self.serial
 
