@@ -25,7 +25,6 @@
 H=$SHMCAM_HOST
 D=$SHMCAM_DUMP
 R=/dev/shm/$TEST_NAME
-PW_PIDS=
 
 skip() {
     echo "SKIP: $*"
@@ -48,69 +47,8 @@ for el in pipewiresink pipewiresrc videotestsrc; do
         skip "GStreamer has no $el (gstreamer1.0-pipewire, gstreamer1.0-plugins-base)"
 done
 
-# Our own PipeWire world: nothing of the user's session is seen or kept.
-export XDG_RUNTIME_DIR="$TEST_TMP/run"
-export HOME="$TEST_TMP/home"
-export XDG_CONFIG_HOME="$HOME/.config" XDG_STATE_HOME="$HOME/.state"
-export XDG_DATA_HOME="$HOME/.local" XDG_CACHE_HOME="$HOME/.cache"
-export DBUS_SESSION_BUS_ADDRESS="unix:path=$TEST_TMP/no-bus"
-unset DISPLAY WAYLAND_DISPLAY PIPEWIRE_REMOTE PIPEWIRE_DEBUG
-mkdir -p "$XDG_RUNTIME_DIR" "$XDG_CONFIG_HOME/wireplumber/main.lua.d" \
-    "$XDG_CONFIG_HOME/wireplumber/bluetooth.lua.d" "$TEST_TMP/frames"
-chmod 700 "$XDG_RUNTIME_DIR"
-
-pw_cleanup() {
-    for p in $PW_PIDS; do
-        kill "$p" 2>/dev/null
-    done
-    for p in $PW_PIDS; do
-        wait "$p" 2>/dev/null
-    done
-    cleanup
-}
-trap pw_cleanup EXIT
-# Killed (meson's timeout): the daemons go too.
-trap 'exit 143' TERM INT HUP
-
-# bg NAME CMD...: CMD in the background, its output in NAME.log; its pid
-# in $BG, and killed at the end.
-bg() {
-    log=$TEST_TMP/$1.log
-    shift
-    "$@" > "$log" 2>&1 &
-    BG=$!
-    PW_PIDS="$PW_PIDS $BG"
-}
-
-# stop_bg PID [SIGNAL]: that process killed and reaped
-stop_bg() {
-    kill "-${2:-TERM}" "$1" 2>/dev/null
-    wait "$1" 2>/dev/null
-}
-
-# until TEXT CMD...: CMD, every 0.1 s, until it succeeds; fails after 10 s
-until_ok() {
-    what=$1
-    shift
-    i=0
-    until "$@" > /dev/null 2>&1; do
-        [ $i -lt 100 ] || { fail "$what: still not after 10 s"; return 1; }
-        sleep 0.1
-        i=$((i + 1))
-    done
-}
-
-has_node() {
-    timeout 5 pw-cli ls Node 2>/dev/null | grep -q "node.name = \"$1\""
-}
-
-no_node() {
-    ! has_node "$1"
-}
-
-has_default_metadata() {
-    timeout 5 pw-cli ls Metadata 2>/dev/null | grep -q 'metadata.name = "default"'
-}
+. "$(dirname "$0")/pipewire-world.sh"
+mkdir -p "$TEST_TMP/frames"
 
 # verify N ARGS...: shmcam-dump ARGS --verify, N frames of the pattern, all
 # good
@@ -130,53 +68,6 @@ state_is() {
     [ "$(header "$R" state)" = "$1" ]
 }
 
-# The daemon: protocol, clients' nodes and streams, links, the metadata
-# WirePlumber keeps, and a driver for graphs without one.
-cat > "$TEST_TMP/pipewire.conf" <<'CONF'
-context.properties = {
-    core.daemon = true
-    core.name = pipewire-0
-    support.dbus = false
-}
-context.spa-libs = {
-    support.* = support/libspa-support
-}
-context.modules = [
-    { name = libpipewire-module-protocol-native }
-    { name = libpipewire-module-metadata }
-    { name = libpipewire-module-spa-node-factory }
-    { name = libpipewire-module-client-node }
-    { name = libpipewire-module-client-device }
-    { name = libpipewire-module-access }
-    { name = libpipewire-module-adapter }
-    { name = libpipewire-module-link-factory }
-    { name = libpipewire-module-session-manager }
-]
-context.objects = [
-    { factory = spa-node-factory
-        args = {
-            factory.name = support.node.driver
-            node.name = Dummy-Driver
-            node.group = pipewire.dummy
-            priority.driver = 20000
-        }
-    }
-]
-CONF
-# WirePlumber links streams to their target.  None of the machine's
-# devices (ALSA, V4L2, libcamera, Bluetooth) and no D-Bus: only our
-# nodes; and no stream target remembered from one run to the next.
-cat > "$XDG_CONFIG_HOME/wireplumber/main.lua.d/51-shmcam-test.lua" <<'LUA'
-alsa_monitor.enabled = false
-v4l2_monitor.enabled = false
-libcamera_monitor.enabled = false
-default_access.properties["enable-flatpak-portal"] = false
-stream_defaults.properties["restore-target"] = false
-stream_defaults.properties["restore-props"] = false
-LUA
-cat > "$XDG_CONFIG_HOME/wireplumber/bluetooth.lua.d/51-shmcam-test.lua" <<'LUA'
-bluez_monitor.enabled = false
-LUA
 
 # Frames as hashes: the reference run of a pipeline, and captured frames,
 # each found in it by its index (docs: what "byte for byte" means here).
@@ -278,14 +169,7 @@ expect_run 1 "shmcam-host: PipeWire: no daemon at $XDG_RUNTIME_DIR/pipewire-0 (i
     "$H" --pipewire --shm "$TEST_NAME"
 [ -e "$R" ] && fail "a region was created without PipeWire"
 
-bg pipewire pipewire -c "$TEST_TMP/pipewire.conf"
-PIPEWIRE=$BG
-until_ok "the PipeWire daemon answers" has_node Dummy-Driver ||
-    { cat "$TEST_TMP/pipewire.log"; finish; }
-bg wireplumber wireplumber
-WIREPLUMBER=$BG
-until_ok "WirePlumber runs" has_default_metadata ||
-    { cat "$TEST_TMP/wireplumber.log"; finish; }
+pw_start || finish
 
 # ---- what a user sees when the node is not there ----
 expect_run 1 "shmcam-host: PipeWire has no video source (connect a camera, or start its node; pw-cli ls Node lists the nodes)" \

@@ -50,6 +50,11 @@
 #               publishes it to a second guest through shmcam.ko while a
 #               GStreamer application in the first keeps capturing it:
 #               both get vivid's frames byte for byte (pipewire.sh)
+#   pipewire-pci the host's PipeWire camera (a PipeWire of the test's own,
+#               pw-testsrc's node) served by shmcam-host --pipewire
+#               --pci-listen to a guest's shmcam-pci device: frames
+#               verified, the guest's formats switched on the running
+#               PipeWire stream (pipewire-pci.sh)
 set -e
 . "$(dirname -- "$0")/lib.sh"
 
@@ -106,6 +111,8 @@ camera)
     exec "$VM_SRC/camera.sh" "$kernel" ;;
 pipewire)
     exec "$VM_SRC/pipewire.sh" "$kernel" ;;
+pipewire-pci)
+    exec "$VM_SRC/pipewire-pci.sh" "$kernel" ;;
 controls)
     exec "$VM_SRC/controls.sh" "$kernel" ;;
 doorbell)
